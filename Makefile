@@ -1,0 +1,182 @@
+# snowsense — top-level GNU Makefile (non-recursive).
+#
+# Each directory adds its programs, libraries and tests through a module.mk
+# fragment included below, so adding a module never means editing this file.
+# Objects go to $(BUILD): build/ normally, build-san/ with SAN=1,
+# build-fuzz/ for the libFuzzer targets, build-<triplet>/ with CROSS=.
+
+-include config.mk
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+SBINDIR   ?= $(PREFIX)/sbin
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+
+CROSS     ?=
+ifneq ($(CROSS),)
+CC        := $(CROSS)-gcc
+AR        := $(CROSS)-ar
+PKG_CONFIG ?= $(CROSS)-pkg-config
+BUILD     ?= build-$(CROSS)
+else
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+endif
+
+ifeq ($(SAN),1)
+BUILD     ?= build-san
+SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+BUILD     ?= build
+SANFLAGS  :=
+endif
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wundef \
+	-Wno-missing-field-initializers
+ifneq ($(CI),)
+WARN += -Werror
+endif
+HARDEN := -fstack-protector-strong -fPIE
+ifeq ($(SAN),)
+HARDEN += -D_FORTIFY_SOURCE=2
+endif
+
+CFLAGS  ?= -O2 -g
+CPPFLAGS_ALL := -D_GNU_SOURCE -DSNOWSENSE_VERSION='"$(VERSION)"' -Icommon -Isensord -Istreamerd $(CPPFLAGS)
+CFLAGS_ALL   := -std=c17 $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS)
+LDFLAGS_ALL  := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
+
+pkgcflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
+pkglibs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
+
+# Filled in by the module.mk fragments.
+PROGS        :=	# installed programs
+TEST_PROGS   :=	# helper programs built for `make check`
+TEST_SHLIBS  :=	# shared objects built for `make check` (LD_PRELOAD fakes)
+LIBS         :=	# static convenience libraries, linked by programs and unit tests
+ALL_PKGS     :=	# every pkg-config package any unit test may need
+
+include $(sort $(wildcard */module.mk tests/*/module.mk))
+
+# ---------------------------------------------------------------- rules
+
+objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+picobjs = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
+libfile = $(BUILD)/lib/lib$(1).a
+
+$(BUILD)/obj/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(call pkgcflags,$(ALL_PKGS)) -MMD -MP -c -o $@ $<
+
+$(BUILD)/pic/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(filter-out -fPIE,$(CFLAGS_ALL)) -fPIC $(call pkgcflags,$(ALL_PKGS)) -MMD -MP -c -o $@ $<
+
+# Rebuild everything when the flags change.
+FLAGSTR := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL)
+$(BUILD)/.flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(FLAGSTR)' | cmp -s - $@ || echo '$(FLAGSTR)' > $@
+
+define lib_rule
+$(call libfile,$(1)): $(call objs,$($(1)_SRCS))
+	@mkdir -p $$(@D)
+	rm -f $$@ && $(AR) rcs $$@ $$^
+endef
+$(foreach l,$(LIBS),$(eval $(call lib_rule,$(l))))
+
+# A program links its own objects, then the libraries it names (in order).
+define prog_rule
+$(BUILD)/bin/$(1): $(call objs,$($(1)_SRCS)) $(foreach l,$($(1)_LIBS),$(call libfile,$(l)))
+	@mkdir -p $$(@D)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$^ $(call pkglibs,$($(1)_PKGS)) $($(1)_LDLIBS)
+endef
+$(foreach p,$(PROGS) $(TEST_PROGS),$(eval $(call prog_rule,$(p))))
+
+define shlib_rule
+$(BUILD)/lib/$(1).so: $(call picobjs,$($(1)_SRCS))
+	@mkdir -p $$(@D)
+	$(CC) -shared $(SANFLAGS) $(LDFLAGS) -o $$@ $$^ $(call pkglibs,$($(1)_PKGS)) $($(1)_LDLIBS) -ldl
+endef
+$(foreach s,$(TEST_SHLIBS),$(eval $(call shlib_rule,$(s))))
+
+# Unit tests: tests/unit/test_*.c, one binary each, linked with every library.
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+UNIT_LIBS  := $(foreach l,$(LIBS),$(call libfile,$(l)))
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group $(UNIT_LIBS) -Wl,--end-group \
+		$(call pkglibs,cmocka $(ALL_PKGS)) -lm
+
+PROG_BINS := $(addprefix $(BUILD)/bin/,$(PROGS))
+TEST_BINS := $(addprefix $(BUILD)/bin/,$(TEST_PROGS)) \
+	$(addprefix $(BUILD)/lib/,$(addsuffix .so,$(TEST_SHLIBS))) $(UNIT_BINS)
+
+.PHONY: all tests check valgrind fuzz fuzz-run deps install uninstall clean FORCE
+all: $(PROG_BINS)
+
+tests: all $(TEST_BINS)
+
+# `make check`: every unit test binary and every integration script; the
+# last line is "N passed, M failed".
+check: tests
+	@BUILD=$(BUILD) SAN=$(SAN) tests/run-tests $(UNIT_BINS) $(sort $(wildcard tests/integration/*.sh))
+
+valgrind: tests
+	@BUILD=$(BUILD) VALGRIND=1 tests/run-tests $(UNIT_BINS)
+
+# ---------------------------------------------------------------- fuzzing
+FUZZ_SECONDS ?= 30
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' \
+		$(addprefix build-fuzz/fuzz/,$(FUZZ_NAMES))
+
+build-fuzz/fuzz/%: build-fuzz/obj/tests/fuzz/%.o $(UNIT_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		-Wl,--start-group $(UNIT_LIBS) -Wl,--end-group $(call pkglibs,$(ALL_PKGS)) -lm
+
+fuzz-run: fuzz
+	@tests/fuzz/run-all build-fuzz/fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# ---------------------------------------------------------------- deps
+# Every Debian package the build, tests, demo and benchmarks need.
+DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev \
+	libcurl4-openssl-dev libmsgpack-dev libjansson-dev libssl-dev \
+	libseccomp-dev zlib1g-dev libzstd-dev libcmocka-dev libmicrohttpd-dev \
+	libsqlite3-dev sqlite3 curl openssl ca-certificates valgrind shellcheck \
+	mandoc time python3 procps iproute2 $(EXTRA_DEB_PACKAGES)
+
+deps:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make deps installs Debian packages and must run as root:"; \
+		echo "  sudo make deps"; exit 1; fi
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "make deps: all packages present"; else \
+		echo "make deps: installing $$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
+
+# ---------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/bin/sensord $(BUILD)/bin/streamerd $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BUILD)/bin/sensortap $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sensord $(DESTDIR)$(SBINDIR)/streamerd $(DESTDIR)$(BINDIR)/sensortap
+
+clean:
+	rm -rf build build-san build-fuzz build-*-linux-*
+
+FORCE:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

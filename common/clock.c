@@ -1,0 +1,29 @@
+/*
+ * clock: thin wrappers so every caller reads clocks the same way.
+ */
+#include <sys/timex.h>
+#include <time.h>
+
+#include "clock.h"
+
+static int64_t
+read_clock(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+int64_t clock_realtime_ns(void) { return read_clock(CLOCK_REALTIME); }
+int64_t clock_boottime_ns(void) { return read_clock(CLOCK_BOOTTIME); }
+int64_t clock_mono_ns(void) { return read_clock(CLOCK_MONOTONIC); }
+
+bool
+clock_synced(void)
+{
+	struct timex tx = { 0 };
+
+	/* adjtimex with modes 0 only reads; TIME_ERROR means unsynchronised */
+	return adjtimex(&tx) != TIME_ERROR && !(tx.status & STA_UNSYNC);
+}

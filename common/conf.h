@@ -1,0 +1,80 @@
+/*
+ * conf: table-driven JSON configuration. A daemon describes its keys (type,
+ * range, default, required) in a table of struct conf_key pointing into its
+ * own config struct; conf_load reads the whole file, rejects unknown keys
+ * (except those starting with "_comment"), and on the first problem writes a
+ * message naming the file, the key and what was expected, e.g.
+ *   streamerd.json: "batch_max_rows": expected integer 1..100000, got "ten"
+ */
+#ifndef SNOWSENSE_CONF_H
+#define SNOWSENSE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum conf_type {
+	CONF_BOOL,	/* bool */
+	CONF_INT,	/* int64_t, range imin..imax */
+	CONF_DOUBLE,	/* double, range dmin..dmax (JSON integers accepted) */
+	CONF_STRING,	/* char[size]; "" when absent without default */
+	CONF_ENUM,	/* int: index into choices[] */
+	CONF_INT_LIST,	/* struct conf_int_list; each element in imin..imax */
+	CONF_OBJECT,	/* nested table sub[] (offsets relative to the same base) */
+};
+
+#define CONF_REQUIRED 0x1	/* must be present */
+#define CONF_SECRET   0x2	/* never echo the value in a message */
+
+#define CONF_LIST_MAX 32
+struct conf_int_list {
+	size_t n;
+	int64_t v[CONF_LIST_MAX];
+};
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;		/* of the field in the caller's struct */
+	size_t size;		/* CONF_STRING: buffer size including NUL */
+	int flags;
+	int64_t imin, imax, idef;	/* CONF_INT, CONF_BOOL (idef), CONF_ENUM (idef) */
+	double dmin, dmax, ddef;	/* CONF_DOUBLE */
+	const char *sdef;		/* CONF_STRING default, may be NULL */
+	const char *const *choices;	/* CONF_ENUM: NULL-terminated */
+	const struct conf_key *sub;	/* CONF_OBJECT: NULL-name-terminated */
+};
+
+/* Helpers to write tables; S is the config struct type, F the field. */
+#define CONF_K_BOOL(n, S, F, def, fl) \
+	{ .name = n, .type = CONF_BOOL, .offset = offsetof(S, F), .idef = def, .flags = fl }
+#define CONF_K_INT(n, S, F, lo, hi, def, fl) \
+	{ .name = n, .type = CONF_INT, .offset = offsetof(S, F), .imin = lo, .imax = hi, \
+	  .idef = def, .flags = fl }
+#define CONF_K_DOUBLE(n, S, F, lo, hi, def, fl) \
+	{ .name = n, .type = CONF_DOUBLE, .offset = offsetof(S, F), .dmin = lo, .dmax = hi, \
+	  .ddef = def, .flags = fl }
+#define CONF_K_STR(n, S, F, def, fl) \
+	{ .name = n, .type = CONF_STRING, .offset = offsetof(S, F), \
+	  .size = sizeof(((S *)0)->F), .sdef = def, .flags = fl }
+#define CONF_K_ENUM(n, S, F, ch, def, fl) \
+	{ .name = n, .type = CONF_ENUM, .offset = offsetof(S, F), .choices = ch, \
+	  .idef = def, .flags = fl }
+#define CONF_K_INTLIST(n, S, F, lo, hi, fl) \
+	{ .name = n, .type = CONF_INT_LIST, .offset = offsetof(S, F), .imin = lo, \
+	  .imax = hi, .flags = fl }
+#define CONF_K_OBJ(n, tbl, fl) { .name = n, .type = CONF_OBJECT, .sub = tbl, .flags = fl }
+#define CONF_K_END { .name = NULL }
+
+/* Fills base from defaults only (what a missing file would mean). */
+void conf_defaults(const struct conf_key *table, void *base);
+/* Loads path into base (defaults first). Returns 0, or -EINVAL with a
+ * message in err (file, key, what was expected), or another -errno when the
+ * file cannot be read (message in err too). */
+int conf_load(const char *path, const struct conf_key *table, void *base,
+    char *err, size_t errlen);
+/* Same as conf_load from a string; name is used in messages. */
+int conf_load_string(const char *name, const char *text, size_t len,
+    const struct conf_key *table, void *base, char *err, size_t errlen);
+
+#endif

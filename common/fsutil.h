@@ -1,0 +1,24 @@
+/*
+ * fsutil: small file helpers both daemons need — atomic state files,
+ * whole-file reads with a cap, and permission checks on secrets and dirs.
+ */
+#ifndef SNOWSENSE_FSUTIL_H
+#define SNOWSENSE_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes data to path via temp file + fsync + rename + directory fsync,
+ * with the given mode. Returns 0 or -errno. */
+int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Reads a whole file of at most max bytes into *ret_buf (new, NUL-terminated,
+ * caller frees) and its length into *ret_len. -EFBIG when larger. */
+int fs_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len);
+/* Checks that a secret file is a regular file owned by the running uid and
+ * not readable or writable by group or others. Returns 0, -EPERM (owner),
+ * -EACCES (mode) or another -errno; ret_mode and ret_uid say what was found. */
+int fs_check_private(const char *path, mode_t *ret_mode, uid_t *ret_uid);
+/* mkdir -p for one directory level with mode; EEXIST is success. */
+int fs_mkdir(const char *path, mode_t mode);
+
+#endif

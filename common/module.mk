@@ -1,0 +1,5 @@
+# common/: code both daemons share (logging, config, protocol codec, CRCs,
+# clocks, sandbox, small file helpers).
+LIBS += common
+common_SRCS := $(sort $(wildcard common/*.c))
+ALL_PKGS += msgpack jansson libseccomp
