@@ -43,7 +43,7 @@ conf_defaults(const struct conf_key *t, void *base)
 			snprintf(f, t->size, "%s", t->sdef ? t->sdef : "");
 			break;
 		case CONF_INT_LIST: memset(f, 0, sizeof(struct conf_int_list)); break;
-		case CONF_OBJECT: conf_defaults(t->sub, base); break;
+		case CONF_OBJECT: conf_defaults(t->sub, f); break;
 		}
 	}
 }
@@ -176,7 +176,7 @@ load_value(struct ctx *c, const char *path, const json_t *v, const struct conf_k
 	case CONF_OBJECT:
 		if (!json_is_object(v))
 			return bad(c, path, "an object", v, k);
-		return load_object(c, path, v, k->sub, base);
+		return load_object(c, path, v, k->sub, f);
 	}
 	return -EINVAL;
 }

@@ -20,7 +20,7 @@ enum conf_type {
 	CONF_STRING,	/* char[size]; "" when absent without default */
 	CONF_ENUM,	/* int: index into choices[] */
 	CONF_INT_LIST,	/* struct conf_int_list; each element in imin..imax */
-	CONF_OBJECT,	/* nested table sub[] (offsets relative to the same base) */
+	CONF_OBJECT,	/* nested table sub[], offsets relative to base + offset */
 };
 
 #define CONF_REQUIRED 0x1	/* must be present */
@@ -63,7 +63,11 @@ struct conf_key {
 #define CONF_K_INTLIST(n, S, F, lo, hi, fl) \
 	{ .name = n, .type = CONF_INT_LIST, .offset = offsetof(S, F), .imin = lo, \
 	  .imax = hi, .flags = fl }
+/* A nested object whose keys live in the same struct. */
 #define CONF_K_OBJ(n, tbl, fl) { .name = n, .type = CONF_OBJECT, .sub = tbl, .flags = fl }
+/* A nested object whose keys live in the member F (a struct) of S. */
+#define CONF_K_SUB(n, S, F, tbl, fl) \
+	{ .name = n, .type = CONF_OBJECT, .offset = offsetof(S, F), .sub = tbl, .flags = fl }
 #define CONF_K_END { .name = NULL }
 
 /* Fills base from defaults only (what a missing file would mean). */
