@@ -21,6 +21,7 @@
 #include "proto.h"
 
 struct i2c_bus;
+struct sensors;
 
 enum scd4x_mode { SCD4X_PERIODIC, SCD4X_LOW_POWER };
 enum icp_mode { ICP_LP, ICP_N, ICP_LN, ICP_ULN };
