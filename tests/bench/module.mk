@@ -1,0 +1,44 @@
+# tests/bench/: the proof targets — cross-build for the Raspberry Pi's
+# processors (deps-cross, check-cross), the benchmark table (bench) and the
+# fault-injection soak (chaos). None of them is part of `make all`.
+
+# This fragment defines rules while the top Makefile is still including
+# fragments; naming `all` first keeps it the default goal.
+all:
+
+# ---------------------------------------------------------------- cross
+# ARCH=arm64 (Pi 3/4/5 on a 64-bit OS) or armhf (32-bit Raspberry Pi OS).
+ARCH ?= arm64
+cross_triplet = $(if $(filter armhf,$(1)),arm-linux-gnueabihf,aarch64-linux-gnu)
+cross_qemu    = $(if $(filter armhf,$(1)),qemu-arm,qemu-aarch64)
+# The multiarch -dev packages every unit test links against, plus pkgconf for
+# the <triplet>-pkg-config wrapper that the top Makefile uses with CROSS=.
+CROSS_DEV_PKGS := libcurl4-openssl-dev libmsgpack-dev libjansson-dev libssl-dev \
+	libseccomp-dev zlib1g-dev libzstd-dev libcmocka-dev libmicrohttpd-dev \
+	libsqlite3-dev pkgconf
+
+.PHONY: deps-cross check-cross bench chaos
+deps-cross:
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps-cross installs Debian packages and must run as root"; exit 1; fi
+	@case "$(ARCH)" in arm64|armhf) ;; *) echo "ARCH must be arm64 or armhf"; exit 1;; esac
+	@dpkg --print-foreign-architectures | grep -qx '$(ARCH)' || dpkg --add-architecture $(ARCH)
+	@pk="gcc-$(call cross_triplet,$(ARCH)) libc6-dev-$(ARCH)-cross qemu-user $(addsuffix :$(ARCH),$(CROSS_DEV_PKGS))"; \
+	missing=$$(for p in $$pk; do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "make deps-cross: all packages present"; else \
+		echo "make deps-cross: installing $$missing"; \
+		{ apt-get update -q || echo "make deps-cross: apt-get update reported errors, trying the install anyway"; }; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
+
+# Build the unit tests for ARCH and run them under qemu-user. Only the unit
+# tests: integration tests need the preload fakes and the emulator, which are
+# host tools. The recipe expands UNIT_SRCS late, after the top Makefile set it.
+CROSS_QEMU_LD = /usr/$(call cross_triplet,$(ARCH))
+check-cross:
+	@command -v $(call cross_triplet,$(ARCH))-gcc >/dev/null || \
+		{ echo "no $(call cross_triplet,$(ARCH))-gcc: run  sudo make deps-cross ARCH=$(ARCH)"; exit 1; }
+	@command -v $(call cross_qemu,$(ARCH)) >/dev/null || \
+		{ echo "no $(call cross_qemu,$(ARCH)): run  sudo make deps-cross ARCH=$(ARCH)"; exit 1; }
+	$(MAKE) CROSS=$(call cross_triplet,$(ARCH)) all \
+		$(patsubst tests/unit/%.c,build-$(call cross_triplet,$(ARCH))/tests/%,$(UNIT_SRCS))
+	@RUNNER="$(call cross_qemu,$(ARCH)) -L $(CROSS_QEMU_LD)" BUILD=build-$(call cross_triplet,$(ARCH)) \
+		tests/run-tests $(patsubst tests/unit/%.c,build-$(call cross_triplet,$(ARCH))/tests/%,$(UNIT_SRCS))
