@@ -88,7 +88,7 @@ bad(struct ctx *c, const char *path, const char *what, const json_t *v,
 	return -EINVAL;
 }
 
-static int load_object(struct ctx *c, const char *prefix, const json_t *obj,
+static int load_object(struct ctx *c, const char *prefix, json_t *obj,
     const struct conf_key *table, void *base);
 
 static int
@@ -108,7 +108,7 @@ load_int(struct ctx *c, const char *path, const json_t *v, const struct conf_key
 }
 
 static int
-load_value(struct ctx *c, const char *path, const json_t *v, const struct conf_key *k,
+load_value(struct ctx *c, const char *path, json_t *v, const struct conf_key *k,
     void *base)
 {
 	void *f = field(base, k);
@@ -182,7 +182,7 @@ load_value(struct ctx *c, const char *path, const json_t *v, const struct conf_k
 }
 
 static int
-load_object(struct ctx *c, const char *prefix, const json_t *obj,
+load_object(struct ctx *c, const char *prefix, json_t *obj,
     const struct conf_key *table, void *base)
 {
 	const struct conf_key *k;
@@ -190,7 +190,7 @@ load_object(struct ctx *c, const char *prefix, const json_t *obj,
 	json_t *v;
 	char path[256];
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach(obj, key, v) {
 		if (strncmp(key, "_comment", 8) == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key);

@@ -1,0 +1,677 @@
+/*
+ * proto: encoding goes through msgpack-c's packer writing into the caller's
+ * fixed buffer (no allocation, overflow is an error); decoding uses the
+ * strict mpack reader. Each message kind is a table of keys with a handler
+ * and a "required" bit, so required-key, duplicate-key and type checks are
+ * one mechanism for every op.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "mpack.h"
+#include "proto.h"
+
+static const char *const op_names[] = {
+	[PROTO_OP_HELLO] = "hello", [PROTO_OP_SUBSCRIBE] = "subscribe",
+	[PROTO_OP_REC] = "rec", [PROTO_OP_GAP] = "gap", [PROTO_OP_ACK] = "ack",
+	[PROTO_OP_STATUS] = "status", [PROTO_OP_ERR] = "err",
+};
+
+const char *
+proto_op_name(enum proto_op op)
+{
+	if ((unsigned)op < sizeof(op_names) / sizeof(op_names[0]) && op_names[op])
+		return op_names[op];
+	return "?";
+}
+
+void
+record_add_fault(struct record *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->nfaults >= PROTO_MAX_FAULTS) {
+		/* keep the last slot honest about what did not fit */
+		snprintf(r->faults[PROTO_MAX_FAULTS - 1], PROTO_FAULT_LEN,
+		    "more faults than fit in one record");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(r->faults[r->nfaults++], PROTO_FAULT_LEN, fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------ encoder */
+
+struct wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static int
+wbuf_write(void *data, const char *buf, size_t len)
+{
+	struct wbuf *w = data;
+
+	if (w->overflow || len > w->cap - w->len) {
+		w->overflow = true;
+		return -1;
+	}
+	memcpy(w->p + w->len, buf, len);
+	w->len += len;
+	return 0;
+}
+
+static void
+pk_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+static void
+pk_key(msgpack_packer *pk, const char *k)
+{
+	pk_str(pk, k);
+}
+
+static void
+pk_double_or_nil(msgpack_packer *pk, bool has, double v)
+{
+	if (has)
+		msgpack_pack_double(pk, v);
+	else
+		msgpack_pack_nil(pk);
+}
+
+static void
+pk_record(msgpack_packer *pk, const struct record *r)
+{
+	const struct rec_sys *s = &r->sys;
+
+	msgpack_pack_map(pk, 11);
+	pk_key(pk, "op"); pk_str(pk, "rec");
+	pk_key(pk, "seq"); msgpack_pack_uint64(pk, r->seq);
+	pk_key(pk, "t"); msgpack_pack_int64(pk, r->t);
+	pk_key(pk, "boot_ns"); msgpack_pack_uint64(pk, r->boot_ns);
+	pk_key(pk, "synced"); r->synced ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	pk_key(pk, "device"); pk_str(pk, r->device);
+	pk_key(pk, "scd4x");
+	if (r->has_scd4x) {
+		msgpack_pack_map(pk, 4);
+		pk_key(pk, "co2"); msgpack_pack_uint32(pk, r->scd4x.co2);
+		pk_key(pk, "t"); msgpack_pack_double(pk, r->scd4x.t);
+		pk_key(pk, "rh"); msgpack_pack_double(pk, r->scd4x.rh);
+		pk_key(pk, "t_meas"); msgpack_pack_int64(pk, r->scd4x.t_meas);
+	} else {
+		msgpack_pack_nil(pk);
+	}
+	pk_key(pk, "sgp30");
+	if (r->has_sgp30) {
+		msgpack_pack_map(pk, 5);
+		pk_key(pk, "eco2"); msgpack_pack_uint32(pk, r->sgp30.eco2);
+		pk_key(pk, "tvoc"); msgpack_pack_uint32(pk, r->sgp30.tvoc);
+		pk_key(pk, "t_meas"); msgpack_pack_int64(pk, r->sgp30.t_meas);
+		pk_key(pk, "warmup");
+		r->sgp30.warmup ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+		pk_key(pk, "baseline_ok");
+		r->sgp30.baseline_ok ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+	} else {
+		msgpack_pack_nil(pk);
+	}
+	pk_key(pk, "icp10125");
+	if (r->has_icp10125) {
+		msgpack_pack_map(pk, 3);
+		pk_key(pk, "p"); msgpack_pack_double(pk, r->icp10125.p);
+		pk_key(pk, "t"); msgpack_pack_double(pk, r->icp10125.t);
+		pk_key(pk, "t_meas"); msgpack_pack_int64(pk, r->icp10125.t_meas);
+	} else {
+		msgpack_pack_nil(pk);
+	}
+	pk_key(pk, "sys");
+	msgpack_pack_map(pk, 4);
+	pk_key(pk, "cpu_t"); pk_double_or_nil(pk, s->has_cpu_t, s->cpu_t);
+	pk_key(pk, "cpu"); pk_double_or_nil(pk, s->has_cpu, s->cpu);
+	pk_key(pk, "mem"); pk_double_or_nil(pk, s->has_mem, s->mem);
+	pk_key(pk, "disk_free_mb");
+	if (s->has_disk)
+		msgpack_pack_uint64(pk, s->disk_free_mb);
+	else
+		msgpack_pack_nil(pk);
+	pk_key(pk, "faults");
+	msgpack_pack_array(pk, r->nfaults);
+	for (unsigned i = 0; i < r->nfaults; i++)
+		pk_str(pk, r->faults[i]);
+}
+
+static void
+pk_status(msgpack_packer *pk, const struct proto_status *st)
+{
+	msgpack_pack_map(pk, 10);
+	pk_key(pk, "op"); pk_str(pk, "status");
+	pk_key(pk, "uptime_s"); msgpack_pack_uint64(pk, st->uptime_s);
+	pk_key(pk, "journal_id"); msgpack_pack_uint64(pk, st->journal_id);
+	pk_key(pk, "first_seq"); msgpack_pack_uint64(pk, st->first_seq);
+	pk_key(pk, "last_seq"); msgpack_pack_uint64(pk, st->last_seq);
+	pk_key(pk, "acked_seq"); msgpack_pack_uint64(pk, st->acked_seq);
+	pk_key(pk, "records_written"); msgpack_pack_uint64(pk, st->records_written);
+	pk_key(pk, "records_dropped"); msgpack_pack_uint64(pk, st->records_dropped);
+	pk_key(pk, "clients"); msgpack_pack_uint32(pk, st->clients);
+	pk_key(pk, "chips");
+	msgpack_pack_array(pk, st->nchips);
+	for (uint32_t i = 0; i < st->nchips; i++) {
+		const struct proto_chip_status *c = &st->chips[i];
+		msgpack_pack_map(pk, 5);
+		pk_key(pk, "name"); pk_str(pk, c->name);
+		pk_key(pk, "state"); pk_str(pk, c->state);
+		pk_key(pk, "measurements"); msgpack_pack_uint64(pk, c->measurements);
+		pk_key(pk, "faults"); msgpack_pack_uint64(pk, c->faults);
+		pk_key(pk, "last_ok"); msgpack_pack_int64(pk, c->last_ok);
+	}
+}
+
+static int
+pk_msg(msgpack_packer *pk, const struct proto_msg *m, enum proto_side side)
+{
+	switch (m->op) {
+	case PROTO_OP_HELLO:
+		if (side == PROTO_CLIENT) {
+			msgpack_pack_map(pk, 3);
+			pk_key(pk, "op"); pk_str(pk, "hello");
+			pk_key(pk, "v"); msgpack_pack_uint32(pk, m->u.hello_c.v);
+			pk_key(pk, "name"); pk_str(pk, m->u.hello_c.name);
+		} else {
+			msgpack_pack_map(pk, 6);
+			pk_key(pk, "op"); pk_str(pk, "hello");
+			pk_key(pk, "v"); msgpack_pack_uint32(pk, m->u.hello_s.v);
+			pk_key(pk, "journal_id"); msgpack_pack_uint64(pk, m->u.hello_s.journal_id);
+			pk_key(pk, "first_seq"); msgpack_pack_uint64(pk, m->u.hello_s.first_seq);
+			pk_key(pk, "last_seq"); msgpack_pack_uint64(pk, m->u.hello_s.last_seq);
+			pk_key(pk, "device"); pk_str(pk, m->u.hello_s.device);
+		}
+		return 0;
+	case PROTO_OP_SUBSCRIBE:
+		msgpack_pack_map(pk, 2);
+		pk_key(pk, "op"); pk_str(pk, "subscribe");
+		pk_key(pk, "from");
+		switch (m->u.subscribe.from) {
+		case PROTO_FROM_SEQ: msgpack_pack_uint64(pk, m->u.subscribe.seq); break;
+		case PROTO_FROM_OLDEST: pk_str(pk, "oldest"); break;
+		case PROTO_FROM_NOW: pk_str(pk, "now"); break;
+		default: return -EINVAL;
+		}
+		return 0;
+	case PROTO_OP_REC:
+		pk_record(pk, &m->u.rec);
+		return 0;
+	case PROTO_OP_GAP:
+		msgpack_pack_map(pk, 3);
+		pk_key(pk, "op"); pk_str(pk, "gap");
+		pk_key(pk, "from"); msgpack_pack_uint64(pk, m->u.gap.from);
+		pk_key(pk, "to"); msgpack_pack_uint64(pk, m->u.gap.to);
+		return 0;
+	case PROTO_OP_ACK:
+		msgpack_pack_map(pk, 2);
+		pk_key(pk, "op"); pk_str(pk, "ack");
+		pk_key(pk, "seq"); msgpack_pack_uint64(pk, m->u.ack.seq);
+		return 0;
+	case PROTO_OP_STATUS:
+		if (side == PROTO_CLIENT) {
+			msgpack_pack_map(pk, 1);
+			pk_key(pk, "op"); pk_str(pk, "status");
+		} else {
+			if (m->u.status.nchips > PROTO_MAX_CHIPS)
+				return -EINVAL;
+			pk_status(pk, &m->u.status);
+		}
+		return 0;
+	case PROTO_OP_ERR:
+		msgpack_pack_map(pk, 3);
+		pk_key(pk, "op"); pk_str(pk, "err");
+		pk_key(pk, "code"); msgpack_pack_uint32(pk, m->u.err.code);
+		pk_key(pk, "msg"); pk_str(pk, m->u.err.msg);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int
+proto_encode(const struct proto_msg *msg, enum proto_side side, void *buf, size_t cap,
+    size_t *ret_len)
+{
+	struct wbuf w = { buf, 0, cap < PROTO_MAX_MSG ? cap : PROTO_MAX_MSG, false };
+	msgpack_packer pk;
+	int r;
+
+	if (msg->op == PROTO_OP_REC && msg->u.rec.nfaults > PROTO_MAX_FAULTS)
+		return -EINVAL;
+	msgpack_packer_init(&pk, &w, wbuf_write);
+	r = pk_msg(&pk, msg, side);
+	if (r < 0)
+		return r;
+	if (w.overflow)
+		return -EMSGSIZE;
+	*ret_len = w.len;
+	return 0;
+}
+
+int
+proto_encode_record(const struct record *r, void *buf, size_t cap, size_t *ret_len)
+{
+	struct wbuf w = { buf, 0, cap < PROTO_MAX_MSG ? cap : PROTO_MAX_MSG, false };
+	msgpack_packer pk;
+
+	if (r->nfaults > PROTO_MAX_FAULTS)
+		return -EINVAL;
+	msgpack_packer_init(&pk, &w, wbuf_write);
+	pk_record(&pk, r);
+	if (w.overflow)
+		return -EMSGSIZE;
+	*ret_len = w.len;
+	return 0;
+}
+
+/* ------------------------------------------------------------ decoder */
+
+struct dctx {
+	struct mpack m;
+	char *err;
+	size_t errlen;
+};
+
+/* One key of a map: its name, whether it must be present, and the reader
+ * that stores its value into dst. */
+struct field {
+	const char *key;
+	bool required;
+	int (*read)(struct dctx *d, void *dst);
+	size_t off;
+};
+
+#define FIELD(k, req, fn, S, F) { k, req, fn, offsetof(S, F) }
+
+static int
+fail(struct dctx *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->err && d->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(d->err, d->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EBADMSG;
+}
+
+static int rd_u64(struct dctx *d, void *dst) { return mpack_read_u64(&d->m, dst); }
+static int rd_i64(struct dctx *d, void *dst) { return mpack_read_i64(&d->m, dst); }
+static int rd_dbl(struct dctx *d, void *dst) { return mpack_read_double(&d->m, dst); }
+static int rd_bool(struct dctx *d, void *dst) { return mpack_read_bool(&d->m, dst); }
+
+static int
+rd_u32(struct dctx *d, void *dst)
+{
+	uint64_t v;
+
+	if (mpack_read_u64(&d->m, &v) < 0 || v > UINT32_MAX)
+		return -EBADMSG;
+	*(uint32_t *)dst = (uint32_t)v;
+	return 0;
+}
+
+static int rd_name(struct dctx *d, void *dst) { return mpack_read_cstr(&d->m, dst, PROTO_NAME_LEN); }
+static int rd_msg(struct dctx *d, void *dst) { return mpack_read_cstr(&d->m, dst, PROTO_MSG_LEN); }
+static int rd_chipname(struct dctx *d, void *dst) { return mpack_read_cstr(&d->m, dst, 16); }
+
+/* Walks one map: every key must be in fields (unknown keys are skipped,
+ * so a newer peer may add fields), none twice, required ones present. */
+static int
+read_fields(struct dctx *d, const struct field *fields, size_t nf, void *base,
+    int depth)
+{
+	uint64_t seen = 0;
+	uint32_t n;
+
+	if (depth <= 0)
+		return fail(d, "nesting too deep");
+	if (mpack_read_map(&d->m, &n) < 0)
+		return fail(d, "expected a map");
+	while (n--) {
+		const char *k;
+		uint32_t klen;
+		size_t i;
+
+		if (mpack_read_str(&d->m, &k, &klen) < 0)
+			return fail(d, "map key is not a string");
+		for (i = 0; i < nf; i++)
+			if (strlen(fields[i].key) == klen && memcmp(fields[i].key, k, klen) == 0)
+				break;
+		if (i == nf) {
+			if (mpack_skip(&d->m, depth - 1) < 0)
+				return fail(d, "malformed value for unknown key");
+			continue;
+		}
+		if (seen & (1ULL << i))
+			return fail(d, "duplicate key \"%s\"", fields[i].key);
+		seen |= 1ULL << i;
+		if (!fields[i].read) {	/* "op": checked by find_op */
+			if (mpack_skip(&d->m, 1) < 0)
+				return fail(d, "malformed \"op\"");
+			continue;
+		}
+		if (fields[i].read(d, (char *)base + fields[i].off) < 0)
+			return fail(d, "bad value for \"%s\"", fields[i].key);
+	}
+	for (size_t i = 0; i < nf; i++)
+		if (fields[i].required && !(seen & (1ULL << i)))
+			return fail(d, "missing key \"%s\"", fields[i].key);
+	return 0;
+}
+
+#define NF(a) (sizeof(a) / sizeof((a)[0]))
+
+static int
+rd_scd4x(struct dctx *d, void *dst)
+{
+	static const struct field f[] = {
+		FIELD("co2", true, rd_u32, struct rec_scd4x, co2),
+		FIELD("t", true, rd_dbl, struct rec_scd4x, t),
+		FIELD("rh", true, rd_dbl, struct rec_scd4x, rh),
+		FIELD("t_meas", true, rd_i64, struct rec_scd4x, t_meas),
+	};
+	struct record *r = (struct record *)((char *)dst - offsetof(struct record, scd4x));
+
+	if ((r->has_scd4x = !mpack_read_nil(&d->m)))
+		return read_fields(d, f, NF(f), dst, 2);
+	return 0;
+}
+
+static int
+rd_sgp30(struct dctx *d, void *dst)
+{
+	static const struct field f[] = {
+		FIELD("eco2", true, rd_u32, struct rec_sgp30, eco2),
+		FIELD("tvoc", true, rd_u32, struct rec_sgp30, tvoc),
+		FIELD("t_meas", true, rd_i64, struct rec_sgp30, t_meas),
+		FIELD("warmup", true, rd_bool, struct rec_sgp30, warmup),
+		FIELD("baseline_ok", true, rd_bool, struct rec_sgp30, baseline_ok),
+	};
+	struct record *r = (struct record *)((char *)dst - offsetof(struct record, sgp30));
+
+	if ((r->has_sgp30 = !mpack_read_nil(&d->m)))
+		return read_fields(d, f, NF(f), dst, 2);
+	return 0;
+}
+
+static int
+rd_icp(struct dctx *d, void *dst)
+{
+	static const struct field f[] = {
+		FIELD("p", true, rd_dbl, struct rec_icp10125, p),
+		FIELD("t", true, rd_dbl, struct rec_icp10125, t),
+		FIELD("t_meas", true, rd_i64, struct rec_icp10125, t_meas),
+	};
+	struct record *r = (struct record *)((char *)dst - offsetof(struct record, icp10125));
+
+	if ((r->has_icp10125 = !mpack_read_nil(&d->m)))
+		return read_fields(d, f, NF(f), dst, 2);
+	return 0;
+}
+
+/* A sys value: a number, or nil meaning "could not be read". The has_ flag
+ * sits at a fixed distance from each value in struct rec_sys. */
+static int
+rd_opt_dbl(struct dctx *d, void *dst, bool *has)
+{
+	if (mpack_read_nil(&d->m)) {
+		*has = false;
+		return 0;
+	}
+	*has = true;
+	return mpack_read_double(&d->m, dst);
+}
+
+static int
+rd_sys_cpu_t(struct dctx *d, void *dst)
+{
+	struct rec_sys *s = (struct rec_sys *)((char *)dst - offsetof(struct rec_sys, cpu_t));
+	return rd_opt_dbl(d, dst, &s->has_cpu_t);
+}
+
+static int
+rd_sys_cpu(struct dctx *d, void *dst)
+{
+	struct rec_sys *s = (struct rec_sys *)((char *)dst - offsetof(struct rec_sys, cpu));
+	return rd_opt_dbl(d, dst, &s->has_cpu);
+}
+
+static int
+rd_sys_mem(struct dctx *d, void *dst)
+{
+	struct rec_sys *s = (struct rec_sys *)((char *)dst - offsetof(struct rec_sys, mem));
+	return rd_opt_dbl(d, dst, &s->has_mem);
+}
+
+static int
+rd_sys_disk(struct dctx *d, void *dst)
+{
+	struct rec_sys *s =
+	    (struct rec_sys *)((char *)dst - offsetof(struct rec_sys, disk_free_mb));
+
+	if (mpack_read_nil(&d->m)) {
+		s->has_disk = false;
+		return 0;
+	}
+	s->has_disk = true;
+	return mpack_read_u64(&d->m, dst);
+}
+
+static int
+rd_sys(struct dctx *d, void *dst)
+{
+	static const struct field f[] = {
+		FIELD("cpu_t", true, rd_sys_cpu_t, struct rec_sys, cpu_t),
+		FIELD("cpu", true, rd_sys_cpu, struct rec_sys, cpu),
+		FIELD("mem", true, rd_sys_mem, struct rec_sys, mem),
+		FIELD("disk_free_mb", true, rd_sys_disk, struct rec_sys, disk_free_mb),
+	};
+	return read_fields(d, f, NF(f), dst, 2);
+}
+
+static int
+rd_faults(struct dctx *d, void *dst)
+{
+	struct record *r = (struct record *)((char *)dst - offsetof(struct record, faults));
+	uint32_t n;
+
+	if (mpack_read_array(&d->m, &n) < 0 || n > PROTO_MAX_FAULTS)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < n; i++)
+		if (mpack_read_cstr(&d->m, r->faults[i], PROTO_FAULT_LEN) < 0)
+			return -EBADMSG;
+	r->nfaults = n;
+	return 0;
+}
+
+static const struct field rec_fields[] = {
+	{ "op", true, NULL, 0 },
+	FIELD("seq", true, rd_u64, struct record, seq),
+	FIELD("t", true, rd_i64, struct record, t),
+	FIELD("boot_ns", true, rd_u64, struct record, boot_ns),
+	FIELD("synced", true, rd_bool, struct record, synced),
+	FIELD("device", true, rd_name, struct record, device),
+	FIELD("scd4x", true, rd_scd4x, struct record, scd4x),
+	FIELD("sgp30", true, rd_sgp30, struct record, sgp30),
+	FIELD("icp10125", true, rd_icp, struct record, icp10125),
+	FIELD("sys", true, rd_sys, struct record, sys),
+	FIELD("faults", true, rd_faults, struct record, faults),
+};
+
+static int
+rd_from(struct dctx *d, void *dst)
+{
+	struct proto_msg *m = (struct proto_msg *)((char *)dst -
+	    offsetof(struct proto_msg, u.subscribe));
+	const char *s;
+	uint32_t n;
+
+	if (mpack_peek(&d->m) == MPACK_STR) {
+		if (mpack_read_str(&d->m, &s, &n) < 0)
+			return -EBADMSG;
+		if (n == 6 && memcmp(s, "oldest", 6) == 0)
+			m->u.subscribe.from = PROTO_FROM_OLDEST;
+		else if (n == 3 && memcmp(s, "now", 3) == 0)
+			m->u.subscribe.from = PROTO_FROM_NOW;
+		else
+			return -EBADMSG;
+		return 0;
+	}
+	m->u.subscribe.from = PROTO_FROM_SEQ;
+	return mpack_read_u64(&d->m, &m->u.subscribe.seq);
+}
+
+static int
+rd_chips(struct dctx *d, void *dst)
+{
+	static const struct field f[] = {
+		FIELD("name", true, rd_chipname, struct proto_chip_status, name),
+		FIELD("state", true, rd_name, struct proto_chip_status, state),
+		FIELD("measurements", true, rd_u64, struct proto_chip_status, measurements),
+		FIELD("faults", true, rd_u64, struct proto_chip_status, faults),
+		FIELD("last_ok", true, rd_i64, struct proto_chip_status, last_ok),
+	};
+	struct proto_status *st = (struct proto_status *)((char *)dst -
+	    offsetof(struct proto_status, chips));
+	uint32_t n;
+
+	if (mpack_read_array(&d->m, &n) < 0 || n > PROTO_MAX_CHIPS)
+		return -EBADMSG;
+	for (uint32_t i = 0; i < n; i++)
+		if (read_fields(d, f, NF(f), &st->chips[i], 2) < 0)
+			return -EBADMSG;
+	st->nchips = n;
+	return 0;
+}
+
+#define UF(k, fn, F) { k, true, fn, offsetof(struct proto_msg, u.F) }
+#define OPF { "op", true, NULL, 0 }
+
+static const struct field hello_c_fields[] = {
+	OPF, UF("v", rd_u32, hello_c.v), UF("name", rd_name, hello_c.name),
+};
+static const struct field hello_s_fields[] = {
+	OPF, UF("v", rd_u32, hello_s.v), UF("journal_id", rd_u64, hello_s.journal_id),
+	UF("first_seq", rd_u64, hello_s.first_seq), UF("last_seq", rd_u64, hello_s.last_seq),
+	UF("device", rd_name, hello_s.device),
+};
+static const struct field subscribe_fields[] = { OPF, UF("from", rd_from, subscribe) };
+static const struct field gap_fields[] = {
+	OPF, UF("from", rd_u64, gap.from), UF("to", rd_u64, gap.to),
+};
+static const struct field ack_fields[] = { OPF, UF("seq", rd_u64, ack.seq) };
+static const struct field status_c_fields[] = { OPF };
+static const struct field status_s_fields[] = {
+	OPF, UF("uptime_s", rd_u64, status.uptime_s),
+	UF("journal_id", rd_u64, status.journal_id),
+	UF("first_seq", rd_u64, status.first_seq), UF("last_seq", rd_u64, status.last_seq),
+	UF("acked_seq", rd_u64, status.acked_seq),
+	UF("records_written", rd_u64, status.records_written),
+	UF("records_dropped", rd_u64, status.records_dropped),
+	UF("clients", rd_u32, status.clients), UF("chips", rd_chips, status.chips),
+};
+static const struct field err_fields[] = {
+	OPF, UF("code", rd_u32, err.code), UF("msg", rd_msg, err.msg),
+};
+
+/* Which ops each side may send, and the key table for each. */
+static const struct {
+	enum proto_op op;
+	enum proto_side side;
+	const struct field *f;
+	size_t nf;
+	size_t base;	/* where the table's offsets start inside struct proto_msg */
+} op_table[] = {
+	{ PROTO_OP_HELLO, PROTO_CLIENT, hello_c_fields, NF(hello_c_fields), 0 },
+	{ PROTO_OP_HELLO, PROTO_SERVER, hello_s_fields, NF(hello_s_fields), 0 },
+	{ PROTO_OP_SUBSCRIBE, PROTO_CLIENT, subscribe_fields, NF(subscribe_fields), 0 },
+	{ PROTO_OP_REC, PROTO_SERVER, rec_fields, NF(rec_fields), offsetof(struct proto_msg, u.rec) },
+	{ PROTO_OP_GAP, PROTO_SERVER, gap_fields, NF(gap_fields), 0 },
+	{ PROTO_OP_ACK, PROTO_CLIENT, ack_fields, NF(ack_fields), 0 },
+	{ PROTO_OP_STATUS, PROTO_CLIENT, status_c_fields, NF(status_c_fields), 0 },
+	{ PROTO_OP_STATUS, PROTO_SERVER, status_s_fields, NF(status_s_fields), 0 },
+	{ PROTO_OP_ERR, PROTO_SERVER, err_fields, NF(err_fields), 0 },
+};
+
+/* First pass: find the "op" string anywhere in the top-level map. */
+static int
+find_op(struct dctx *d, enum proto_op *ret)
+{
+	struct mpack save = d->m;
+	uint32_t n;
+	int found = 0;
+
+	if (mpack_read_map(&d->m, &n) < 0)
+		return fail(d, "message is not a map");
+	while (n--) {
+		const char *k, *v;
+		uint32_t klen, vlen;
+
+		if (mpack_read_str(&d->m, &k, &klen) < 0)
+			return fail(d, "map key is not a string");
+		if (klen != 2 || memcmp(k, "op", 2) != 0) {
+			if (mpack_skip(&d->m, MPACK_MAX_DEPTH) < 0)
+				return fail(d, "malformed value");
+			continue;
+		}
+		if (found++ || mpack_read_str(&d->m, &v, &vlen) < 0)
+			return fail(d, "\"op\" is not a single string");
+		for (size_t i = 1; i < NF(op_names); i++)
+			if (strlen(op_names[i]) == vlen && memcmp(op_names[i], v, vlen) == 0)
+				*ret = (enum proto_op)i;
+		if (*ret == 0)
+			return fail(d, "unknown op \"%.*s\"", (int)(vlen > 32 ? 32 : vlen), v);
+	}
+	if (!found)
+		return fail(d, "missing key \"op\"");
+	d->m = save;
+	return 0;
+}
+
+int
+proto_decode(const void *buf, size_t len, enum proto_side side, struct proto_msg *ret,
+    char *errbuf, size_t errlen)
+{
+	struct dctx d = { { buf, (const uint8_t *)buf + len }, errbuf, errlen };
+	enum proto_op op = 0;
+	struct proto_msg m;
+
+	if (len > PROTO_MAX_MSG) {
+		fail(&d, "message of %zu bytes exceeds %d", len, PROTO_MAX_MSG);
+		return -EMSGSIZE;
+	}
+	if (find_op(&d, &op) < 0)
+		return -EBADMSG;
+	memset(&m, 0, sizeof(m));
+	m.op = op;
+	for (size_t i = 0; i < NF(op_table); i++) {
+		if (op_table[i].op != op || op_table[i].side != side)
+			continue;
+		if (read_fields(&d, op_table[i].f, op_table[i].nf, (char *)&m + op_table[i].base,
+		    MPACK_MAX_DEPTH) < 0)
+			return -EBADMSG;
+		if (d.m.p != d.m.end)
+			return fail(&d, "%zu trailing bytes after the message",
+			    (size_t)(d.m.end - d.m.p));
+		*ret = m;
+		return 0;
+	}
+	return fail(&d, "op \"%s\" is not valid from the %s", proto_op_name(op),
+	    side == PROTO_CLIENT ? "client" : "server");
+}

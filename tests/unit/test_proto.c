@@ -1,0 +1,383 @@
+/*
+ * Unit tests for the socket protocol codec: every message kind survives a
+ * round trip, and every class of malformed input is rejected without
+ * touching the output.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <msgpack.h>
+
+#include "proto.h"
+
+static uint8_t buf[PROTO_MAX_MSG + 16];
+
+static void
+full_record(struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = 123456789012ULL;
+	r->t = 1764000000123456789LL;
+	r->boot_ns = 98765432100ULL;
+	r->synced = true;
+	snprintf(r->device, sizeof(r->device), "pi-kitchen");
+	r->has_scd4x = true;
+	r->scd4x = (struct rec_scd4x){ 812, 22.53, 41.07, r->t - 1000 };
+	r->has_sgp30 = true;
+	r->sgp30 = (struct rec_sgp30){ 450, 12, r->t - 2000, true, false };
+	r->has_icp10125 = true;
+	r->icp10125 = (struct rec_icp10125){ 100734.5, -3.25, r->t - 3000 };
+	r->sys = (struct rec_sys){ true, true, true, true, 48.3, 3.5, 41.0, 12345 };
+	record_add_fault(r, "sgp30: crc error on measure_iaq");
+}
+
+static void
+roundtrip(const struct proto_msg *in, enum proto_side side, struct proto_msg *out)
+{
+	char err[128] = "";
+	size_t len = 0;
+
+	assert_int_equal(proto_encode(in, side, buf, sizeof(buf), &len), 0);
+	assert_true(len > 0);
+	assert_int_equal(proto_decode(buf, len, side, out, err, sizeof(err)), 0);
+	assert_int_equal(out->op, in->op);
+}
+
+static void
+test_record_roundtrip(void **state)
+{
+	struct proto_msg in = { .op = PROTO_OP_REC }, out;
+
+	(void)state;
+	full_record(&in.u.rec);
+	roundtrip(&in, PROTO_SERVER, &out);
+	assert_memory_equal(&out.u.rec, &in.u.rec, offsetof(struct record, faults));
+	assert_int_equal(out.u.rec.nfaults, 1);
+	assert_string_equal(out.u.rec.faults[0], "sgp30: crc error on measure_iaq");
+	assert_true(out.u.rec.icp10125.t == -3.25);
+}
+
+static void
+test_record_nil_blocks(void **state)
+{
+	struct proto_msg in = { .op = PROTO_OP_REC }, out;
+
+	(void)state;
+	full_record(&in.u.rec);
+	in.u.rec.has_scd4x = in.u.rec.has_sgp30 = in.u.rec.has_icp10125 = false;
+	in.u.rec.sys.has_cpu_t = in.u.rec.sys.has_disk = false;
+	roundtrip(&in, PROTO_SERVER, &out);
+	assert_false(out.u.rec.has_scd4x);
+	assert_false(out.u.rec.has_sgp30);
+	assert_false(out.u.rec.has_icp10125);
+	assert_false(out.u.rec.sys.has_cpu_t);
+	assert_true(out.u.rec.sys.has_cpu);
+	assert_false(out.u.rec.sys.has_disk);
+	/* a nil block leaves nothing behind: no stale value can leak into a row */
+	assert_int_equal(out.u.rec.scd4x.co2, 0);
+	assert_true(out.u.rec.sys.cpu_t == 0.0);
+}
+
+static void
+test_encode_record_matches_rec_message(void **state)
+{
+	struct proto_msg in = { .op = PROTO_OP_REC };
+	uint8_t other[2048];
+	size_t a, b;
+
+	(void)state;
+	full_record(&in.u.rec);
+	assert_int_equal(proto_encode(&in, PROTO_SERVER, buf, sizeof(buf), &a), 0);
+	assert_int_equal(proto_encode_record(&in.u.rec, other, sizeof(other), &b), 0);
+	assert_int_equal(a, b);
+	assert_memory_equal(buf, other, a);
+}
+
+static void
+test_control_roundtrips(void **state)
+{
+	struct proto_msg in, out;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.op = PROTO_OP_HELLO;
+	in.u.hello_c.v = PROTO_VERSION;
+	snprintf(in.u.hello_c.name, sizeof(in.u.hello_c.name), "streamerd");
+	roundtrip(&in, PROTO_CLIENT, &out);
+	assert_string_equal(out.u.hello_c.name, "streamerd");
+	assert_int_equal(out.u.hello_c.v, PROTO_VERSION);
+
+	memset(&in, 0, sizeof(in));
+	in.op = PROTO_OP_HELLO;
+	in.u.hello_s.v = 1;
+	in.u.hello_s.journal_id = 0xdeadbeefcafef00dULL;
+	in.u.hello_s.first_seq = 5;
+	in.u.hello_s.last_seq = 99;
+	snprintf(in.u.hello_s.device, sizeof(in.u.hello_s.device), "pi");
+	roundtrip(&in, PROTO_SERVER, &out);
+	assert_true(out.u.hello_s.journal_id == 0xdeadbeefcafef00dULL);
+	assert_int_equal(out.u.hello_s.first_seq, 5);
+	assert_int_equal(out.u.hello_s.last_seq, 99);
+	assert_string_equal(out.u.hello_s.device, "pi");
+
+	for (int f = PROTO_FROM_SEQ; f <= PROTO_FROM_NOW; f++) {
+		memset(&in, 0, sizeof(in));
+		in.op = PROTO_OP_SUBSCRIBE;
+		in.u.subscribe.from = f;
+		in.u.subscribe.seq = f == PROTO_FROM_SEQ ? 77 : 0;
+		roundtrip(&in, PROTO_CLIENT, &out);
+		assert_int_equal(out.u.subscribe.from, f);
+		assert_int_equal(out.u.subscribe.seq, in.u.subscribe.seq);
+	}
+
+	memset(&in, 0, sizeof(in));
+	in.op = PROTO_OP_GAP;
+	in.u.gap.from = 10, in.u.gap.to = 20;
+	roundtrip(&in, PROTO_SERVER, &out);
+	assert_int_equal(out.u.gap.from, 10);
+	assert_int_equal(out.u.gap.to, 20);
+
+	memset(&in, 0, sizeof(in));
+	in.op = PROTO_OP_ACK;
+	in.u.ack.seq = UINT64_MAX;
+	roundtrip(&in, PROTO_CLIENT, &out);
+	assert_true(out.u.ack.seq == UINT64_MAX);
+
+	memset(&in, 0, sizeof(in));
+	in.op = PROTO_OP_STATUS;
+	roundtrip(&in, PROTO_CLIENT, &out);
+
+	memset(&in, 0, sizeof(in));
+	in.op = PROTO_OP_ERR;
+	in.u.err.code = PROTO_ERR_MALFORMED;
+	snprintf(in.u.err.msg, sizeof(in.u.err.msg), "bad value for \"seq\"");
+	roundtrip(&in, PROTO_SERVER, &out);
+	assert_int_equal(out.u.err.code, PROTO_ERR_MALFORMED);
+	assert_string_equal(out.u.err.msg, "bad value for \"seq\"");
+}
+
+static void
+test_status_roundtrip(void **state)
+{
+	struct proto_msg in, out;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.op = PROTO_OP_STATUS;
+	in.u.status.uptime_s = 3600;
+	in.u.status.journal_id = 42;
+	in.u.status.first_seq = 1;
+	in.u.status.last_seq = 720;
+	in.u.status.acked_seq = 700;
+	in.u.status.records_written = 720;
+	in.u.status.records_dropped = 3;
+	in.u.status.clients = 2;
+	in.u.status.nchips = 2;
+	snprintf(in.u.status.chips[0].name, 16, "scd4x");
+	snprintf(in.u.status.chips[0].state, PROTO_NAME_LEN, "ok");
+	in.u.status.chips[0].measurements = 120;
+	in.u.status.chips[0].faults = 1;
+	in.u.status.chips[0].last_ok = 17;
+	snprintf(in.u.status.chips[1].name, 16, "sgp30");
+	snprintf(in.u.status.chips[1].state, PROTO_NAME_LEN, "warmup");
+	roundtrip(&in, PROTO_SERVER, &out);
+	assert_memory_equal(&out.u.status, &in.u.status, sizeof(in.u.status));
+}
+
+/* Packs an arbitrary message with msgpack-c for the malformed-input cases. */
+static size_t
+pack(void (*fill)(msgpack_packer *pk))
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t len;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	fill(&pk);
+	len = sb.size;
+	memcpy(buf, sb.data, len);
+	msgpack_sbuffer_destroy(&sb);
+	return len;
+}
+
+static void
+ps(msgpack_packer *pk, const char *s)
+{
+	msgpack_pack_str(pk, strlen(s));
+	msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+static void
+op(msgpack_packer *pk, uint32_t n, const char *name)
+{
+	msgpack_pack_map(pk, n);
+	ps(pk, "op");
+	ps(pk, name);
+}
+
+static void fill_unknown_op(msgpack_packer *pk) { op(pk, 1, "launch"); }
+static void fill_no_op(msgpack_packer *pk) { msgpack_pack_map(pk, 1); ps(pk, "seq"); msgpack_pack_uint8(pk, 1); }
+static void fill_ack_no_seq(msgpack_packer *pk) { op(pk, 1, "ack"); }
+static void fill_ack_str_seq(msgpack_packer *pk) { op(pk, 2, "ack"); ps(pk, "seq"); ps(pk, "12"); }
+static void fill_ack_neg_seq(msgpack_packer *pk) { op(pk, 2, "ack"); ps(pk, "seq"); msgpack_pack_int8(pk, -1); }
+static void fill_dup_key(msgpack_packer *pk) { op(pk, 3, "ack"); ps(pk, "seq"); msgpack_pack_uint8(pk, 1); ps(pk, "seq"); msgpack_pack_uint8(pk, 2); }
+static void fill_not_map(msgpack_packer *pk) { msgpack_pack_array(pk, 2); ps(pk, "op"); ps(pk, "ack"); }
+static void fill_sub_bad(msgpack_packer *pk) { op(pk, 2, "subscribe"); ps(pk, "from"); ps(pk, "yesterday"); }
+static void fill_int_key(msgpack_packer *pk) { op(pk, 2, "ack"); msgpack_pack_uint8(pk, 1); msgpack_pack_uint8(pk, 1); }
+
+static void
+fill_name_long(msgpack_packer *pk)
+{
+	char name[PROTO_NAME_LEN + 1];
+
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = 0;
+	op(pk, 3, "hello");
+	ps(pk, "v");
+	msgpack_pack_uint8(pk, 1);
+	ps(pk, "name");
+	ps(pk, name);
+}
+
+static void
+fill_deep(msgpack_packer *pk)
+{
+	op(pk, 3, "ack");
+	ps(pk, "seq");
+	msgpack_pack_uint8(pk, 1);
+	ps(pk, "x");
+	for (int i = 0; i < 40; i++)
+		msgpack_pack_array(pk, 1);
+	msgpack_pack_nil(pk);
+}
+
+static void
+fill_rec_nan(msgpack_packer *pk)
+{
+	op(pk, 3, "rec");
+	ps(pk, "seq");
+	msgpack_pack_uint8(pk, 1);
+	ps(pk, "t");
+	msgpack_pack_double(pk, 0.0 / 0.0);
+}
+
+static void
+expect_reject(size_t len, enum proto_side side, const char *why)
+{
+	struct proto_msg out;
+	char err[128] = "";
+
+	memset(&out, 0xA5, sizeof(out));
+	assert_int_equal(proto_decode(buf, len, side, &out, err, sizeof(err)), -EBADMSG);
+	if (!strstr(err, why))
+		fail_msg("expected \"%s\" in \"%s\"", why, err);
+	/* the output is untouched on failure */
+	assert_int_equal(((uint8_t *)&out)[0], 0xA5);
+}
+
+static void
+test_malformed_classes(void **state)
+{
+	(void)state;
+	expect_reject(pack(fill_unknown_op), PROTO_CLIENT, "unknown op");
+	expect_reject(pack(fill_no_op), PROTO_CLIENT, "missing key \"op\"");
+	expect_reject(pack(fill_ack_no_seq), PROTO_CLIENT, "missing key \"seq\"");
+	expect_reject(pack(fill_ack_str_seq), PROTO_CLIENT, "bad value for \"seq\"");
+	expect_reject(pack(fill_ack_neg_seq), PROTO_CLIENT, "bad value for \"seq\"");
+	expect_reject(pack(fill_dup_key), PROTO_CLIENT, "duplicate key");
+	expect_reject(pack(fill_not_map), PROTO_CLIENT, "not a map");
+	expect_reject(pack(fill_sub_bad), PROTO_CLIENT, "bad value for \"from\"");
+	expect_reject(pack(fill_int_key), PROTO_CLIENT, "not a string");
+	expect_reject(pack(fill_name_long), PROTO_CLIENT, "bad value for \"name\"");
+	expect_reject(pack(fill_deep), PROTO_CLIENT, "malformed");
+	expect_reject(pack(fill_rec_nan), PROTO_SERVER, "bad value for \"t\"");
+	/* an op from the wrong side */
+	expect_reject(pack(fill_ack_no_seq), PROTO_SERVER, "not valid from the server");
+}
+
+static void
+test_trailing_truncated_oversized(void **state)
+{
+	struct proto_msg in = { .op = PROTO_OP_ACK }, out;
+	char err[128];
+	size_t len;
+
+	(void)state;
+	in.u.ack.seq = 5;
+	assert_int_equal(proto_encode(&in, PROTO_CLIENT, buf, sizeof(buf), &len), 0);
+	buf[len] = 0xc0;
+	assert_int_equal(proto_decode(buf, len + 1, PROTO_CLIENT, &out, err, sizeof(err)),
+	    -EBADMSG);
+	assert_non_null(strstr(err, "trailing"));
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(proto_decode(buf, cut, PROTO_CLIENT, &out, NULL, 0), -EBADMSG);
+	assert_int_equal(proto_decode(buf, PROTO_MAX_MSG + 1, PROTO_CLIENT, &out, NULL, 0),
+	    -EMSGSIZE);
+}
+
+static void
+test_hostile_counts(void **state)
+{
+	/* map32 claiming 4 billion entries, str32 likewise: rejected at once */
+	static const uint8_t map_bomb[] = { 0xdf, 0xff, 0xff, 0xff, 0xff, 0xa2, 'o', 'p' };
+	static const uint8_t str_bomb[] = { 0x81, 0xa2, 'o', 'p', 0xdb, 0x7f, 0xff, 0xff, 0xff };
+	struct proto_msg out;
+
+	(void)state;
+	assert_int_equal(proto_decode(map_bomb, sizeof(map_bomb), PROTO_CLIENT, &out, NULL, 0),
+	    -EBADMSG);
+	assert_int_equal(proto_decode(str_bomb, sizeof(str_bomb), PROTO_CLIENT, &out, NULL, 0),
+	    -EBADMSG);
+}
+
+static void
+test_encode_overflow(void **state)
+{
+	struct proto_msg in = { .op = PROTO_OP_REC };
+	size_t len;
+
+	(void)state;
+	full_record(&in.u.rec);
+	assert_int_equal(proto_encode(&in, PROTO_SERVER, buf, 20, &len), -EMSGSIZE);
+	in.u.rec.nfaults = PROTO_MAX_FAULTS + 1;
+	assert_int_equal(proto_encode(&in, PROTO_SERVER, buf, sizeof(buf), &len), -EINVAL);
+}
+
+static void
+test_fault_cap(void **state)
+{
+	struct record r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < PROTO_MAX_FAULTS + 3; i++)
+		record_add_fault(&r, "fault %d", i);
+	assert_int_equal(r.nfaults, PROTO_MAX_FAULTS);
+	assert_string_equal(r.faults[0], "fault 0");
+	assert_string_equal(r.faults[PROTO_MAX_FAULTS - 1], "more faults than fit in one record");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_roundtrip),
+		cmocka_unit_test(test_record_nil_blocks),
+		cmocka_unit_test(test_encode_record_matches_rec_message),
+		cmocka_unit_test(test_control_roundtrips),
+		cmocka_unit_test(test_status_roundtrip),
+		cmocka_unit_test(test_malformed_classes),
+		cmocka_unit_test(test_trailing_truncated_oversized),
+		cmocka_unit_test(test_hostile_counts),
+		cmocka_unit_test(test_encode_overflow),
+		cmocka_unit_test(test_fault_cap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
