@@ -180,3 +180,6 @@ clean:
 FORCE:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Keep intermediate objects (unit test .o files) between runs.
+.SECONDARY:
