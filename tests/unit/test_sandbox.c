@@ -17,6 +17,14 @@
 
 #include "sandbox.h"
 
+/* valgrind does not implement the seccomp syscall: nothing to test there. */
+static void
+skip_under_valgrind(void)
+{
+	if (getenv("RUNNING_UNDER_VALGRIND"))
+		skip();
+}
+
 /* Runs fn in a child after applying rules; returns the child's wait status. */
 static int
 in_child(const struct sandbox_rule *rules, size_t n, bool kill, int (*fn)(void))
@@ -40,11 +48,16 @@ try_sockets(void)
 	int u = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	int i = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
+	int e = errno;
+
 	if (u < 0)
 		return 1;	/* AF_UNIX was allowed and must work */
-	if (i >= 0 || errno != EPERM)
-		return 2;	/* AF_INET must fail with EPERM */
-	return 0;
+	close(u);
+	if (i >= 0) {
+		close(i);
+		return 2;	/* AF_INET must fail ... */
+	}
+	return e == EPERM ? 0 : 2;	/* ... with EPERM */
 }
 
 static void
@@ -56,6 +69,7 @@ test_socket_family_filter(void **state)
 	int st;
 
 	(void)state;
+	skip_under_valgrind();
 	st = in_child(rules, 1, false, try_sockets);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -73,6 +87,7 @@ test_kill_mode(void **state)
 	int st;
 
 	(void)state;
+	skip_under_valgrind();
 	/* neither open nor openat is allowed: the process is killed by SIGSYS */
 	st = in_child(NULL, 0, true, try_open);
 	assert_true(WIFSIGNALED(st));
@@ -89,6 +104,7 @@ test_unknown_names_skipped(void **state)
 	int st;
 
 	(void)state;
+	skip_under_valgrind();
 	/* with socket fully allowed, AF_INET works, so try_sockets reports 2 */
 	st = in_child(rules, 2, false, try_sockets);
 	assert_true(WIFEXITED(st));
