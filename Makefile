@@ -1,6 +1,7 @@
 # snowsense — top-level GNU Makefile (non-recursive).
 #
 # Each directory adds its programs, libraries and tests through a module.mk
+# (or NAME.module.mk)
 # fragment included below, so adding a module never means editing this file.
 # Objects go to $(BUILD): build/ normally, build-san/ with SAN=1,
 # build-fuzz/ for the libFuzzer targets, build-<triplet>/ with CROSS=.
@@ -60,7 +61,7 @@ TEST_SHLIBS  :=	# shared objects built for `make check` (LD_PRELOAD fakes)
 LIBS         :=	# static convenience libraries, linked by programs and unit tests
 ALL_PKGS     :=	# every pkg-config package any unit test may need
 
-include $(sort $(wildcard */module.mk tests/*/module.mk))
+include $(sort $(wildcard */module.mk */*.module.mk tests/*/module.mk))
 
 # ---------------------------------------------------------------- rules
 

@@ -1,0 +1,372 @@
+/*
+ * sensortap: the reference client of sensord's socket protocol. It says
+ * hello, then either asks for status or subscribes (live, from a seq, or
+ * from the oldest record the journal still holds) and prints every record
+ * as one JSON line with the keys of DESIGN.md. Gap notices go to stderr.
+ *
+ * It never acks: a tap must not move the committed position.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "proto.h"
+
+#define DEFAULT_SOCKET "/run/snowsense/sensord.sock"
+
+/* sensortap's own exit codes (documented in --help and sensortap(1)). */
+enum {
+	TAP_OK = 0,
+	TAP_FAIL = 1,		/* connection lost, protocol error, sensord said err */
+	TAP_USAGE = 2,
+	TAP_NOSOCKET = 3,	/* no socket at that path: is sensord running? */
+	TAP_REFUSED = 4,	/* socket file exists but nobody listens (stale) */
+	TAP_DENIED = 5,		/* no permission on the socket (group snowsense?) */
+	TAP_TIMEOUT = 6,	/* sensord did not answer in time */
+};
+
+struct opts {
+	const char *path;
+	struct proto_msg sub;
+	uint64_t count;		/* 0 = until interrupted */
+	int status;
+	int timeout_ms;		/* for hello and status answers */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sensortap [-s SOCKET] [--from SEQ|oldest|now] [-n COUNT] [--status]\n"
+	    "\n"
+	    "Prints sensord's records as JSON lines (one per record) on stdout.\n"
+	    "\n"
+	    "  -s, --socket PATH   sensord's socket (default %s)\n"
+	    "  -f, --from WHERE    SEQ: replay from that sequence number, then follow;\n"
+	    "                      oldest: from the oldest record still journaled;\n"
+	    "                      now: only new records (default)\n"
+	    "  -n, --count N       exit after N records\n"
+	    "      --status        print sensord's status as one JSON object and exit\n"
+	    "  -h, --help          this text\n"
+	    "      --version       print the version\n"
+	    "\n"
+	    "Gaps (records retention already dropped) are reported on stderr.\n"
+	    "Exit status: 0 ok, 1 connection lost or protocol error, 2 usage,\n"
+	    "3 no socket (is sensord running?), 4 connection refused (stale socket),\n"
+	    "5 permission denied (are you in sensord's socket group?), 6 timeout.\n",
+	    DEFAULT_SOCKET);
+}
+
+static int
+parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "status", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->path = DEFAULT_SOCKET;
+	o->sub.op = PROTO_OP_SUBSCRIBE;
+	o->sub.u.subscribe.from = PROTO_FROM_NOW;
+	o->timeout_ms = 5000;
+	while ((c = getopt_long(argc, argv, "s:f:n:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': o->path = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "oldest") == 0)
+				o->sub.u.subscribe.from = PROTO_FROM_OLDEST;
+			else if (strcmp(optarg, "now") == 0)
+				o->sub.u.subscribe.from = PROTO_FROM_NOW;
+			else if (parse_u64(optarg, &o->sub.u.subscribe.seq) == 0)
+				o->sub.u.subscribe.from = PROTO_FROM_SEQ;
+			else {
+				fprintf(stderr, "sensortap: --from: expected a sequence number, "
+				    "\"oldest\" or \"now\", got \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'n':
+			if (parse_u64(optarg, &o->count) < 0 || o->count == 0) {
+				fprintf(stderr, "sensortap: -n: expected a positive count, got \"%s\"\n",
+				    optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'S': o->status = 1; break;
+		case 'h': usage(stdout); exit(TAP_OK);
+		case 'V': printf("sensortap %s\n", SNOWSENSE_VERSION); exit(TAP_OK);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sensortap: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+connect_sensord(const char *path, int *ret_fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "sensortap: socket path too long: %s\n", path);
+		return TAP_USAGE;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "sensortap: socket: %s\n", strerror(errno));
+		return TAP_FAIL;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		*ret_fd = fd;
+		return TAP_OK;
+	}
+	switch (errno) {
+	case ENOENT:
+		fprintf(stderr, "sensortap: %s does not exist: is sensord running? "
+		    "(see `supervise status` or `systemctl status sensord`)\n", path);
+		close(fd);
+		return TAP_NOSOCKET;
+	case ECONNREFUSED:
+		fprintf(stderr, "sensortap: %s: connection refused: sensord is not "
+		    "listening there (stale socket file?)\n", path);
+		close(fd);
+		return TAP_REFUSED;
+	case EACCES:
+	case EPERM:
+		fprintf(stderr, "sensortap: %s: permission denied: join the socket's group "
+		    "(e.g. `usermod -aG snowsense $USER`, then log in again)\n", path);
+		close(fd);
+		return TAP_DENIED;
+	}
+	fprintf(stderr, "sensortap: cannot connect to %s: %s\n", path, strerror(errno));
+	close(fd);
+	return TAP_FAIL;
+}
+
+static int
+send_msg(int fd, const struct proto_msg *m)
+{
+	uint8_t buf[1024];
+	size_t len;
+
+	if (proto_encode(m, PROTO_CLIENT, buf, sizeof(buf), &len) < 0)
+		return TAP_FAIL;
+	if (send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len) {
+		fprintf(stderr, "sensortap: send: %s\n", strerror(errno));
+		return TAP_FAIL;
+	}
+	return TAP_OK;
+}
+
+/* Receives one message; timeout_ms < 0 waits forever. */
+static int
+recv_msg(int fd, int timeout_ms, struct proto_msg *m)
+{
+	static uint8_t buf[PROTO_MAX_MSG];
+	struct pollfd p = { fd, POLLIN, 0 };
+	char err[160];
+	ssize_t n;
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r == 0) {
+		fprintf(stderr, "sensortap: sensord did not answer within %d ms\n", timeout_ms);
+		return TAP_TIMEOUT;
+	}
+	n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
+	if (n < 0) {
+		fprintf(stderr, "sensortap: recv: %s\n", strerror(errno));
+		return TAP_FAIL;
+	}
+	if (n == 0) {
+		fprintf(stderr, "sensortap: sensord closed the connection\n");
+		return TAP_FAIL;
+	}
+	if (proto_decode(buf, (size_t)n, PROTO_SERVER, m, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sensortap: malformed message from sensord (%zd bytes): %s\n",
+		    n, err);
+		return TAP_FAIL;
+	}
+	if (m->op == PROTO_OP_ERR) {
+		fprintf(stderr, "sensortap: sensord refused: %s (code %" PRIu32 ")\n",
+		    m->u.err.msg, m->u.err.code);
+		return TAP_FAIL;
+	}
+	return TAP_OK;
+}
+
+static json_t *
+opt_real(bool has, double v)
+{
+	return has ? json_real(v) : json_null();
+}
+
+static json_t *
+record_json(const struct record *r)
+{
+	json_t *o = json_object(), *faults = json_array();
+	const struct rec_sys *s = &r->sys;
+
+	json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
+	json_object_set_new(o, "t", json_integer(r->t));
+	json_object_set_new(o, "boot_ns", json_integer((json_int_t)r->boot_ns));
+	json_object_set_new(o, "synced", json_boolean(r->synced));
+	json_object_set_new(o, "device", json_string(r->device));
+	json_object_set_new(o, "scd4x", !r->has_scd4x ? json_null() :
+	    json_pack("{s:i, s:f, s:f, s:I}", "co2", (int)r->scd4x.co2, "t", r->scd4x.t,
+	    "rh", r->scd4x.rh, "t_meas", (json_int_t)r->scd4x.t_meas));
+	json_object_set_new(o, "sgp30", !r->has_sgp30 ? json_null() :
+	    json_pack("{s:i, s:i, s:I, s:b, s:b}", "eco2", (int)r->sgp30.eco2,
+	    "tvoc", (int)r->sgp30.tvoc, "t_meas", (json_int_t)r->sgp30.t_meas,
+	    "warmup", r->sgp30.warmup, "baseline_ok", r->sgp30.baseline_ok));
+	json_object_set_new(o, "icp10125", !r->has_icp10125 ? json_null() :
+	    json_pack("{s:f, s:f, s:I}", "p", r->icp10125.p, "t", r->icp10125.t,
+	    "t_meas", (json_int_t)r->icp10125.t_meas));
+	json_object_set_new(o, "sys", json_pack("{s:o, s:o, s:o, s:o}",
+	    "cpu_t", opt_real(s->has_cpu_t, s->cpu_t), "cpu", opt_real(s->has_cpu, s->cpu),
+	    "mem", opt_real(s->has_mem, s->mem),
+	    "disk_free_mb", s->has_disk ? json_integer((json_int_t)s->disk_free_mb) : json_null()));
+	for (unsigned i = 0; i < r->nfaults; i++)
+		json_array_append_new(faults, json_string(r->faults[i]));
+	json_object_set_new(o, "faults", faults);
+	return o;
+}
+
+static json_t *
+status_json(const struct proto_status *st)
+{
+	json_t *chips = json_array();
+	char jid[17];
+
+	for (uint32_t i = 0; i < st->nchips; i++) {
+		const struct proto_chip_status *c = &st->chips[i];
+		json_array_append_new(chips, json_pack("{s:s, s:s, s:I, s:I, s:I}",
+		    "name", c->name, "state", c->state,
+		    "measurements", (json_int_t)c->measurements,
+		    "faults", (json_int_t)c->faults, "last_ok", (json_int_t)c->last_ok));
+	}
+	snprintf(jid, sizeof(jid), "%016" PRIx64, st->journal_id);
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:o}",
+	    "uptime_s", (json_int_t)st->uptime_s, "journal_id", jid,
+	    "first_seq", (json_int_t)st->first_seq, "last_seq", (json_int_t)st->last_seq,
+	    "acked_seq", (json_int_t)st->acked_seq,
+	    "records_written", (json_int_t)st->records_written,
+	    "records_dropped", (json_int_t)st->records_dropped,
+	    "clients", (int)st->clients, "chips", chips);
+}
+
+static int
+print_json(json_t *o)
+{
+	int r = json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(12));
+
+	json_decref(o);
+	if (r < 0 || putchar('\n') == EOF || fflush(stdout) == EOF)
+		return TAP_FAIL;	/* stdout closed (e.g. `| head`): stop quietly */
+	return TAP_OK;
+}
+
+static int
+stream(int fd, const struct opts *o)
+{
+	struct proto_msg m;
+	uint64_t n = 0;
+	int r;
+
+	if ((r = send_msg(fd, &o->sub)) != TAP_OK)
+		return r;
+	for (;;) {
+		if ((r = recv_msg(fd, -1, &m)) != TAP_OK)
+			return r;
+		if (m.op == PROTO_OP_GAP) {
+			fprintf(stderr, "sensortap: gap: records %" PRIu64 "..%" PRIu64
+			    " are no longer in the journal\n", m.u.gap.from, m.u.gap.to);
+			continue;
+		}
+		if (m.op != PROTO_OP_REC) {
+			fprintf(stderr, "sensortap: unexpected \"%s\" from sensord\n",
+			    proto_op_name(m.op));
+			return TAP_FAIL;
+		}
+		if ((r = print_json(record_json(&m.u.rec))) != TAP_OK)
+			return r;
+		if (o->count && ++n >= o->count)
+			return TAP_OK;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct proto_msg m = { .op = PROTO_OP_HELLO };
+	int fd, r;
+
+	log_init("sensortap", 1, 0);
+	if (parse_args(argc, argv, &o) < 0)
+		return TAP_USAGE;
+	if ((r = connect_sensord(o.path, &fd)) != TAP_OK)
+		return r;
+	m.u.hello_c.v = PROTO_VERSION;
+	snprintf(m.u.hello_c.name, sizeof(m.u.hello_c.name), "sensortap");
+	if ((r = send_msg(fd, &m)) != TAP_OK || (r = recv_msg(fd, o.timeout_ms, &m)) != TAP_OK)
+		goto out;
+	if (m.op != PROTO_OP_HELLO) {
+		fprintf(stderr, "sensortap: expected hello from sensord, got \"%s\"\n",
+		    proto_op_name(m.op));
+		r = TAP_FAIL;
+		goto out;
+	}
+	if (o.status) {
+		m.op = PROTO_OP_STATUS;
+		if ((r = send_msg(fd, &m)) != TAP_OK || (r = recv_msg(fd, o.timeout_ms, &m)) != TAP_OK)
+			goto out;
+		r = m.op == PROTO_OP_STATUS ? print_json(status_json(&m.u.status)) : TAP_FAIL;
+		goto out;
+	}
+	r = stream(fd, &o);
+out:
+	close(fd);
+	return r;
+}

@@ -1,0 +1,5 @@
+# tapserver: a tiny scripted sensord stand-in for sensortap's tests.
+TEST_PROGS += tapserver
+tapserver_SRCS := tests/tapserver/tapserver.c
+tapserver_LIBS := common
+tapserver_PKGS := msgpack jansson
