@@ -1,0 +1,116 @@
+/*
+ * drv: the one interface every chip driver implements, and the word/CRC
+ * framing helpers they share. A driver is a const struct drv_ops; the manager
+ * (sensors.c) allocates state_size bytes per instance and hands that state to
+ * every op, so a driver keeps nothing in file-scope variables.
+ *
+ * Drivers are non-blocking state machines: each op issues at most a few
+ * transfers that need no wait between them and says when it wants to be
+ * called again (out->next, CLOCK_MONOTONIC ns). Only probe() may sleep.
+ * Retrying, back-off and fault bookkeeping live in the manager: a driver only
+ * reports "this chip failed" (out->err) with a short reason.
+ */
+#ifndef SNOWSENSE_DRV_H
+#define SNOWSENSE_DRV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "i2c_bus.h"
+#include "proto.h"
+#include "sensors.h"
+
+#define DRV_WHAT_LEN 72
+#define DRV_INFO_LEN 160
+#define DRV_MAX_WORDS 3		/* the longest response here */
+
+/* What the manager knows from the other chips, for compensation. */
+struct drv_env {
+	bool has_p;		/* ICP-10125 has measured */
+	double p;		/* its latest pressure, Pa */
+	bool has_th;		/* SCD4x has measured */
+	double t, rh;		/* its latest temperature °C and humidity %RH */
+	uint64_t th_seq;	/* bumps on every new SCD4x sample */
+};
+
+/* What one poll produced. */
+struct drv_out {
+	int64_t next;		/* call poll again at this CLOCK_MONOTONIC ns */
+	bool sample;		/* the block below holds a fresh, CRC-valid measurement */
+	union {
+		struct rec_scd4x scd4x;
+		struct rec_sgp30 sgp30;
+		struct rec_icp10125 icp10125;
+	} u;			/* t_meas is left for the manager to fill */
+	int err;		/* < 0: the chip failed; restart it after a back-off */
+	bool fault;		/* something worth a fault line: what says it */
+	char what[DRV_WHAT_LEN];	/* e.g. "crc error on read_measurement" */
+};
+
+struct drv_ops {
+	const char *name;	/* "scd4x": config block, logs, faults, status */
+	uint16_t addr;		/* 7-bit I2C address */
+	size_t state_size;	/* bytes the manager allocates (zeroed) per instance */
+	/* Prepares a zeroed state: conf is the chip's block of struct
+	 * sensors_conf, bus and state_dir are borrowed for the state's life. */
+	void (*init)(void *st, const void *conf, struct i2c_bus *bus,
+	    const char *state_dir);
+	/* (Re)starts the chip at now with a first transfer that needs no wait
+	 * before it. 0 and *ret_next, or -errno when nothing answers. */
+	int (*start)(void *st, int64_t now, int64_t *ret_next);
+	/* Does the I/O due at now, using env for compensation; fills out. */
+	void (*poll)(void *st, int64_t now, const struct drv_env *env,
+	    struct drv_out *out);
+	/* Leaves the chip quiet (e.g. periodic measurement off); no waiting. */
+	void (*stop)(void *st, int64_t now);
+	/* Blocking hardware test of `sensord --probe`: identity, self-test,
+	 * one measurement. 0 = pass; info gets a one-line summary either way. */
+	int (*probe)(void *st, char *info, size_t infolen);
+	/* "starting", "ok" or "warmup" while the chip runs; borrowed, static. */
+	const char *(*state)(const void *st);
+	/* Releases what init acquired; the manager frees the state itself. */
+	void (*fini)(void *st);
+};
+
+extern const struct drv_ops scd4x_driver;
+extern const struct drv_ops sgp30_driver;
+extern const struct drv_ops icp10125_driver;
+
+/* ---- framing helpers (drv.c) ----------------------------------------- */
+
+/* Writes cmd and nargs argument words, each followed by its CRC, to addr.
+ * 0 or -errno (-EREMOTEIO: NACK). */
+int drv_send(struct i2c_bus *bus, uint16_t addr, uint16_t cmd,
+    const uint16_t *args, size_t nargs);
+/* Reads n words (data + CRC each) from addr into words (host order).
+ * 0, -EBADMSG on a CRC mismatch (words untouched), or -errno. */
+int drv_read_words(struct i2c_bus *bus, uint16_t addr, uint16_t *words, size_t n);
+/* Zero-wait command then its n-word answer in one combined transfer. */
+int drv_send_read(struct i2c_bus *bus, uint16_t addr, uint16_t cmd,
+    uint16_t *words, size_t n);
+/* Short name of a transfer error for fault lines: "nack", "crc error",
+ * "timeout", else strerror; borrowed, static. */
+const char *drv_errname(int err);
+/* Fills out as "chip failed": err and "<errname> on <what>". */
+void drv_fail(struct drv_out *out, int err, const char *what);
+/* Sleeps for ns of CLOCK_MONOTONIC (probe only: the loop never sleeps). */
+void drv_sleep_ns(int64_t ns);
+
+/* ---- pure conversions, exported for the unit tests ------------------ */
+
+/* SCD4x read_measurement words → ppm, °C, %RH (datasheet ≥ v1.4, 2^16 − 1). */
+void scd4x_convert(const uint16_t w[3], uint32_t *co2, double *t, double *rh);
+/* SCD4x temperature offset °C → set_temperature_offset word. */
+uint16_t scd4x_offset_word(double offset_c);
+/* Pa → set_ambient_pressure word (hPa, rounded, clamped to 700..1200). */
+uint16_t scd4x_pressure_word(double pa);
+/* Absolute humidity g/m³ from °C and %RH (Sensirion's Magnus form). */
+double sgp30_abs_humidity(double t, double rh);
+/* g/m³ → set_absolute_humidity 8.8 fixed-point word, 1..0xFFFF. */
+uint16_t sgp30_ah_word(double ah);
+/* ICP-10125 raw outputs and signed OTP constants → Pa and °C. */
+void icp10125_convert(const int16_t otp[4], uint16_t t_dout, uint32_t p_dout,
+    double *p, double *t);
+
+#endif
