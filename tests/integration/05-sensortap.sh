@@ -12,9 +12,10 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 # serve PATH FIRST LAST [MODE]: start tapserver and wait until it listens
 serve() {
-	"$bin/tapserver" "$@" >"$dir/ready" 2>&1 &
+	ready=$dir/ready.$(basename "$1")
+	"$bin/tapserver" "$@" >"$ready" 2>&1 &
 	pids="$pids $!"
-	for _ in $(seq 100); do grep -q ready "$dir/ready" 2>/dev/null && return 0; sleep 0.05; done
+	for _ in $(seq 100); do grep -q ready "$ready" 2>/dev/null && return 0; sleep 0.05; done
 	fail "tapserver did not start"
 }
 
