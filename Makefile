@@ -137,12 +137,12 @@ FUZZ_SECONDS ?= 30
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' \
+	$(MAKE) BUILD=build-fuzz CC=clang CI= CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
 		$(addprefix build-fuzz/fuzz/,$(FUZZ_NAMES))
 
 build-fuzz/fuzz/%: build-fuzz/obj/tests/fuzz/%.o $(UNIT_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< \
 		-Wl,--start-group $(UNIT_LIBS) -Wl,--end-group $(call pkglibs,$(ALL_PKGS)) -lm
 
 fuzz-run: fuzz
