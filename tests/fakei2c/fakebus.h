@@ -43,4 +43,22 @@ uint64_t fakebus_count(const struct fakebus *fb, uint16_t addr, uint16_t cmd);
 size_t fakebus_last_args(const struct fakebus *fb, uint16_t addr, uint16_t cmd,
     uint16_t *words, size_t max);
 
+/* Additions (not in the original contract; the functions above are unchanged). */
+
+/* Fixes the bus origin: chips power on at now and scenario times ("at",
+ * "unplug_at", ...) count from it. Without this call the first
+ * fakebus_write/read/control latches the origin. */
+void fakebus_set_origin(struct fakebus *fb, int64_t now);
+/* The origin in the caller's ns (0 before it is latched). */
+int64_t fakebus_origin(const struct fakebus *fb);
+/* The scenario's "time_scale" (default 1): the preload library multiplies
+ * real elapsed time by it before passing now. In-process callers may ignore it. */
+double fakebus_time_scale(const struct fakebus *fb);
+/* Like fakebus_control with the reason for -EINVAL in err. */
+int fakebus_control_err(struct fakebus *fb, const char *json, int64_t now, char *err,
+    size_t errlen);
+/* Counters and model state as compact JSON (README.md, "Stats"). New
+ * (caller frees with free()); NULL when out of memory. */
+char *fakebus_stats_json(const struct fakebus *fb, int64_t now);
+
 #endif
