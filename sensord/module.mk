@@ -1,4 +1,12 @@
-# sensord/: the chip drivers and their manager as a library (the daemon's
-# main.c and the sensortap client are added by their own owner).
+# sensord/: the privileged daemon (bus, chips, journal, socket server).
+# Everything but main.c (and the sensortap client, see sensortap.module.mk)
+# goes into sensord_core so unit tests, fuzz targets and benchmarks link the
+# same code the daemon runs.
 LIBS += sensord_core
 sensord_core_SRCS := $(filter-out sensord/main.c sensord/sensortap.c,$(sort $(wildcard sensord/*.c)))
+
+PROGS += sensord
+sensord_SRCS := sensord/main.c
+sensord_LIBS := sensord_core common
+sensord_PKGS := msgpack jansson libseccomp
+sensord_LDLIBS := -lm

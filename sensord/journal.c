@@ -1,0 +1,1140 @@
+/*
+ * journal: segment files "seg-<first seq, 20 digits>.jnl" in one directory.
+ *
+ * Segment header (40 bytes, little-endian): magic "SNSJRNL\0", version u32,
+ * header size u32, journal_id u64, first_seq u64, CRC32C of the preceding 32
+ * bytes u32, zero u32. Entry: payload length u32, CRC32C u32 (over the length
+ * and everything after the CRC), seq u64, t i64, payload.
+ *
+ * The newest segment is the only one written and is never deleted, so the
+ * journal id and the next seq survive even when every record was acked.
+ * One entry is one pwrite() of header and payload; a crash can leave a torn
+ * or partly written entry only at the end of the newest segment, which
+ * recovery truncates. A bad entry elsewhere (bit rot) is skipped when the
+ * entry after it is intact, and reported: a reader then sees a gap.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crc.h"
+#include "fsutil.h"
+#include "journal.h"
+#include "log.h"
+
+#define SEG_MAGIC "SNSJRNL"	/* plus its NUL: 8 bytes */
+#define SEG_VERSION 1
+#define ACKED_FILE "acked"
+#define ACKED_MAX 256
+/* A reader holds at most two entries (one bad, the next to resync on). */
+#define ER_MAX (2 * (JOURNAL_ENTRY_HDR + JOURNAL_MAX_ENTRY))
+#define ER_INIT (32 * 1024)
+
+struct seg {
+	uint64_t first_seq;	/* from the header (= the file name) */
+	uint64_t first_entry;	/* seq of the first entry, 0 when empty */
+	uint64_t last_seq;	/* 0 when empty */
+	uint64_t entries;
+	uint64_t size;		/* bytes of valid data (header included) */
+	int64_t last_t;
+};
+
+struct journal {
+	char dir[PATH_MAX - 64];	/* room for "/seg-<20 digits>.jnl.damaged" */
+	struct journal_opts o;
+	uint64_t id;
+	struct seg *segs;	/* oldest first; the last one is active */
+	size_t nsegs, capsegs;
+	int fd;			/* the active segment */
+	uint64_t next_seq;
+	uint64_t acked, acked_saved;
+	uint64_t dropped, dropped_saved;
+	uint64_t written;
+	uint64_t bytes;
+	unsigned damaged;
+	bool dirty;		/* written since the last fdatasync */
+	uint8_t *wbuf;		/* one framed entry */
+};
+
+/* Buffered reader of the entries of one segment file. */
+struct ereader {
+	int fd;
+	uint64_t off;		/* file offset of buf[0] */
+	uint8_t *buf;
+	size_t cap, len, pos;
+	uint64_t skipped;	/* bad entries stepped over */
+};
+
+struct journal_cursor {
+	struct journal *j;
+	uint64_t want;
+	uint64_t seg_first;
+	uint64_t limit;
+	struct ereader r;
+};
+
+/* ------------------------------------------------------------ encoding */
+
+static uint32_t
+le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+int
+journal_entry_parse(const void *buf, size_t len, struct journal_entry *ret)
+{
+	const uint8_t *p = buf;
+	uint32_t plen, crc;
+	uint64_t seq;
+
+	if (len < JOURNAL_ENTRY_HDR)
+		return 0;
+	plen = le32(p);
+	if (plen == 0 || plen > JOURNAL_MAX_ENTRY)
+		return -EBADMSG;
+	if (len < JOURNAL_ENTRY_HDR + (size_t)plen)
+		return 0;
+	crc = crc32c(0, p, 4);
+	crc = crc32c(crc, p + 8, JOURNAL_ENTRY_HDR - 8 + (size_t)plen);
+	if (crc != le32(p + 4))
+		return -EBADMSG;
+	seq = le64(p + 8);
+	if (seq == 0)
+		return -EBADMSG;
+	ret->seq = seq;
+	ret->t = (int64_t)le64(p + 16);
+	ret->data = p + JOURNAL_ENTRY_HDR;
+	ret->len = plen;
+	return JOURNAL_ENTRY_HDR + (int)plen;
+}
+
+static void
+seg_hdr_build(uint8_t *p, uint64_t id, uint64_t first)
+{
+	memset(p, 0, JOURNAL_SEG_HDR);
+	memcpy(p, SEG_MAGIC, 8);
+	put32(p + 8, SEG_VERSION);
+	put32(p + 12, JOURNAL_SEG_HDR);
+	put64(p + 16, id);
+	put64(p + 24, first);
+	put32(p + 32, crc32c(0, p, 32));
+}
+
+static int
+seg_hdr_parse(const uint8_t *p, uint64_t *ret_id, uint64_t *ret_first)
+{
+	if (memcmp(p, SEG_MAGIC, 8) != 0 || le32(p + 8) != SEG_VERSION ||
+	    le32(p + 12) != JOURNAL_SEG_HDR || crc32c(0, p, 32) != le32(p + 32) ||
+	    le64(p + 24) == 0)
+		return -EBADMSG;
+	*ret_id = le64(p + 16);
+	*ret_first = le64(p + 24);
+	return 0;
+}
+
+/* ------------------------------------------------------------ reader */
+
+static void
+er_init(struct ereader *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+static void
+er_start(struct ereader *r, int fd, uint64_t off)
+{
+	r->fd = fd;
+	r->off = off;
+	r->len = r->pos = 0;
+}
+
+static void
+er_done(struct ereader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->buf);
+	er_init(r);
+}
+
+/* Makes at least need bytes from pos available (fewer at limit or EOF). */
+static int
+er_fill(struct ereader *r, size_t need, uint64_t limit)
+{
+	if (r->len - r->pos >= need)
+		return 0;
+	if (r->pos > 0) {
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->off += r->pos;
+		r->len -= r->pos;
+		r->pos = 0;
+	}
+	if (need > r->cap || !r->buf) {
+		size_t ncap = need > ER_INIT ? need : ER_INIT;
+		uint8_t *nb;
+		if (ncap > ER_MAX)
+			return -EINVAL;
+		nb = realloc(r->buf, ncap);
+		if (!nb)
+			return -ENOMEM;
+		r->buf = nb;
+		r->cap = ncap;
+	}
+	while (r->len < need && r->off + r->len < limit) {
+		uint64_t left = limit - (r->off + r->len);
+		size_t want = r->cap - r->len;
+		ssize_t n;
+
+		if (want > left)
+			want = (size_t)left;
+		n = pread(r->fd, r->buf + r->len, want, (off_t)(r->off + r->len));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		r->len += (size_t)n;
+	}
+	return 0;
+}
+
+/* Entry at pos (need more bytes? fetch them): size > 0, 0 torn, -EBADMSG. */
+static int
+er_parse_at(struct ereader *r, size_t at, uint64_t limit, struct journal_entry *e)
+{
+	size_t need;
+	int n, rc;
+
+	rc = er_fill(r, at + JOURNAL_ENTRY_HDR, limit);
+	if (rc < 0)
+		return rc;
+	n = journal_entry_parse(r->buf + r->pos + at, r->len - r->pos - at, e);
+	if (n != 0 || r->len - r->pos - at < JOURNAL_ENTRY_HDR)
+		return n;
+	need = at + JOURNAL_ENTRY_HDR + le32(r->buf + r->pos + at);
+	rc = er_fill(r, need, limit);
+	if (rc < 0)
+		return rc;
+	return journal_entry_parse(r->buf + r->pos + at, r->len - r->pos - at, e);
+}
+
+/* 1 and *e: an entry; 0: clean end at limit; -EPIPE: a partial entry runs
+ * to limit (torn tail); -EBADMSG: a bad entry at the current position that
+ * cannot be stepped over; other -errno: I/O. */
+static int
+er_next(struct ereader *r, uint64_t limit, struct journal_entry *e)
+{
+	int n, n2;
+
+	for (;;) {
+		if (r->off + r->pos >= limit)
+			return 0;
+		n = er_parse_at(r, 0, limit, e);
+		if (n > 0) {
+			r->pos += (size_t)n;
+			return 1;
+		}
+		if (n == 0)
+			return -EPIPE;
+		if (n != -EBADMSG)
+			return n;
+		/* Bad entry: step over it only if its length leads to an intact
+		 * entry, so a corrupted length never derails the reader. */
+		if (r->len - r->pos < JOURNAL_ENTRY_HDR)
+			return -EBADMSG;
+		n = JOURNAL_ENTRY_HDR + (int)le32(r->buf + r->pos);
+		if (le32(r->buf + r->pos) == 0 || le32(r->buf + r->pos) > JOURNAL_MAX_ENTRY)
+			return -EBADMSG;
+		n2 = er_parse_at(r, (size_t)n, limit, e);
+		if (n2 <= 0)
+			return n2 == 0 || n2 == -EBADMSG ? -EBADMSG : n2;
+		r->pos += (size_t)n;
+		r->skipped++;
+	}
+}
+
+/* ------------------------------------------------------------ scanning */
+
+enum { TAIL_CLEAN, TAIL_TORN, TAIL_BAD };
+
+struct seg_scan {
+	uint64_t id, first_seq;
+	uint64_t first_entry, last_seq, entries;
+	int64_t last_t;
+	uint64_t good_end;	/* after the last good entry */
+	uint64_t size;		/* of the file */
+	uint64_t skipped;
+	int tail;
+	bool bad_header;
+};
+
+/* Reads a whole segment from fd. Fails only on I/O errors; damage is in *s. */
+static int
+scan_fd(int fd, struct seg_scan *s)
+{
+	uint8_t hdr[JOURNAL_SEG_HDR];
+	struct journal_entry e;
+	struct ereader r;
+	struct stat st;
+	ssize_t n;
+	int rc = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	s->size = (uint64_t)st.st_size;
+	n = pread(fd, hdr, sizeof(hdr), 0);
+	if (n < 0)
+		return -errno;
+	if (n < (ssize_t)sizeof(hdr) || seg_hdr_parse(hdr, &s->id, &s->first_seq) < 0) {
+		s->bad_header = true;
+		return 0;
+	}
+	s->good_end = JOURNAL_SEG_HDR;
+	er_init(&r);
+	er_start(&r, fd, JOURNAL_SEG_HDR);
+	for (;;) {
+		rc = er_next(&r, s->size, &e);
+		if (rc == 1 && (e.seq < s->first_seq || e.seq <= s->last_seq))
+			rc = -EBADMSG;	/* a seq going backwards is damage too */
+		if (rc != 1)
+			break;
+		if (!s->first_entry)
+			s->first_entry = e.seq;
+		s->last_seq = e.seq;
+		s->last_t = e.t;
+		s->entries++;
+		s->good_end = r.off + r.pos;
+	}
+	s->skipped = r.skipped;
+	r.fd = -1;		/* the caller owns fd */
+	er_done(&r);
+	if (rc == 0)
+		s->tail = s->good_end == s->size ? TAIL_CLEAN : TAIL_BAD;
+	else if (rc == -EPIPE)
+		s->tail = TAIL_TORN;
+	else if (rc == -EBADMSG)
+		s->tail = TAIL_BAD;
+	else
+		return rc;
+	return 0;
+}
+
+/* Segment file names, sorted by first seq. *ret_v new. */
+static int
+list_segments(const char *dir, uint64_t **ret_v, size_t *ret_n)
+{
+	uint64_t *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	struct dirent *d;
+	DIR *dp;
+
+	dp = opendir(dir);
+	if (!dp)
+		return -errno;
+	while ((d = readdir(dp)) != NULL) {
+		unsigned long long seq;
+		int end = 0;
+
+		if (strlen(d->d_name) != 28 ||
+		    sscanf(d->d_name, "seg-%20llu.jnl%n", &seq, &end) != 1 || end != 28 ||
+		    seq == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(dp);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = seq;
+	}
+	closedir(dp);
+	for (size_t i = 1; i < n; i++)	/* few segments: insertion sort */
+		for (size_t k = i; k > 0 && v[k - 1] > v[k]; k--) {
+			uint64_t t = v[k];
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	*ret_v = v;
+	*ret_n = n;
+	return 0;
+}
+
+static void
+seg_path(const char *dir, uint64_t first, char *out, size_t len)
+{
+	/* journal_open keeps dir well under PATH_MAX, so this always fits */
+	if (snprintf(out, len, "%s/seg-%020" PRIu64 ".jnl", dir, first) >= (int)len)
+		out[0] = '\0';
+}
+
+/* ------------------------------------------------------------ acked file */
+
+static int
+acked_read(const char *dir, uint64_t *ret_id, uint64_t *ret_acked, uint64_t *ret_dropped)
+{
+	char path[PATH_MAX], *text, *end;
+	unsigned long long v[3];
+	const char *p;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, ACKED_FILE);
+	r = fs_read_all(path, ACKED_MAX, &text, &len);
+	if (r < 0)
+		return r;
+	p = text;
+	for (int i = 0; i < 3; i++) {
+		while (*p == ' ')
+			p++;
+		errno = 0;
+		v[i] = strtoull(p, &end, i == 0 ? 16 : 10);
+		if (errno || end == p || (*end != ' ' && *end != '\n')) {
+			free(text);
+			return -EBADMSG;
+		}
+		p = end;
+	}
+	free(text);
+	*ret_id = v[0];
+	*ret_acked = v[1];
+	*ret_dropped = v[2];
+	return 0;
+}
+
+int
+journal_flush_acked(struct journal *j)
+{
+	char path[PATH_MAX], text[96];
+	int n, r;
+
+	if (j->acked == j->acked_saved && j->dropped == j->dropped_saved)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", j->dir, ACKED_FILE);
+	n = snprintf(text, sizeof(text), "%016" PRIx64 " %" PRIu64 " %" PRIu64 "\n", j->id,
+	    j->acked, j->dropped);
+	r = fs_write_atomic(path, text, (size_t)n, 0640);
+	if (r < 0) {
+		errno = -r;
+		log_warn("journal: cannot write %s", path);
+		return r;
+	}
+	j->acked_saved = j->acked;
+	j->dropped_saved = j->dropped;
+	return 0;
+}
+
+/* ------------------------------------------------------------ open */
+
+static int
+fsync_dir(const char *dir)
+{
+	int fd, r = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int
+segs_push(struct journal *j, const struct seg *s)
+{
+	if (j->nsegs == j->capsegs) {
+		size_t cap = j->capsegs ? j->capsegs * 2 : 16;
+		struct seg *n = realloc(j->segs, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		j->segs = n;
+		j->capsegs = cap;
+	}
+	j->segs[j->nsegs++] = *s;
+	j->bytes += s->size;
+	return 0;
+}
+
+/* Creates the segment whose first seq is j->next_seq and makes it active. */
+static int
+seg_create(struct journal *j)
+{
+	uint8_t hdr[JOURNAL_SEG_HDR];
+	char path[PATH_MAX];
+	struct seg s = { 0 };
+	ssize_t n;
+	int fd, r;
+
+	seg_path(j->dir, j->next_seq, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0)
+		return -errno;
+	seg_hdr_build(hdr, j->id, j->next_seq);
+	n = pwrite(fd, hdr, sizeof(hdr), 0);
+	if (n != (ssize_t)sizeof(hdr)) {
+		r = n < 0 ? -errno : -EIO;
+		goto fail;
+	}
+	if (j->o.fsync != JOURNAL_FSYNC_NEVER &&
+	    (fdatasync(fd) < 0 || fsync_dir(j->dir) < 0)) {
+		r = -errno;
+		goto fail;
+	}
+	s.first_seq = j->next_seq;
+	s.size = JOURNAL_SEG_HDR;
+	r = segs_push(j, &s);
+	if (r < 0)
+		goto fail;
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = fd;
+	return 0;
+fail:
+	close(fd);
+	(void)unlink(path);
+	return r;
+}
+
+static void
+set_aside(struct journal *j, const char *path, const char *why)
+{
+	char bad[PATH_MAX + 16];
+
+	j->damaged++;
+	snprintf(bad, sizeof(bad), "%s.damaged", path);
+	if (rename(path, bad) < 0)
+		log_warn("journal: %s: %s; cannot rename it", path, why);
+	else
+		log_errx("journal: %s: %s; set aside as %s", path, why, bad);
+}
+
+/* Recovers one segment file and adds it; last says it is the newest. */
+static int
+recover_one(struct journal *j, uint64_t first, bool last)
+{
+	char path[PATH_MAX];
+	struct seg_scan sc;
+	struct seg s = { 0 };
+	int fd, r;
+
+	seg_path(j->dir, first, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	r = scan_fd(fd, &sc);
+	if (r < 0)
+		goto out;
+	if (sc.bad_header && last && sc.size < JOURNAL_SEG_HDR) {
+		log_warnx("journal: %s: torn at creation (%" PRIu64 " bytes), removed", path,
+		    sc.size);
+		r = unlink(path) < 0 ? -errno : 0;
+		goto out;
+	}
+	if (sc.bad_header || sc.first_seq != first || (j->id && sc.id != j->id) ||
+	    (j->nsegs && first <= j->segs[j->nsegs - 1].last_seq)) {
+		set_aside(j, path, sc.bad_header ? "bad segment header" :
+		    sc.first_seq != first ? "header does not match the file name" :
+		    sc.id != j->id ? "belongs to another journal" : "seqs overlap the previous segment");
+		goto out;
+	}
+	j->id = sc.id;
+	if (sc.skipped) {
+		j->damaged += (unsigned)sc.skipped;
+		log_errx("journal: %s: %" PRIu64 " damaged entr%s skipped (bad CRC)", path,
+		    sc.skipped, sc.skipped == 1 ? "y" : "ies");
+	}
+	if (sc.tail != TAIL_CLEAN) {
+		const char *what = sc.tail == TAIL_TORN ? "torn tail" : "damaged entry";
+		if (sc.tail == TAIL_BAD)
+			j->damaged++;
+		if (last) {
+			if (ftruncate(fd, (off_t)sc.good_end) < 0 || fsync(fd) < 0) {
+				r = -errno;
+				goto out;
+			}
+			(sc.tail == TAIL_TORN ? log_warnx : log_errx)(
+			    "journal: %s: %s at offset %" PRIu64 ": truncated %" PRIu64
+			    " bytes after seq %" PRIu64, path, what, sc.good_end,
+			    sc.size - sc.good_end, sc.last_seq);
+		} else {
+			j->damaged += sc.tail == TAIL_TORN;
+			log_errx("journal: %s: %s at offset %" PRIu64 " (after seq %" PRIu64
+			    "): the remaining %" PRIu64 " bytes are unreadable", path, what,
+			    sc.good_end, sc.last_seq, sc.size - sc.good_end);
+		}
+	}
+	s.first_seq = first;
+	s.first_entry = sc.first_entry;
+	s.last_seq = sc.last_seq;
+	s.entries = sc.entries;
+	s.size = sc.good_end;
+	s.last_t = sc.last_t;
+	r = segs_push(j, &s);
+out:
+	close(fd);
+	return r;
+}
+
+static void
+load_acked(struct journal *j)
+{
+	uint64_t id, acked, dropped;
+	int r;
+
+	r = acked_read(j->dir, &id, &acked, &dropped);
+	if (r == -ENOENT)
+		return;
+	if (r < 0) {
+		log_warnx("journal: %s/%s unreadable (%s); starting with nothing acked",
+		    j->dir, ACKED_FILE, strerror(-r));
+		return;
+	}
+	if (id != j->id) {
+		log_warnx("journal: %s/%s belongs to journal %016" PRIx64 ", not %016" PRIx64
+		    "; ignored", j->dir, ACKED_FILE, id, j->id);
+		return;
+	}
+	j->acked = j->acked_saved = acked;
+	j->dropped = j->dropped_saved = dropped;
+}
+
+static int
+new_id(uint64_t *ret)
+{
+	uint64_t id = 0;
+
+	while (id == 0)
+		if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id))
+			return errno ? -errno : -EIO;
+	*ret = id;
+	return 0;
+}
+
+static int
+recover(struct journal *j, char *err, size_t errlen)
+{
+	uint64_t *names = NULL;
+	size_t n = 0;
+	struct seg *a;
+	char path[PATH_MAX];
+	int r;
+
+	r = list_segments(j->dir, &names, &n);
+	if (r < 0) {
+		snprintf(err, errlen, "journal: cannot list %s: %s", j->dir, strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		r = recover_one(j, names[i], i + 1 == n);
+		if (r < 0) {
+			snprintf(err, errlen, "journal: cannot recover segment %020" PRIu64
+			    " in %s: %s", names[i], j->dir, strerror(-r));
+			goto out;
+		}
+	}
+	if (j->nsegs == 0) {
+		r = new_id(&j->id);
+		if (r < 0) {
+			snprintf(err, errlen, "journal: getrandom: %s", strerror(-r));
+			goto out;
+		}
+		j->next_seq = 1;
+		r = seg_create(j);
+		if (r < 0) {
+			snprintf(err, errlen, "journal: cannot create the first segment in %s: %s",
+			    j->dir, strerror(-r));
+			goto out;
+		}
+		log_info("journal: new journal %016" PRIx64 " in %s", j->id, j->dir);
+		goto out;
+	}
+	load_acked(j);
+	a = &j->segs[j->nsegs - 1];
+	j->next_seq = a->first_seq;
+	for (size_t i = 0; i < j->nsegs; i++)
+		if (j->segs[i].last_seq >= j->next_seq)
+			j->next_seq = j->segs[i].last_seq + 1;
+	if (j->acked >= j->next_seq) {
+		log_errx("journal: acked seq %" PRIu64 " is past the last record %" PRIu64
+		    "; continuing after it so no seq is reused", j->acked, j->next_seq - 1);
+		j->next_seq = j->acked + 1;
+	}
+	seg_path(j->dir, a->first_seq, path, sizeof(path));
+	j->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (j->fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "journal: cannot open %s: %s", path, strerror(-r));
+	}
+out:
+	free(names);
+	return r;
+}
+
+int
+journal_open(const char *dir, const struct journal_opts *o, struct journal **ret,
+    char *err, size_t errlen)
+{
+	struct journal *j;
+	int r;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->fd = -1;
+	j->o = *o;
+	if (snprintf(j->dir, sizeof(j->dir), "%s", dir) >= (int)sizeof(j->dir)) {
+		snprintf(err, errlen, "journal: directory name too long");
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
+	j->wbuf = malloc(JOURNAL_ENTRY_HDR + JOURNAL_MAX_ENTRY);
+	if (!j->wbuf) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = recover(j, err, errlen);
+	if (r < 0)
+		goto fail;
+	*ret = j;
+	return 0;
+fail:
+	journal_close(j);
+	return r;
+}
+
+void
+journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	if (j->fd >= 0) {
+		(void)journal_sync(j);
+		(void)journal_flush_acked(j);
+		close(j->fd);
+	}
+	free(j->segs);
+	free(j->wbuf);
+	free(j);
+}
+
+/* ------------------------------------------------------------ writing */
+
+uint64_t
+journal_next_seq(const struct journal *j)
+{
+	return j->next_seq;
+}
+
+static int
+roll(struct journal *j)
+{
+	if (j->o.fsync != JOURNAL_FSYNC_NEVER && j->dirty && fdatasync(j->fd) < 0)
+		return -errno;
+	j->dirty = false;
+	return seg_create(j);
+}
+
+int
+journal_append(struct journal *j, const void *payload, size_t len, int64_t t,
+    uint64_t *ret_seq)
+{
+	struct seg *a = &j->segs[j->nsegs - 1];
+	size_t total = JOURNAL_ENTRY_HDR + len, done = 0;
+	uint32_t crc;
+	int r;
+
+	if (len == 0 || len > JOURNAL_MAX_ENTRY)
+		return -EINVAL;
+	if (a->entries > 0 && a->size + total > j->o.segment_bytes) {
+		r = roll(j);
+		if (r < 0)
+			return r;
+		a = &j->segs[j->nsegs - 1];
+	}
+	put32(j->wbuf, (uint32_t)len);
+	put64(j->wbuf + 8, j->next_seq);
+	put64(j->wbuf + 16, (uint64_t)t);
+	memcpy(j->wbuf + JOURNAL_ENTRY_HDR, payload, len);
+	crc = crc32c(0, j->wbuf, 4);
+	crc = crc32c(crc, j->wbuf + 8, total - 8);
+	put32(j->wbuf + 4, crc);
+	while (done < total) {
+		ssize_t n = pwrite(j->fd, j->wbuf + done, total - done,
+		    (off_t)(a->size + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			goto undo;
+		}
+		done += (size_t)n;
+	}
+	if (j->o.fsync == JOURNAL_FSYNC_ALWAYS && fdatasync(j->fd) < 0) {
+		r = -errno;
+		goto undo;
+	}
+	j->dirty = j->o.fsync != JOURNAL_FSYNC_ALWAYS;
+	if (!a->first_entry)
+		a->first_entry = j->next_seq;
+	a->last_seq = j->next_seq;
+	a->last_t = t;
+	a->entries++;
+	a->size += total;
+	j->bytes += total;
+	j->written++;
+	*ret_seq = j->next_seq++;
+	return 0;
+undo:
+	/* Leave no partial entry behind; recovery would cut it anyway. */
+	(void)ftruncate(j->fd, (off_t)a->size);
+	return r;
+}
+
+int
+journal_sync(struct journal *j)
+{
+	if (!j->dirty)
+		return 0;
+	if (fdatasync(j->fd) < 0)
+		return -errno;
+	j->dirty = false;
+	return 0;
+}
+
+int
+journal_ack(struct journal *j, uint64_t seq)
+{
+	if (seq >= j->next_seq)
+		return -ERANGE;
+	if (seq > j->acked)
+		j->acked = seq;
+	return 0;
+}
+
+/* ------------------------------------------------------------ retention */
+
+static const char *
+retain_reason(const struct journal *j, const struct seg *s, int64_t now)
+{
+	if (s->entries == 0 || s->last_seq <= j->acked)
+		return "acked";
+	if (j->bytes > j->o.max_bytes)
+		return "max_bytes";
+	if (j->o.max_age_ns > 0 && s->last_t < now - j->o.max_age_ns)
+		return "max_age_days";
+	return NULL;
+}
+
+void
+journal_retain(struct journal *j, int64_t now)
+{
+	char path[PATH_MAX];
+	const char *why;
+
+	/* Persist the acked seq first: a deleted segment must never be one
+	 * that a restart would consider unacked. */
+	if (j->nsegs > 1 && retain_reason(j, &j->segs[0], now))
+		(void)journal_flush_acked(j);
+	while (j->nsegs > 1 && (why = retain_reason(j, &j->segs[0], now)) != NULL) {
+		struct seg *s = &j->segs[0];
+
+		seg_path(j->dir, s->first_seq, path, sizeof(path));
+		if (unlink(path) < 0 && errno != ENOENT) {
+			log_warn("journal: cannot delete %s", path);
+			return;
+		}
+		if (strcmp(why, "acked") != 0) {
+			uint64_t from = s->first_entry > j->acked ? s->first_entry : j->acked + 1;
+			j->dropped += s->last_seq - from + 1;
+			log_errx("journal: %s forced out unacked records %" PRIu64 "..%" PRIu64
+			    " (%" PRIu64 " dropped in total)", why, from, s->last_seq, j->dropped);
+		} else {
+			log_debug("journal: deleted %s (acked)", path);
+		}
+		j->bytes -= s->size;
+		memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*s));
+		j->nsegs--;
+	}
+	(void)journal_flush_acked(j);
+}
+
+void
+journal_stats(const struct journal *j, struct journal_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->journal_id = j->id;
+	for (size_t i = 0; i < j->nsegs; i++)
+		if (j->segs[i].entries) {
+			if (!st->first_seq)
+				st->first_seq = j->segs[i].first_entry;
+			st->last_seq = j->segs[i].last_seq;
+		}
+	st->next_seq = j->next_seq;
+	st->acked_seq = j->acked;
+	st->records_written = j->written;
+	st->records_dropped = j->dropped;
+	st->bytes = j->bytes;
+	st->segments = (unsigned)j->nsegs;
+	st->damaged = j->damaged;
+}
+
+/* ------------------------------------------------------------ cursors */
+
+int
+journal_cursor_new(struct journal *j, uint64_t from, struct journal_cursor **ret)
+{
+	struct journal_cursor *c;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->j = j;
+	c->want = from ? from : 1;
+	er_init(&c->r);
+	*ret = c;
+	return 0;
+}
+
+void
+journal_cursor_free(struct journal_cursor *c)
+{
+	if (!c)
+		return;
+	er_done(&c->r);
+	free(c);
+}
+
+uint64_t
+journal_cursor_pos(const struct journal_cursor *c)
+{
+	return c->want;
+}
+
+static struct seg *
+seg_find(struct journal *j, uint64_t first)
+{
+	size_t lo = 0, hi = j->nsegs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (j->segs[mid].first_seq == first)
+			return &j->segs[mid];
+		if (j->segs[mid].first_seq < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Opens the oldest segment holding a seq >= want. -EAGAIN: none yet. */
+static int
+cursor_open(struct journal_cursor *c)
+{
+	struct journal *j = c->j;
+	char path[PATH_MAX];
+	struct seg *s = NULL;
+	int fd;
+
+	for (size_t i = 0; i < j->nsegs && !s; i++)
+		if (j->segs[i].entries && j->segs[i].last_seq >= c->want)
+			s = &j->segs[i];
+	if (!s) {
+		/* Nothing at or after want yet: wait at the end of the active
+		 * segment instead of rescanning it from its start later. */
+		s = &j->segs[j->nsegs - 1];
+		if (c->want < s->first_seq)
+			return -EAGAIN;
+	}
+	seg_path(j->dir, s->first_seq, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	c->seg_first = s->first_seq;
+	c->limit = s->size;
+	er_start(&c->r, fd, s->last_seq < c->want ? s->size : JOURNAL_SEG_HDR);
+	return 0;
+}
+
+int
+journal_cursor_next(struct journal_cursor *c, struct journal_entry *ret)
+{
+	struct journal *j = c->j;
+	struct journal_entry e;
+	struct seg *s;
+	int r;
+
+	for (;;) {
+		if (c->r.fd < 0) {
+			r = cursor_open(c);
+			if (r < 0)
+				return r;
+		}
+		s = seg_find(j, c->seg_first);
+		if (s)
+			c->limit = s->size;
+		r = er_next(&c->r, c->limit, &e);
+		if (r == 1) {
+			if (e.seq < c->want)
+				continue;
+			c->want = e.seq + 1;
+			*ret = e;
+			return 0;
+		}
+		if (r == 0 && s == &j->segs[j->nsegs - 1])
+			return -EAGAIN;
+		if (r < 0 && r != -EPIPE && r != -EBADMSG)
+			return r;
+		/* End of a closed segment, or damage: go on with the next one. */
+		if (s && s->last_seq >= c->want)
+			c->want = s->last_seq + 1;
+		close(c->r.fd);
+		c->r.fd = -1;
+	}
+}
+
+/* ------------------------------------------------------------ verify */
+
+static int
+verify_one(const char *dir, uint64_t first, FILE *out, uint64_t *id, uint64_t *prev_last,
+    uint64_t *ret_first, unsigned *problems)
+{
+	char path[PATH_MAX];
+	struct seg_scan sc;
+	int fd, r;
+
+	seg_path(dir, first, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	r = scan_fd(fd, &sc);
+	close(fd);
+	if (r < 0)
+		return r;
+	fprintf(out, "segment seg-%020" PRIu64 ".jnl: ", first);
+	if (sc.bad_header || sc.first_seq != first || (*id && sc.id != *id)) {
+		fprintf(out, "DAMAGED: %s\n", sc.bad_header ? "bad header" :
+		    sc.first_seq != first ? "header does not match the name" :
+		    "journal id differs from the previous segment");
+		(*problems)++;
+		return 0;
+	}
+	*id = sc.id;
+	if (sc.entries)
+		fprintf(out, "seq %" PRIu64 "..%" PRIu64 ", %" PRIu64 " entries, %" PRIu64
+		    " bytes", sc.first_entry, sc.last_seq, sc.entries, sc.size);
+	else
+		fprintf(out, "empty, %" PRIu64 " bytes", sc.size);
+	if (sc.entries && *prev_last && sc.first_entry != *prev_last + 1) {
+		fprintf(out, "; DAMAGED: seq %" PRIu64 " follows %" PRIu64, sc.first_entry,
+		    *prev_last);
+		(*problems)++;
+	}
+	if (sc.skipped) {
+		fprintf(out, "; DAMAGED: %" PRIu64 " entries with a bad CRC", sc.skipped);
+		(*problems)++;
+	}
+	if (sc.tail != TAIL_CLEAN) {
+		fprintf(out, "; DAMAGED: %s at offset %" PRIu64 " (%" PRIu64 " bytes)",
+		    sc.tail == TAIL_TORN ? "torn tail" : "bad entry", sc.good_end,
+		    sc.size - sc.good_end);
+		(*problems)++;
+	}
+	fputc('\n', out);
+	if (sc.entries) {
+		if (!*ret_first)
+			*ret_first = sc.first_entry;
+		*prev_last = sc.last_seq;
+	}
+	return 0;
+}
+
+int
+journal_verify(const char *dir, FILE *out)
+{
+	uint64_t *names = NULL, id = 0, prev_last = 0, first = 0, aid, acked, dropped;
+	unsigned problems = 0;
+	struct dirent *d;
+	size_t n = 0;
+	DIR *dp;
+	int r;
+
+	r = list_segments(dir, &names, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = verify_one(dir, names[i], out, &id, &prev_last, &first, &problems);
+		if (r < 0) {
+			fprintf(out, "segment seg-%020" PRIu64 ".jnl: unreadable: %s\n", names[i],
+			    strerror(-r));
+			problems++;
+		}
+	}
+	free(names);
+	dp = opendir(dir);
+	if (dp) {
+		while ((d = readdir(dp)) != NULL) {
+			size_t l = strlen(d->d_name);
+			if (l > 8 && strcmp(d->d_name + l - 8, ".damaged") == 0) {
+				fprintf(out, "set aside by recovery: %s: DAMAGED\n", d->d_name);
+				problems++;
+			}
+		}
+		closedir(dp);
+	}
+	r = acked_read(dir, &aid, &acked, &dropped);
+	if (r == 0 && aid == id)
+		fprintf(out, "acked seq %" PRIu64 ", %" PRIu64 " unacked records dropped by "
+		    "retention\n", acked, dropped);
+	else if (r == -ENOENT)
+		fprintf(out, "acked seq: none\n");
+	else
+		fprintf(out, "acked file: %s\n", r < 0 ? strerror(-r) : "another journal's");
+	if (first)
+		fprintf(out, "journal %016" PRIx64 ": %zu segments, seq %" PRIu64 "..%" PRIu64
+		    ", ", id, n, first, prev_last);
+	else
+		fprintf(out, "journal %016" PRIx64 ": %zu segments, no records, ", id, n);
+	if (problems)
+		fprintf(out, "%u problem%s\n", problems, problems == 1 ? "" : "s");
+	else
+		fprintf(out, "clean\n");
+	return problems ? 1 : 0;
+}

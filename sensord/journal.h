@@ -1,0 +1,105 @@
+/*
+ * journal: sensord's durable, append-only record store. Records are kept as
+ * the exact bytes sent to clients (an encoded "rec" message), framed with
+ * length, seq, time and CRC32C in segment files under the state directory,
+ * so a replay sends stored bytes as they are. Each segment starts with a
+ * header carrying the journal's random 64-bit id and its first seq.
+ *
+ * seq numbers are assigned here, at append, and never reused; start-up
+ * recovery truncates a torn tail and continues after the last good seq (and
+ * never below the acked seq). Retention deletes whole closed segments when
+ * fully acked or when max_bytes / max_age force it; records forced out
+ * before being acked are counted and logged with their seq range.
+ */
+#ifndef SNOWSENSE_JOURNAL_H
+#define SNOWSENSE_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JOURNAL_MAX_ENTRY (64 * 1024)	/* payload cap: one protocol message */
+#define JOURNAL_ENTRY_HDR 24		/* len, crc, seq, t */
+#define JOURNAL_SEG_HDR 40
+
+enum journal_fsync { JOURNAL_FSYNC_ALWAYS, JOURNAL_FSYNC_INTERVAL, JOURNAL_FSYNC_NEVER };
+
+struct journal_opts {
+	uint64_t segment_bytes;	/* close a segment once it would grow past this */
+	uint64_t max_bytes;	/* all segments together */
+	int64_t max_age_ns;	/* 0: no age limit */
+	int fsync;		/* enum journal_fsync */
+};
+
+struct journal_entry {
+	uint64_t seq;
+	int64_t t;		/* Unix ns given at append */
+	const uint8_t *data;	/* the payload */
+	size_t len;
+};
+
+struct journal_stats {
+	uint64_t journal_id;
+	uint64_t first_seq, last_seq;	/* 0, 0 when no record is held */
+	uint64_t next_seq;
+	uint64_t acked_seq;
+	uint64_t records_written;	/* since open */
+	uint64_t records_dropped;	/* unacked, forced out by retention, ever */
+	uint64_t bytes;
+	unsigned segments;
+	unsigned damaged;		/* damage found at open (entries or spans) */
+};
+
+struct journal;
+struct journal_cursor;
+
+/* Opens (creating if needed) the journal in dir, recovering a torn tail.
+ * Returns 0 and *ret (new), or -errno with a message in err. */
+int journal_open(const char *dir, const struct journal_opts *o, struct journal **ret,
+    char *err, size_t errlen);
+/* Syncs, persists the acked seq and frees; NULL is fine. Cursors must be
+ * freed first. */
+void journal_close(struct journal *j);
+/* The seq the next append will get (to encode it into the payload). */
+uint64_t journal_next_seq(const struct journal *j);
+/* Appends one payload of at most JOURNAL_MAX_ENTRY bytes with time t (Unix
+ * ns) as seq journal_next_seq(); durable on return with fsync "always".
+ * Returns 0 and *ret_seq, or -errno (nothing appended, seq not consumed). */
+int journal_append(struct journal *j, const void *payload, size_t len, int64_t t,
+    uint64_t *ret_seq);
+/* fdatasync of the active segment when something was written since. */
+int journal_sync(struct journal *j);
+/* Records that everything up to seq is committed downstream. -ERANGE past
+ * the last seq; an older seq is ignored. */
+int journal_ack(struct journal *j, uint64_t seq);
+/* Writes the acked seq (atomic replace) when it changed since last time. */
+int journal_flush_acked(struct journal *j);
+/* Deletes closed segments that are fully acked or forced out by the limits
+ * (now: Unix ns, for max_age). */
+void journal_retain(struct journal *j, int64_t now);
+/* Counters and ranges. */
+void journal_stats(const struct journal *j, struct journal_stats *st);
+
+/* A reader positioned at seq from (records before the oldest one held come
+ * back as the next entry having a higher seq: the caller reports the gap).
+ * Returns 0 and *ret (new), or -errno. */
+int journal_cursor_new(struct journal *j, uint64_t from, struct journal_cursor **ret);
+/* Frees; NULL is fine. */
+void journal_cursor_free(struct journal_cursor *c);
+/* Next entry (payload borrowed until the next call on c): 0, or -EAGAIN when
+ * nothing newer is journaled yet, or another -errno. */
+int journal_cursor_next(struct journal_cursor *c, struct journal_entry *ret);
+/* The seq the cursor will return next (or later, after a gap). */
+uint64_t journal_cursor_pos(const struct journal_cursor *c);
+
+/* Parses one entry at the start of buf: returns its total size (> 0) and
+ * fills *ret, 0 when buf holds only part of an entry, -EBADMSG when it is
+ * not a valid entry. */
+int journal_entry_parse(const void *buf, size_t len, struct journal_entry *ret);
+/* Checks every segment in dir read-only and prints segments, seq range,
+ * acked seq and damage to out. Returns 0 when clean, 1 when damaged, or
+ * -errno when dir cannot be read. */
+int journal_verify(const char *dir, FILE *out);
+
+#endif
