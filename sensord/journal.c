@@ -823,7 +823,8 @@ journal_append(struct journal *j, const void *payload, size_t len, int64_t t,
 	return 0;
 undo:
 	/* Leave no partial entry behind; recovery would cut it anyway. */
-	(void)ftruncate(j->fd, (off_t)a->size);
+	if (ftruncate(j->fd, (off_t)a->size) < 0)
+		log_warn("journal: cannot cut a failed append back");
 	return r;
 }
 
