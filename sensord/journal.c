@@ -263,6 +263,7 @@ er_next(struct ereader *r, uint64_t limit, struct journal_entry *e)
 			return 0;
 		n = er_parse_at(r, 0, limit, e);
 		if (n > 0) {
+			e->off = r->off + r->pos;
 			r->pos += (size_t)n;
 			return 1;
 		}
@@ -282,6 +283,7 @@ er_next(struct ereader *r, uint64_t limit, struct journal_entry *e)
 			return n2 == 0 || n2 == -EBADMSG ? -EBADMSG : n2;
 		r->pos += (size_t)n;
 		r->skipped++;
+		/* the entry after the bad one is parsed again on the next turn */
 	}
 }
 
@@ -1015,6 +1017,7 @@ journal_cursor_next(struct journal_cursor *c, struct journal_entry *ret)
 		if (r == 1) {
 			if (e.seq < c->want)
 				continue;
+			e.seg = c->seg_first;
 			c->want = e.seq + 1;
 			*ret = e;
 			return 0;
@@ -1029,6 +1032,29 @@ journal_cursor_next(struct journal_cursor *c, struct journal_entry *ret)
 		close(c->r.fd);
 		c->r.fd = -1;
 	}
+}
+
+int
+journal_cursor_rewind(struct journal_cursor *c, const struct journal_entry *e)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	c->want = e->seq;
+	if (c->r.fd >= 0 && c->seg_first == e->seg) {
+		er_start(&c->r, c->r.fd, e->off);
+		return 0;
+	}
+	if (c->r.fd >= 0)
+		close(c->r.fd);
+	c->r.fd = -1;
+	seg_path(c->j->dir, e->seg, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;	/* gone: the next open skips on */
+	c->seg_first = e->seg;
+	er_start(&c->r, fd, e->off);
+	return 0;
 }
 
 /* ------------------------------------------------------------ verify */

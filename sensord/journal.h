@@ -37,6 +37,7 @@ struct journal_entry {
 	int64_t t;		/* Unix ns given at append */
 	const uint8_t *data;	/* the payload */
 	size_t len;
+	uint64_t seg, off;	/* where it lies, for journal_cursor_rewind */
 };
 
 struct journal_stats {
@@ -90,6 +91,9 @@ void journal_cursor_free(struct journal_cursor *c);
 /* Next entry (payload borrowed until the next call on c): 0, or -EAGAIN when
  * nothing newer is journaled yet, or another -errno. */
 int journal_cursor_next(struct journal_cursor *c, struct journal_entry *ret);
+/* Moves c back so that e, returned by c earlier, comes next again (after a
+ * partial send); 0 or -errno. */
+int journal_cursor_rewind(struct journal_cursor *c, const struct journal_entry *e);
 /* The seq the cursor will return next (or later, after a gap). */
 uint64_t journal_cursor_pos(const struct journal_cursor *c);
 

@@ -1,0 +1,536 @@
+/*
+ * sensord: start-up (config, bus, state dir, journal, chips, socket, then
+ * privilege drop and sandbox) and the one loop. Each turn reads
+ * CLOCK_MONOTONIC once, waits in ppoll until the earliest deadline (next
+ * record, the chips' schedule, fsync, ack persistence, retention) or socket
+ * activity, and dispatches. Signals are blocked except inside ppoll, and
+ * their handlers only set flags.
+ *
+ * A record is journaled before any client can see it: the server reads
+ * records only from the journal.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "fsutil.h"
+#include "i2c_bus.h"
+#include "journal.h"
+#include "log.h"
+#include "metrics.h"
+#include "notify.h"
+#include "priv.h"
+#include "proto.h"
+#include "sconf.h"
+#include "sensors.h"
+#include "server.h"
+#include "sysstat.h"
+
+#define DEFAULT_CONF "/etc/snowsense/sensord.json"
+#define ACK_FLUSH_NS NS_PER_S	/* see journal_flush_acked in loop_turn */
+#define RETAIN_NS (10 * NS_PER_S)
+#define WATCHDOG_NS NS_PER_S
+#define NS_PER_DAY (86400LL * NS_PER_S)
+
+static volatile sig_atomic_t got_term, got_hup;
+
+struct daemon {
+	struct sconf conf;
+	struct i2c_bus *bus;
+	struct sensors *sensors;
+	struct journal *journal;
+	struct server *server;
+	struct sysstat *sys;
+	struct notify *notify;
+	int64_t start;			/* CLOCK_MONOTONIC */
+	int64_t interval_ns;
+	int64_t next_record, next_fsync, next_ack_flush, next_retain, next_watchdog;
+	bool progressed;		/* a record was journaled since the last WATCHDOG=1 */
+	uint64_t append_failures;
+	struct pollfd *fds;
+	size_t nfds_cap;
+	uint8_t *msg;			/* PROTO_MAX_MSG: the record being encoded */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: sensord [-f FILE] [-d] [-n] [-v] [--interval SECONDS] [--probe]\n"
+	    "               [--verify-journal] [--help] [--version]\n"
+	    "  -f FILE            configuration (default " DEFAULT_CONF ")\n"
+	    "  -d                 stay in the foreground, log to stderr\n"
+	    "  -n                 check the configuration and exit\n"
+	    "  -v                 more verbose (debug) logging\n"
+	    "  --interval SECONDS record interval, overrides interval_ms\n"
+	    "  --probe            test the chips on the bus once and exit\n"
+	    "  --verify-journal   check every journal entry, print a report, exit 0 if clean\n"
+	    "exit status: 0 ok, 1 runtime failure, 2 usage, 3 configuration,\n"
+	    "             4 production mode failed (no bus or no chips)\n");
+}
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void
+setup_signals(sigset_t *ret_waitmask)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, ret_waitmask);
+	sigdelset(ret_waitmask, SIGTERM);
+	sigdelset(ret_waitmask, SIGINT);
+	sigdelset(ret_waitmask, SIGHUP);
+}
+
+/* ------------------------------------------------------------ status */
+
+static void
+fill_status(void *ctx, struct proto_status *st)
+{
+	struct daemon *d = ctx;
+	struct journal_stats js;
+
+	memset(st, 0, sizeof(*st));
+	journal_stats(d->journal, &js);
+	st->uptime_s = (uint64_t)((clock_mono_ns() - d->start) / NS_PER_S);
+	st->journal_id = js.journal_id;
+	st->first_seq = js.first_seq;
+	st->last_seq = js.last_seq;
+	st->acked_seq = js.acked_seq;
+	st->records_written = js.records_written;
+	st->records_dropped = js.records_dropped;
+	st->clients = d->server ? server_clients(d->server) : 0;
+	if (d->sensors)
+		sensors_status(d->sensors, st);
+}
+
+/* ------------------------------------------------------------ records */
+
+static void
+make_record(struct daemon *d)
+{
+	struct record *r;
+	struct proto_status st;
+	size_t len;
+	uint64_t seq;
+	int rc;
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		log_warnx("out of memory: record skipped");
+		return;
+	}
+	r->seq = journal_next_seq(d->journal);
+	r->t = clock_realtime_ns();
+	r->boot_ns = (uint64_t)clock_boottime_ns();
+	r->synced = clock_synced();
+	snprintf(r->device, sizeof(r->device), "%s", d->conf.device);
+	sensors_take(d->sensors, r);
+	sysstat_sample(d->sys, &r->sys);
+	rc = proto_encode_record(r, d->msg, PROTO_MAX_MSG, &len);
+	if (rc == 0)
+		rc = journal_append(d->journal, d->msg, len, r->t, &seq);
+	if (rc < 0) {
+		/* Logged on the first failure and then every 100th, so a full
+		 * disk does not flood the log at a short interval. */
+		if (d->append_failures++ % 100 == 0)
+			log_errx("record %" PRIu64 " not journaled (%" PRIu64 " failures so far): "
+			    "%s", r->seq, d->append_failures, strerror(-rc));
+		free(r);
+		return;
+	}
+	free(r);
+	d->progressed = true;
+	server_wake(d->server);
+	if (d->conf.metrics_file[0]) {
+		fill_status(d, &st);
+		rc = metrics_write(d->conf.metrics_file, &st, d->conf.device);
+		if (rc < 0)
+			log_debug("metrics %s: %s", d->conf.metrics_file, strerror(-rc));
+	}
+}
+
+/* ------------------------------------------------------------ loop */
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void
+timers(struct daemon *d, int64_t now)
+{
+	if (now >= d->next_record) {
+		make_record(d);
+		d->next_record += d->interval_ns;
+		if (d->next_record <= now) {
+			log_warnx("record interval overrun by %" PRId64 " ms",
+			    (int64_t)((now - d->next_record) / NS_PER_MS));
+			d->next_record = now + d->interval_ns;
+		}
+	}
+	if (d->conf.journal.fsync == SCONF_FSYNC_INTERVAL && now >= d->next_fsync) {
+		if (journal_sync(d->journal) < 0)
+			log_warn("journal fsync");
+		d->next_fsync = now + d->conf.journal.fsync_interval_ms * NS_PER_MS;
+	}
+	/* Acks are persisted at most once a second, not per ack: losing the
+	 * last second of acks at a crash only means streamerd resumes from
+	 * Snowflake's committed token and records stay a little longer,
+	 * while an fsync per ack would wear an SD card at high ack rates. */
+	if (now >= d->next_ack_flush) {
+		(void)journal_flush_acked(d->journal);
+		d->next_ack_flush = now + ACK_FLUSH_NS;
+	}
+	if (now >= d->next_retain) {
+		journal_retain(d->journal, clock_realtime_ns());
+		d->next_retain = now + RETAIN_NS;
+	}
+	if (d->progressed && now >= d->next_watchdog) {
+		notify_send(d->notify, "WATCHDOG=1");
+		d->progressed = false;
+		d->next_watchdog = now + WATCHDOG_NS;
+	}
+}
+
+static int64_t
+next_deadline(const struct daemon *d)
+{
+	int64_t t = d->next_record;
+
+	t = min64(t, sensors_next_deadline(d->sensors));
+	t = min64(t, d->next_ack_flush);
+	t = min64(t, d->next_retain);
+	t = min64(t, server_next_deadline(d->server));
+	if (d->conf.journal.fsync == SCONF_FSYNC_INTERVAL)
+		t = min64(t, d->next_fsync);
+	if (d->progressed)
+		t = min64(t, d->next_watchdog);
+	return t;
+}
+
+static int
+run(struct daemon *d, const sigset_t *waitmask)
+{
+	int64_t now = clock_mono_ns();
+
+	d->next_record = now + d->interval_ns;
+	d->next_fsync = now + d->conf.journal.fsync_interval_ms * NS_PER_MS;
+	d->next_ack_flush = now + ACK_FLUSH_NS;
+	d->next_retain = now;
+	d->next_watchdog = now;
+	while (!got_term) {
+		int64_t wait = next_deadline(d) - now;
+		struct timespec ts;
+		size_t n;
+		int r;
+
+		if (wait < 0)
+			wait = 0;
+		ts.tv_sec = wait / NS_PER_S;
+		ts.tv_nsec = wait % NS_PER_S;
+		n = server_pollfds(d->server, d->fds, d->nfds_cap, now);
+		r = ppoll(d->fds, n, &ts, waitmask);
+		if (r < 0 && errno != EINTR) {
+			log_warn("ppoll");
+			return EXIT_RUNTIME;
+		}
+		now = clock_mono_ns();
+		if (got_hup) {
+			got_hup = 0;
+			log_reopen();
+			log_info("SIGHUP: logs reopened");
+		}
+		if (got_term)
+			break;
+		if (r > 0)
+			server_dispatch(d->server, d->fds, n, now);
+		if (now >= sensors_next_deadline(d->sensors))
+			sensors_run(d->sensors, now);
+		timers(d, now);
+	}
+	log_info("stopping");
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ start-up */
+
+struct opts {
+	const char *conf;
+	bool foreground, check, probe, verify;
+	int verbose;
+	double interval_s;	/* 0: from the config */
+};
+
+static void
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "probe", no_argument, NULL, 'p' },
+		{ "verify-journal", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->conf = DEFAULT_CONF;
+	while ((c = getopt_long(argc, argv, "f:dnvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->conf = optarg; break;
+		case 'd': o->foreground = true; break;
+		case 'n': o->check = true; break;
+		case 'v': o->verbose++; break;
+		case 'p': o->probe = true; break;
+		case 'J': o->verify = true; break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		case 'V': printf("sensord %s\n", SNOWSENSE_VERSION); exit(EXIT_OK);
+		case 'i':
+			errno = 0;
+			o->interval_s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !isfinite(o->interval_s) ||
+			    o->interval_s < 0.01 || o->interval_s > 3600) {
+				fprintf(stderr, "sensord: --interval: expected seconds 0.01..3600, "
+				    "got \"%s\"\n", optarg);
+				exit(EXIT_USAGE);
+			}
+			break;
+		default:
+			usage(stderr);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sensord: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		exit(EXIT_USAGE);
+	}
+}
+
+static void
+open_bus(struct daemon *d)
+{
+	int r = i2c_bus_open(d->conf.bus, &d->bus);
+
+	if (r < 0)
+		fatalx_code(EXIT_PRODUCTION, "PRODUCTION MODE FAILED: cannot open %s: %s "
+		    "(is I2C enabled, e.g. dtparam=i2c_arm=on on a Raspberry Pi, and is "
+		    "sensord's user in the group owning %s, usually \"i2c\"?)", d->conf.bus,
+		    strerror(-r), d->conf.bus);
+}
+
+static void
+prepare_dirs(struct daemon *d, bool root, uid_t uid, gid_t gid)
+{
+	char sockdir[SCONF_PATH_LEN];
+	char *slash;
+	int r;
+
+	r = fs_mkdir(d->conf.state_dir, 0750);
+	if (r < 0)
+		fatalx("cannot create state_dir %s: %s", d->conf.state_dir, strerror(-r));
+	snprintf(sockdir, sizeof(sockdir), "%s", d->conf.socket);
+	slash = strrchr(sockdir, '/');
+	if (slash && slash != sockdir) {
+		*slash = '\0';
+		r = fs_mkdir(sockdir, 0755);
+		if (r < 0)
+			fatalx("cannot create %s: %s", sockdir, strerror(-r));
+	}
+	if (!root)
+		return;
+	/* The dropped process writes segments and state files here. */
+	r = priv_chown_dir(d->conf.state_dir, uid, gid);
+	if (r < 0)
+		fatalx("cannot give %s to uid %u: %s", d->conf.state_dir, uid, strerror(-r));
+}
+
+static void
+open_journal(struct daemon *d)
+{
+	struct journal_opts o = {
+		.segment_bytes = (uint64_t)d->conf.journal.segment_bytes,
+		.max_bytes = (uint64_t)d->conf.journal.max_bytes,
+		.max_age_ns = d->conf.journal.max_age_days * NS_PER_DAY,
+		.fsync = d->conf.journal.fsync == SCONF_FSYNC_ALWAYS ? JOURNAL_FSYNC_ALWAYS :
+		    d->conf.journal.fsync == SCONF_FSYNC_INTERVAL ? JOURNAL_FSYNC_INTERVAL :
+		    JOURNAL_FSYNC_NEVER,
+	};
+	char err[512];
+	struct journal_stats st;
+
+	if (journal_open(d->conf.state_dir, &o, &d->journal, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	journal_stats(d->journal, &st);
+	log_info("journal %016" PRIx64 ": seq %" PRIu64 "..%" PRIu64 ", next %" PRIu64
+	    ", acked %" PRIu64 "%s", st.journal_id, st.first_seq, st.last_seq, st.next_seq,
+	    st.acked_seq, st.damaged ? " (damage found, see above)" : "");
+}
+
+static void
+start_sensors(struct daemon *d)
+{
+	char err[512] = "";
+	int r;
+
+	r = sensors_new(&d->conf.sensors, d->bus, d->conf.state_dir, clock_mono_ns(),
+	    &d->sensors, err, sizeof(err));
+	if (r == -ENODEV)
+		fatalx_code(EXIT_PRODUCTION, "PRODUCTION MODE FAILED: %s", err);
+	if (r < 0)
+		fatalx("cannot start the chips on %s: %s%s%s", d->conf.bus, strerror(-r),
+		    err[0] ? ": " : "", err);
+}
+
+static void
+start_server(struct daemon *d, bool root, gid_t sock_gid)
+{
+	struct server_conf sc = {
+		.path = d->conf.socket,
+		.mode = d->conf.socket_mode_bits,
+		.gid = root || d->conf.socket_group[0] ? sock_gid : (gid_t)-1,
+		.uids = &d->conf.allowed_uids,
+		.gids = &d->conf.allowed_gids,
+		.max_clients = (unsigned)d->conf.max_clients,
+		.device = d->conf.device,
+	};
+	char err[512];
+
+	if (server_new(&sc, d->journal, fill_status, d, &d->server, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	d->nfds_cap = server_maxfds(d->server);
+	d->fds = calloc(d->nfds_cap, sizeof(*d->fds));
+	if (!d->fds)
+		fatalx("out of memory");
+}
+
+static void
+shutdown_all(struct daemon *d)
+{
+	server_free(d->server);
+	sensors_free(d->sensors);
+	if (d->journal && journal_sync(d->journal) < 0)
+		log_warn("journal fsync at exit");
+	journal_close(d->journal);
+	i2c_bus_free(d->bus);
+	sysstat_free(d->sys);
+	notify_close(d->notify);
+	free(d->fds);
+	free(d->msg);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct daemon d;
+	struct opts o;
+	sigset_t waitmask;
+	char err[512];
+	bool root = geteuid() == 0;
+	uid_t uid = 0;
+	gid_t gid = 0, sock_gid = (gid_t)-1;
+	int rc;
+
+	parse_args(argc, argv, &o);
+	if (sconf_load(o.conf, &d.conf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sensord: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (o.interval_s > 0)
+		d.conf.interval_ms = (int64_t)llround(o.interval_s * 1000.0);
+	if (root && !o.verify && priv_lookup(d.conf.user, d.conf.group, &uid, &gid, err,
+	    sizeof(err)) < 0) {
+		fprintf(stderr, "sensord: %s: \"user\"/\"group\": %s\n", o.conf, err);
+		return EXIT_CONFIG;
+	}
+	if (d.conf.socket_group[0] && priv_group(d.conf.socket_group, &sock_gid) < 0) {
+		fprintf(stderr, "sensord: %s: \"socket_group\": group \"%s\" does not exist\n",
+		    o.conf, d.conf.socket_group);
+		return EXIT_CONFIG;
+	}
+	if (root && sock_gid == (gid_t)-1)
+		sock_gid = gid;
+	if (o.check) {
+		printf("configuration OK\n");
+		return EXIT_OK;
+	}
+	if (o.verify) {
+		rc = journal_verify(d.conf.state_dir, stdout);
+		if (rc < 0)
+			fprintf(stderr, "sensord: cannot read %s: %s\n", d.conf.state_dir,
+			    strerror(-rc));
+		return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
+	}
+	log_init("sensord", o.foreground || o.probe, o.verbose);
+	open_bus(&d);
+	if (o.probe) {
+		rc = sensors_probe(&d.conf.sensors, d.bus);
+		i2c_bus_free(d.bus);
+		return rc == 0 ? EXIT_OK : EXIT_PRODUCTION;
+	}
+	setup_signals(&waitmask);
+	d.start = clock_mono_ns();
+	d.interval_ns = d.conf.interval_ms * NS_PER_MS;
+	d.msg = malloc(PROTO_MAX_MSG);
+	if (!d.msg)
+		fatalx("out of memory");
+	prepare_dirs(&d, root, uid, gid);
+	open_journal(&d);
+	start_sensors(&d);
+	start_server(&d, root, sock_gid);
+	if (sysstat_new(d.conf.disk_path, &d.sys) < 0)
+		fatalx("out of memory");
+	if ((rc = notify_open(&d.notify)) < 0)
+		log_warnx("NOTIFY_SOCKET unusable: %s", strerror(-rc));
+	if (!o.foreground && !d.notify && daemon(0, 0) < 0)
+		fatal("daemon");
+	if (root) {
+		if (priv_drop(uid, gid, err, sizeof(err)) < 0)
+			fatalx("privilege drop to %s:%s failed: %s", d.conf.user, d.conf.group, err);
+		log_info("dropped privileges to %s:%s (uid %u, gid %u)", d.conf.user,
+		    d.conf.group, uid, gid);
+	}
+	if ((rc = priv_sandbox()) < 0) {
+		errno = -rc;
+		fatal("cannot enter the seccomp sandbox");
+	}
+	log_info("sensord %s ready: device \"%s\", socket %s, record every %" PRId64 " ms",
+	    SNOWSENSE_VERSION, d.conf.device, d.conf.socket, d.conf.interval_ms);
+	notify_send(d.notify, "READY=1");
+	rc = run(&d, &waitmask);
+	notify_send(d.notify, "STOPPING=1");
+	shutdown_all(&d);
+	log_fini();
+	return rc;
+}
