@@ -1,0 +1,118 @@
+/*
+ * sconf: the shipped example loads as is; defaults; the cross-key checks
+ * (socket mode, journal sizes, absolute paths) name the key at fault;
+ * unknown keys in nested blocks are refused; device falls back to the
+ * hostname.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sconf.h"
+
+static int
+load(const char *text, struct sconf *c, char *err, size_t errlen)
+{
+	return sconf_load_string("t.json", text, strlen(text), c, err, errlen);
+}
+
+static void
+test_example_loads(void **state)
+{
+	struct sconf c;
+	char err[256] = "", path[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/config/sensord.json", getenv("TOP") ?
+	    getenv("TOP") : ".");
+	if (sconf_load(path, &c, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(c.device, "greenhouse-pi");
+	assert_int_equal(c.socket_mode_bits, 0660);
+	assert_int_equal(c.journal.fsync, SCONF_FSYNC_ALWAYS);
+	assert_true(c.sensors.scd4x.enabled);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct sconf c;
+	char err[256], host[64] = "";
+
+	(void)state;
+	assert_int_equal(load("{}", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.bus, "/dev/i2c-1");
+	assert_int_equal(c.interval_ms, 5000);
+	assert_string_equal(c.socket, "/run/snowsense/sensord.sock");
+	assert_int_equal(c.socket_mode_bits, 0660);
+	assert_int_equal(c.journal.fsync, SCONF_FSYNC_ALWAYS);
+	assert_int_equal(c.journal.segment_bytes, 1024 * 1024);
+	assert_int_equal(c.max_clients, 128);
+	assert_string_equal(c.metrics_file, "");
+	gethostname(host, sizeof(host) - 1);
+	assert_string_equal(c.device, host);
+	assert_int_equal(c.sensors.require, REQUIRE_SCD4X_OR_ICP);
+}
+
+static void
+test_errors_name_the_key(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ "{\"socket_mode\":\"0999\"}", "\"socket_mode\"" },
+		{ "{\"socket_mode\":\"0440\"}", "\"socket_mode\"" },
+		{ "{\"journal\":{\"max_bytes\":100000,\"segment_bytes\":60000}}",
+		  "\"journal.max_bytes\"" },
+		{ "{\"journal\":{\"fsync\":\"sometimes\"}}", "\"journal.fsync\"" },
+		{ "{\"journal\":{\"bogus\":1}}", "\"journal.bogus\": unknown key" },
+		{ "{\"state_dir\":\"relative\"}", "\"state_dir\"" },
+		{ "{\"interval_ms\":1}", "\"interval_ms\"" },
+		{ "{\"allowed_uids\":[\"x\"]}", "\"allowed_uids\"" },
+		{ "{\"scd4x\":{\"colour\":1}}", "\"scd4x.colour\": unknown key" },
+		{ "{\"require\":\"most\"}", "\"require\"" },
+	};
+	struct sconf c;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(load(cases[i].text, &c, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, cases[i].want))
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].text, err, cases[i].want);
+	}
+}
+
+static void
+test_failed_load_leaves_config(void **state)
+{
+	struct sconf c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load("{\"interval_ms\":250}", &c, err, sizeof(err)), 0);
+	assert_int_equal(load("{\"interval_ms\":100,\"socket_mode\":\"7\"}", &c, err,
+	    sizeof(err)), -EINVAL);
+	assert_int_equal(c.interval_ms, 250);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_loads),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_errors_name_the_key),
+		cmocka_unit_test(test_failed_load_leaves_config),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
