@@ -1,0 +1,514 @@
+/*
+ * The chip manager against the three chip models on the fake bus, in virtual
+ * time: the require rule and its message, records carrying only fresh values
+ * (never repeated), cross-sensor compensation words, fault naming, back-off
+ * and recovery, status states, and the --probe table.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "drv.h"
+#include "fakebus_bus.h"
+#include "sensors.h"
+
+#define SEC(x) ((int64_t)(x) * NS_PER_S)
+
+static const char all_chips[] =
+    "{\"scd4x\": {\"co2\": 812, \"t\": 22.5, \"rh\": 41.0},"
+    " \"sgp30\": {\"eco2\": 450, \"tvoc\": 12},"
+    " \"icp10125\": {\"p\": 100734.5, \"t\": 21.3}}";
+
+static void
+defaults(struct sensors_conf *c, int require)
+{
+	memset(c, 0, sizeof(*c));
+	conf_defaults(scd4x_conf_keys, &c->scd4x);
+	conf_defaults(sgp30_conf_keys, &c->sgp30);
+	conf_defaults(icp10125_conf_keys, &c->icp10125);
+	c->require = require;
+}
+
+static struct sensors *
+start(struct fbb *b, const struct sensors_conf *conf)
+{
+	struct sensors *s = NULL;
+	char err[512] = "";
+
+	assert_int_equal(sensors_new(conf, &b->bus, NULL, b->now, &s, err, sizeof(err)), 0);
+	assert_non_null(s);
+	return s;
+}
+
+static const char *
+chip_state(struct sensors *s, const char *name)
+{
+	static struct proto_status st;
+
+	memset(&st, 0, sizeof(st));
+	sensors_status(s, &st);
+	for (uint32_t i = 0; i < st.nchips; i++)
+		if (strcmp(st.chips[i].name, name) == 0)
+			return st.chips[i].state;
+	return "missing";
+}
+
+static bool
+has_fault(const struct record *r, const char *text)
+{
+	for (unsigned i = 0; i < r->nfaults; i++)
+		if (strstr(r->faults[i], text))
+			return true;
+	return false;
+}
+
+static void
+test_defaults(void **state)
+{
+	struct sensors_conf c;
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	assert_true(c.scd4x.enabled);
+	assert_true(fabs(c.scd4x.temp_offset - 4.0) < 1e-9);
+	assert_int_equal(c.scd4x.altitude, 0);
+	assert_true(c.scd4x.asc);
+	assert_int_equal(c.scd4x.mode, SCD4X_PERIODIC);
+	assert_true(c.sgp30.enabled);
+	assert_true(c.sgp30.humidity_compensation);
+	assert_true(c.icp10125.enabled);
+	assert_int_equal(c.icp10125.mode, ICP_N);
+	assert_string_equal(sensors_require_choices[REQUIRE_SCD4X_OR_ICP],
+	    "scd4x_or_icp10125");
+	assert_string_equal(sensors_require_choices[REQUIRE_NONE], "none");
+	assert_null(sensors_require_choices[REQUIRE_NONE + 1]);
+}
+
+static void
+test_config_keys(void **state)
+{
+	static const struct conf_key table[] = {
+		CONF_K_SUB("scd4x", struct sensors_conf, scd4x, scd4x_conf_keys, 0),
+		CONF_K_SUB("sgp30", struct sensors_conf, sgp30, sgp30_conf_keys, 0),
+		CONF_K_SUB("icp10125", struct sensors_conf, icp10125, icp10125_conf_keys, 0),
+		CONF_K_ENUM("require", struct sensors_conf, require, sensors_require_choices,
+		    REQUIRE_SCD4X_OR_ICP, 0),
+		CONF_K_END
+	};
+	static const char good[] = "{\"scd4x\": {\"temperature_offset\": 5.4, "
+	    "\"altitude\": 1950, \"asc\": false, \"mode\": \"low_power\"}, "
+	    "\"sgp30\": {\"humidity_compensation\": false}, "
+	    "\"icp10125\": {\"mode\": \"uln\"}, \"require\": \"all\"}";
+	static const char bad[] = "{\"scd4x\": {\"altitude\": 4000}}";
+	struct sensors_conf c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(conf_load_string("t.json", good, strlen(good), table, &c, err,
+	    sizeof(err)), 0);
+	assert_true(fabs(c.scd4x.temp_offset - 5.4) < 1e-9);
+	assert_int_equal(c.scd4x.altitude, 1950);
+	assert_false(c.scd4x.asc);
+	assert_int_equal(c.scd4x.mode, SCD4X_LOW_POWER);
+	assert_false(c.sgp30.humidity_compensation);
+	assert_int_equal(c.icp10125.mode, ICP_ULN);
+	assert_int_equal(c.require, REQUIRE_ALL);
+	assert_int_equal(conf_load_string("t.json", bad, strlen(bad), table, &c, err,
+	    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "altitude"));
+}
+
+static void
+test_require_rule(void **state)
+{
+	struct fbb *b = fbb_new("{\"sgp30\": {}}");
+	struct sensors_conf c;
+	struct sensors *s = (struct sensors *)0x1;
+	char err[512] = "";
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	assert_int_equal(sensors_new(&c, &b->bus, NULL, b->now, &s, err, sizeof(err)),
+	    -ENODEV);
+	assert_ptr_equal(s, (struct sensors *)0x1);
+	assert_non_null(strstr(err, "No sensors initialized. At least SCD4X or ICP10125 "
+	    "must be available."));
+	/* and what was probed */
+	assert_non_null(strstr(err, "scd4x at 0x62"));
+	assert_non_null(strstr(err, "sgp30 at 0x58 on fakebus: answered"));
+	assert_non_null(strstr(err, "icp10125 at 0x63 on fakebus: nack"));
+
+	/* each attempt leaves the chips busy for a command's execution time */
+	b->now += SEC(1);
+	defaults(&c, REQUIRE_ANY);
+	s = start(b, &c);
+	sensors_free(s);
+	b->now += SEC(1);
+
+	defaults(&c, REQUIRE_ALL);
+	assert_int_equal(sensors_new(&c, &b->bus, NULL, b->now, &s, err, sizeof(err)),
+	    -ENODEV);
+	/* disabled chips do not count */
+	c.scd4x.enabled = false;
+	c.icp10125.enabled = false;
+	b->now += SEC(1);
+	s = start(b, &c);
+	assert_string_equal(chip_state(s, "scd4x"), "disabled");
+	sensors_free(s);
+	fbb_free(b);
+
+	b = fbb_new("{}");
+	defaults(&c, REQUIRE_ANY);
+	assert_int_equal(sensors_new(&c, &b->bus, NULL, b->now, &s, err, sizeof(err)),
+	    -ENODEV);
+	defaults(&c, REQUIRE_NONE);
+	s = start(b, &c);
+	assert_string_equal(chip_state(s, "icp10125"), "absent");
+	sensors_free(s);
+	fbb_free(b);
+
+	b = fbb_new("{\"icp10125\": {}}");
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	s = start(b, &c);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* Values match the scenario to the chips' resolution; a take without new
+ * measurements has no chip blocks at all. */
+static void
+test_records_fresh_only(void **state)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(20));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_true(r.has_scd4x);
+	assert_int_equal(r.scd4x.co2, 812);
+	assert_true(fabs(r.scd4x.t - 22.5) < 0.01);
+	assert_true(fabs(r.scd4x.rh - 41.0) < 0.01);
+	assert_true(r.has_sgp30);
+	assert_false(r.sgp30.warmup);		/* the last one, 19 s after init */
+	assert_int_equal(r.sgp30.eco2, 450);
+	assert_int_equal(r.sgp30.tvoc, 12);
+	assert_false(r.sgp30.baseline_ok);
+	assert_true(r.has_icp10125);
+	assert_true(fabs(r.icp10125.p - 100734.5) < 0.5);
+	assert_true(fabs(r.icp10125.t - 21.3) < 0.01);
+	assert_int_equal(r.nfaults, 0);
+	assert_true(r.scd4x.t_meas > 0);
+	assert_string_equal(chip_state(s, "scd4x"), "ok");
+	assert_string_equal(chip_state(s, "sgp30"), "ok");
+	assert_string_equal(chip_state(s, "icp10125"), "ok");
+
+	/* nothing measured since: no blocks, no repeats */
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_false(r.has_scd4x);
+	assert_false(r.has_sgp30);
+	assert_false(r.has_icp10125);
+
+	/* 1 s later the 1 Hz chips have a fresh value, the 5 s SCD4x not yet */
+	fbb_run_for(b, s, SEC(1));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_true(r.has_sgp30);
+	assert_true(r.has_icp10125);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* ICP pressure → SCD4x (≥ 1 hPa change, ≤ once a minute); SCD4x T/RH →
+ * SGP30 absolute humidity on every new sample. */
+static void
+test_compensation(void **state)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+	uint16_t w[4];
+	uint64_t n;
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(12));
+	assert_int_equal(fakebus_count(b->fb, 0x62, 0xE000), 1);
+	assert_int_equal(fakebus_last_args(b->fb, 0x62, 0xE000, w, 4), 1);
+	assert_int_equal(w[0], 1007);		/* 100 734.5 Pa */
+
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_true(r.has_scd4x);
+	assert_int_equal(fakebus_last_args(b->fb, 0x58, 0x2061, w, 4), 1);
+	assert_int_equal(w[0], sgp30_ah_word(sgp30_abs_humidity(r.scd4x.t, r.scd4x.rh)));
+	n = fakebus_count(b->fb, 0x58, 0x2061);
+	assert_true(n >= 1);
+
+	/* a 0.6 hPa change is not worth a write */
+	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"p\": 100794.5}}"), 0);
+	fbb_run_for(b, s, SEC(120));
+	assert_int_equal(fakebus_count(b->fb, 0x62, 0xE000), 1);
+	/* SCD4x samples every 5 s; the SGP30 got one AH write per sample */
+	assert_true(fakebus_count(b->fb, 0x58, 0x2061) >= n + 22);
+	assert_true(fakebus_count(b->fb, 0x58, 0x2061) <= n + 25);
+
+	/* 3 hPa: written within a second, then not again within the minute */
+	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"p\": 101034.5}}"), 0);
+	fbb_run_for(b, s, SEC(6));
+	assert_int_equal(fakebus_count(b->fb, 0x62, 0xE000), 2);
+	fakebus_last_args(b->fb, 0x62, 0xE000, w, 4);
+	assert_int_equal(w[0], 1010);
+	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"p\": 101534.5}}"), 0);
+	fbb_run_for(b, s, SEC(30));
+	assert_int_equal(fakebus_count(b->fb, 0x62, 0xE000), 2);
+	fbb_run_for(b, s, SEC(35));
+	assert_int_equal(fakebus_count(b->fb, 0x62, 0xE000), 3);
+	fakebus_last_args(b->fb, 0x62, 0xE000, w, 4);
+	assert_int_equal(w[0], 1015);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+static void
+test_humidity_compensation_off(void **state)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	c.sgp30.humidity_compensation = false;
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(30));
+	assert_true(fakebus_count(b->fb, 0x62, 0xEC05) >= 4);
+	assert_int_equal(fakebus_count(b->fb, 0x58, 0x2061), 0);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* A CRC burst on one chip: its value is discarded and named, the others go on. */
+static void
+test_crc_fault_isolated(void **state)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+	struct proto_status st;
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(8));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"crc\": 1}}"), 0);
+	fbb_run_for(b, s, SEC(1));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_false(r.has_icp10125);
+	assert_true(r.has_sgp30);
+	assert_true(has_fault(&r, "icp10125: crc error on measure"));
+	assert_string_equal(chip_state(s, "icp10125"), "retrying");
+	fbb_run_for(b, s, SEC(3));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_true(r.has_icp10125);
+	assert_true(fabs(r.icp10125.p - 100734.5) < 0.5);
+	assert_int_equal(r.nfaults, 0);
+	memset(&st, 0, sizeof(st));
+	sensors_status(s, &st);
+	assert_int_equal(st.nchips, 3);
+	assert_string_equal(st.chips[2].name, "icp10125");
+	assert_string_equal(st.chips[2].state, "ok");
+	assert_int_equal(st.chips[2].faults, 1);
+	assert_true(st.chips[2].measurements >= 10);
+	assert_true(st.chips[2].last_ok > 0);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* Unplugged: retried with back-off 1, 2, 4 … 60 s; the others keep their
+ * cadence; replugged: back within one back-off step. */
+static void
+test_unplug_replug(void **state)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+	uint64_t stops, sgp;
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(10));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_int_equal(fbb_control(b, "{\"scd4x\": {\"unplug\": true}}"), 0);
+	stops = fakebus_count(b->fb, 0x62, 0x3F86);
+	sgp = fakebus_count(b->fb, 0x58, 0x2008);
+	fbb_run_for(b, s, SEC(200));
+	assert_string_equal(chip_state(s, "scd4x"), "retrying");
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_false(r.has_scd4x);
+	assert_true(r.has_sgp30);
+	assert_true(has_fault(&r, "scd4x: "));
+	/* NACKed attempts are not counted by the model, so count faults:
+	 * one failure, then retries at +1, +3, +7, +15, +31, +63, +123, +183 s */
+	assert_true(r.nfaults >= 7 && r.nfaults <= PROTO_MAX_FAULTS);
+	assert_int_equal(fakebus_count(b->fb, 0x62, 0x3F86), stops);
+	assert_int_equal(fakebus_count(b->fb, 0x58, 0x2008) - sgp, 200);
+
+	assert_int_equal(fbb_control(b, "{\"scd4x\": {\"unplug\": false}}"), 0);
+	fbb_run_for(b, s, SEC(60 + 7));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_true(r.has_scd4x);
+	assert_int_equal(r.scd4x.co2, 812);
+	assert_string_equal(chip_state(s, "scd4x"), "ok");
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* A chip absent at start is looked for quietly and picked up later. */
+static void
+test_absent_then_present(void **state)
+{
+	struct fbb *b = fbb_new("{\"icp10125\": {}, \"scd4x\": {\"present\": false}}");
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	c.sgp30.enabled = false;
+	s = start(b, &c);
+	assert_string_equal(chip_state(s, "scd4x"), "absent");
+	assert_string_equal(chip_state(s, "sgp30"), "disabled");
+	fbb_run_for(b, s, SEC(30));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_int_equal(r.nfaults, 0);		/* never seen: not a fault */
+	assert_true(r.has_icp10125);
+	assert_int_equal(fbb_control(b, "{\"scd4x\": {\"present\": true}}"), 0);
+	fbb_run_for(b, s, SEC(70));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_true(r.has_scd4x);
+	assert_string_equal(chip_state(s, "scd4x"), "ok");
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* Stopping the manager switches the SCD4x's periodic measurement off. */
+static void
+test_free_stops(void **state)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+	uint64_t n;
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(7));
+	n = fakebus_count(b->fb, 0x62, 0x3F86);
+	sensors_free(s);
+	assert_int_equal(fakebus_count(b->fb, 0x62, 0x3F86), n + 1);
+	fbb_free(b);
+}
+
+static int
+capture_probe(const struct sensors_conf *c, struct fbb *b, char *out, size_t len)
+{
+	char path[] = "/tmp/test_sensors.XXXXXX";
+	int fd = mkstemp(path), saved = dup(1), r;
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	fflush(stdout);
+	dup2(fd, 1);
+	r = sensors_probe(c, &b->bus);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	n = pread(fd, out, len - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return r;
+}
+
+/* --probe on the real clock (its waits are real sleeps): the SGP30 and the
+ * ICP-10125 pass; the SCD4x is skipped here (its self-test takes 10 s). */
+static void
+test_probe(void **state)
+{
+	struct fbb *b = fbb_new_realtime("{\"sgp30\": {\"serial\": \"0x0000018F3A2B\"},"
+	    " \"icp10125\": {\"p\": 100000, \"t\": 20}}");
+	struct sensors_conf c;
+	char out[2048];
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	c.scd4x.enabled = false;
+	assert_int_equal(capture_probe(&c, b, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "scd4x     0x62  SKIP"));
+	assert_non_null(strstr(out, "sgp30     0x58  PASS"));
+	assert_non_null(strstr(out, "serial 0x0000018F3A2B"));
+	assert_non_null(strstr(out, "self-test ok"));
+	assert_non_null(strstr(out, "icp10125  0x63  PASS     id 0x0148, OTP read OK"));
+	assert_non_null(strstr(out, "OTP read OK"));
+	assert_non_null(strstr(out, "100000.0"));
+	fbb_free(b);
+
+	b = fbb_new_realtime("{\"icp10125\": {\"p\": 100000, \"t\": 20}}");
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	assert_int_not_equal(capture_probe(&c, b, out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "scd4x     0x62  FAIL     no answer (nack)"));
+	assert_non_null(strstr(out, "sgp30     0x58  FAIL     no answer (nack)"));
+	assert_non_null(strstr(out, "icp10125  0x63  PASS     id 0x0148, OTP read OK"));
+	fbb_free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_config_keys),
+		cmocka_unit_test(test_require_rule),
+		cmocka_unit_test(test_records_fresh_only),
+		cmocka_unit_test(test_compensation),
+		cmocka_unit_test(test_humidity_compensation_off),
+		cmocka_unit_test(test_crc_fault_isolated),
+		cmocka_unit_test(test_unplug_replug),
+		cmocka_unit_test(test_absent_then_present),
+		cmocka_unit_test(test_free_stops),
+		cmocka_unit_test(test_probe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
