@@ -14,7 +14,13 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
+#include "conf.h"
 #include "drv.h"
+#include "fakebus_bus.h"
+#include "sensors.h"
+
+#define SEC(x) ((int64_t)(x) * NS_PER_S)
 
 static void
 expect_p(const int16_t otp[4], uint16_t t_dout, uint32_t p_dout, double p_want,
@@ -79,6 +85,179 @@ test_convert_edges(void **state)
 	assert_true(fabs(t - -10.0) < 0.01);
 }
 
+
+static struct sensors *
+start_icp(struct fbb *b, int mode)
+{
+	struct sensors_conf c;
+	struct sensors *s = NULL;
+	char err[512] = "";
+
+	memset(&c, 0, sizeof(c));
+	conf_defaults(scd4x_conf_keys, &c.scd4x);
+	conf_defaults(sgp30_conf_keys, &c.sgp30);
+	conf_defaults(icp10125_conf_keys, &c.icp10125);
+	c.scd4x.enabled = false;
+	c.sgp30.enabled = false;
+	c.icp10125.mode = mode;
+	c.require = REQUIRE_SCD4X_OR_ICP;
+	assert_int_equal(sensors_new(&c, &b->bus, NULL, b->now, &s, err, sizeof(err)), 0);
+	return s;
+}
+
+static void
+take(struct sensors *s, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	sensors_take(s, r);
+}
+
+/* Soft reset, ID, OTP pointer and four OTP reads, then 1 Hz measurements. */
+static void
+test_startup_and_cadence(void **state)
+{
+	struct fbb *b = fbb_new("{\"icp10125\": {\"p\": 100734.5, \"t\": 21.3}}");
+	struct sensors *s;
+	struct record r;
+	uint16_t w[4];
+
+	(void)state;
+	s = start_icp(b, ICP_N);
+	assert_int_equal(fakebus_count(b->fb, 0x63, 0x805D), 1);
+	fbb_run_for(b, s, SEC(1) / 2);
+	assert_int_equal(fakebus_count(b->fb, 0x63, 0xEFC8), 1);
+	assert_int_equal(fakebus_count(b->fb, 0x63, 0xC595), 1);
+	assert_int_equal(fakebus_last_args(b->fb, 0x63, 0xC595, w, 4), 1);
+	assert_int_equal(w[0], 0x0066);
+	assert_int_equal(fakebus_count(b->fb, 0x63, 0xC7F7), 4);
+	take(s, &r);
+	assert_true(r.has_icp10125);
+	assert_true(fabs(r.icp10125.p - 100734.5) < 0.1);
+	assert_true(fabs(r.icp10125.t - 21.3) < 0.01);
+	fbb_run_for(b, s, SEC(60));
+	assert_int_equal(fakebus_count(b->fb, 0x63, 0x6825), 61);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* Raw outputs of the spec's signed-OTP row through the whole driver. */
+static void
+test_signed_otp_end_to_end(void **state)
+{
+	struct fbb *b = fbb_new("{\"icp10125\": {\"otp\": [-1000, 2000, -3000, 4000], "
+	    "\"raw_p\": 11458143, \"raw_t\": 26214}}");
+	struct sensors *s;
+	struct record r;
+
+	(void)state;
+	s = start_icp(b, ICP_N);
+	fbb_run_for(b, s, SEC(1) / 2);
+	take(s, &r);
+	assert_true(r.has_icp10125);
+	assert_true(fabs(r.icp10125.p - 101397.23) < 0.01);
+	assert_true(fabs(r.icp10125.t - 24.999) < 0.001);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* Negative temperatures and the model's inverse at the range ends. */
+static void
+test_physical_edges(void **state)
+{
+	struct fbb *b = fbb_new("{\"icp10125\": {\"otp\": [-1000, 2000, -3000, 4000], "
+	    "\"p\": 30000, \"t\": -40}}");
+	struct sensors *s;
+	struct record r;
+
+	(void)state;
+	s = start_icp(b, ICP_N);
+	fbb_run_for(b, s, SEC(1) / 2);
+	take(s, &r);
+	assert_true(r.has_icp10125);
+	assert_true(fabs(r.icp10125.t - -40.0) < 0.01);
+	assert_true(fabs(r.icp10125.p - 30000.0) < 0.5);
+	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"p\": 110000, \"t\": 85}}"), 0);
+	fbb_run_for(b, s, SEC(1));
+	take(s, &r);
+	assert_true(fabs(r.icp10125.t - 85.0) < 0.01);
+	assert_true(fabs(r.icp10125.p - 110000.0) < 0.5);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* Each configured mode sends its T-first command and waits long enough
+ * (the model NACKs a read during the conversion). */
+static void
+test_modes(void **state)
+{
+	static const struct { int mode; uint16_t cmd; } v[] = {
+		{ ICP_LP, 0x609C }, { ICP_N, 0x6825 }, { ICP_LN, 0x70DF }, { ICP_ULN, 0x7866 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		struct fbb *b = fbb_new("{\"icp10125\": {\"p\": 99000, \"t\": 10}}");
+		struct sensors *s = start_icp(b, v[i].mode);
+		struct record r;
+
+		fbb_run_for(b, s, SEC(10));
+		assert_int_equal(fakebus_count(b->fb, 0x63, v[i].cmd), 10);
+		assert_int_equal(fakebus_count(b->fb, 0x63, 0xFFFF),
+		    10 + 1 + 1 + 1 + 4);		/* + reset, ID, pointer, OTP */
+		take(s, &r);
+		assert_true(r.has_icp10125);
+		assert_int_equal(r.nfaults, 0);
+		assert_true(fabs(r.icp10125.p - 99000.0) < 0.5);
+		sensors_free(s);
+		fbb_free(b);
+	}
+}
+
+static void
+test_wrong_id(void **state)
+{
+	struct fbb *b = fbb_new("{\"icp10125\": {\"id\": 329}}");	/* 0x0149 */
+	struct sensors *s;
+	struct record r;
+
+	(void)state;
+	s = start_icp(b, ICP_N);
+	fbb_run_for(b, s, SEC(5));
+	take(s, &r);
+	assert_false(r.has_icp10125);
+	assert_true(r.nfaults >= 1);
+	assert_string_equal(r.faults[0], "icp10125: unexpected id 0x0149");
+	assert_int_equal(fakebus_count(b->fb, 0x63, 0xC595), 0);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* A NACK burst mid-run: fault, back-off, re-initialised with a fresh OTP read. */
+static void
+test_nack_recovers(void **state)
+{
+	struct fbb *b = fbb_new("{\"icp10125\": {\"p\": 101000, \"t\": 20}}");
+	struct sensors *s;
+	struct record r;
+	bool named = false;
+
+	(void)state;
+	s = start_icp(b, ICP_N);
+	fbb_run_for(b, s, SEC(3));
+	take(s, &r);
+	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"nack\": 3}}"), 0);
+	fbb_run_for(b, s, SEC(10));
+	take(s, &r);
+	for (unsigned i = 0; i < r.nfaults; i++)
+		named |= strncmp(r.faults[i], "icp10125: nack on ", 18) == 0;
+	assert_true(named);
+	assert_true(r.has_icp10125);		/* back within the 10 s */
+	assert_true(fabs(r.icp10125.p - 101000.0) < 0.5);
+	assert_int_equal(fakebus_count(b->fb, 0x63, 0xC595), 2);
+	sensors_free(s);
+	fbb_free(b);
+}
+
 int
 main(void)
 {
@@ -86,6 +265,12 @@ main(void)
 		cmocka_unit_test(test_convert_examples),
 		cmocka_unit_test(test_convert_signed_otp),
 		cmocka_unit_test(test_convert_edges),
+		cmocka_unit_test(test_startup_and_cadence),
+		cmocka_unit_test(test_signed_otp_end_to_end),
+		cmocka_unit_test(test_physical_edges),
+		cmocka_unit_test(test_modes),
+		cmocka_unit_test(test_wrong_id),
+		cmocka_unit_test(test_nack_recovers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
