@@ -1,0 +1,246 @@
+/*
+ * streamerd: streams sensord's records into a Snowflake table through the
+ * Snowpipe Streaming REST API, exactly once. This file is the command line,
+ * start-up (config, credential checks, key, sandbox) and the --check
+ * report; the engine is stream.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "clock.h"
+#include "log.h"
+#include "row.h"
+#include "stconf.h"
+#include "stream.h"
+
+static volatile sig_atomic_t stop_flag;
+
+struct opts {
+	const char *file;
+	int foreground, verbose, configtest, check, drop;
+	int64_t batch_size;		/* 0: from config */
+	double flush_s;			/* 0: from config */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: streamerd [-f FILE] [-d] [-n] [--check] [--drop-channel]\n"
+	    "                 [--batch-size N] [--flush-interval SECONDS] [-v] [--help] [--version]\n"
+	    "  -f FILE              configuration (default " STCONF_DEFAULT_PATH ")\n"
+	    "  -d                   stay in the foreground and log to stderr\n"
+	    "  -n                   check the configuration and credential files, then exit\n"
+	    "  --check              check every stage (config, credentials, key, clock, sensord,\n"
+	    "                       hostname, token, pipe) and print PASS/FAIL per stage\n"
+	    "  --drop-channel       drop the channel and its offset token on the server, then exit\n"
+	    "  --batch-size N       rows per append at most (config batch_max_rows)\n"
+	    "  --flush-interval S   seconds before a partial batch is sent (alias --interval)\n"
+	    "  -v                   more logging (repeat for more)\n"
+	    "exit status: 0 ok, 1 runtime failure, 2 usage, 3 configuration or credential\n"
+	    "file, 4 production rules not met (authentication refused, missing pipe/table,\n"
+	    "missing grants)\n");
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "check", no_argument, NULL, 'C' },
+		{ "drop-channel", no_argument, NULL, 'D' },
+		{ "batch-size", required_argument, NULL, 'b' },
+		{ "flush-interval", required_argument, NULL, 'i' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	o->file = STCONF_DEFAULT_PATH;
+	while ((c = getopt_long(argc, argv, "f:dnvh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->file = optarg; break;
+		case 'd': o->foreground = 1; break;
+		case 'n': o->configtest = 1; break;
+		case 'v': o->verbose++; break;
+		case 'C': o->check = 1; break;
+		case 'D': o->drop = 1; break;
+		case 'b':
+			errno = 0;
+			o->batch_size = strtoll(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || o->batch_size < 1 ||
+			    o->batch_size > 100000) {
+				fprintf(stderr, "streamerd: --batch-size: expected 1..100000, got "
+				    "\"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'i':
+			errno = 0;
+			o->flush_s = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' || !isfinite(o->flush_s) ||
+			    o->flush_s < 0.01 || o->flush_s > 600) {
+				fprintf(stderr, "streamerd: --flush-interval: expected seconds "
+				    "0.01..600, got \"%s\"\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		case 'V': printf("streamerd %s\n", SNOWSENSE_VERSION); exit(EXIT_OK);
+		default: return -EINVAL;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "streamerd: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (o->check + o->drop + o->configtest > 1) {
+		fprintf(stderr, "streamerd: -n, --check and --drop-channel exclude each other\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+banner(const struct stconf *cf)
+{
+	log_info("==========================================================");
+	log_info("SNOWPIPE STREAMING CLIENT - PRODUCTION MODE");
+	log_info("Using ONLY Snowpipe Streaming v2 REST API");
+	log_info("==========================================================");
+	log_info("streamerd %s: account %s, pipe %s.%s.%s, auth %s, compression %s, batches "
+	    "of up to %" PRId64 " rows / %" PRId64 " bytes every %" PRId64 " ms",
+	    SNOWSENSE_VERSION, cf->control_base, cf->database, cf->schema, cf->pipe,
+	    stconf_uses_keypair(cf) ? "key-pair JWT" : "programmatic access token",
+	    cf->compression == 0 ? "gzip" : cf->compression == 1 ? "zstd" : "none",
+	    cf->batch_max_rows, cf->batch_max_bytes, cf->flush_interval_ms);
+}
+
+/* Loads, validates and checks the configuration and its credential files;
+ * in check mode prints PASS/FAIL lines instead of exiting. Returns the key
+ * (NULL with a PAT) or exits. */
+static EVP_PKEY *
+startup(const struct opts *o, struct stconf *cf, int *fails)
+{
+	char err[1024], fp[AUTH_FP_LEN];
+	EVP_PKEY *key = NULL;
+	int r;
+
+	if ((r = stconf_load(o->file, cf, err, sizeof(err))) < 0) {
+		if (o->check) {
+			printf("FAIL config: %s\n", err);
+			exit(EXIT_CONFIG);
+		}
+		fatalx_code(EXIT_CONFIG, "%s", err);
+	}
+	if (o->batch_size)
+		cf->batch_max_rows = o->batch_size;
+	if (o->flush_s > 0)
+		cf->flush_interval_ms = (int64_t)(o->flush_s * 1000.0 + 0.5);
+	if (o->check)
+		printf("PASS config: %s (pipe %s.%s.%s at %s)\n", o->file, cf->database,
+		    cf->schema, cf->pipe, cf->control_base);
+	if ((r = stconf_check_credentials(cf, err, sizeof(err))) < 0) {
+		if (!o->check)
+			fatalx_code(EXIT_CONFIG, "refusing to run: %s", err);
+		printf("FAIL credential file permissions: %s\n", err);
+		exit(EXIT_CONFIG);
+	}
+	if (o->check)
+		printf("PASS credential file permissions\n");
+	if (stconf_uses_keypair(cf)) {
+		if ((r = auth_load_key(cf->private_key_file, cf->private_key_passphrase_file, &key,
+		    err, sizeof(err))) < 0) {
+			if (!o->check)
+				fatalx_code(EXIT_CONFIG, "%s", err);
+			printf("FAIL private key: %s\n", err);
+			exit(EXIT_CONFIG);
+		}
+		auth_fingerprint(key, fp);
+		if (o->check)
+			printf("PASS private key: %s loads, RSA %d bits, fingerprint %s "
+			    "(compare with RSA_PUBLIC_KEY_FP in DESC USER)\n",
+			    cf->private_key_file, EVP_PKEY_get_bits(key), fp);
+		else
+			log_info("key %s, fingerprint %s", cf->private_key_file, fp);
+	} else if (o->check) {
+		printf("PASS private key: not used (programmatic access token)\n");
+	}
+	if (o->check) {
+		if (clock_synced()) {
+			printf("PASS clock synchronised\n");
+		} else {
+			printf("FAIL clock synchronised: the kernel says the clock is not synchronised "
+			    "(JWTs need it within 60 s of real time: start NTP)\n");
+			(*fails)++;
+		}
+	}
+	return key;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct stconf *cf = calloc(1, sizeof(*cf));
+	struct row_host host;
+	struct stream *s = NULL;
+	EVP_PKEY *key;
+	int fails = 0, r;
+
+	if (cf == NULL)
+		return EXIT_RUNTIME;
+	if (parse_opts(argc, argv, &o) < 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	log_init("streamerd", o.foreground || o.check || o.configtest || o.drop, o.verbose);
+	key = startup(&o, cf, &fails);
+	if (o.configtest) {
+		printf("streamerd: configuration %s OK\n", o.file);
+		EVP_PKEY_free(key);
+		free(cf);
+		return EXIT_OK;
+	}
+	row_host_probe(&host);
+	if ((r = stream_new(cf, key, &host, &s)) < 0)
+		fatalx("cannot start: %s", strerror(-r));
+	if (o.check) {
+		fails += stream_check(s);
+		printf("%s: %d stage(s) failed\n", fails ? "FAIL" : "PASS", fails);
+		r = fails ? EXIT_PRODUCTION : EXIT_OK;
+	} else if (o.drop) {
+		r = stream_drop(s) == 0 ? EXIT_OK : EXIT_RUNTIME;
+	} else {
+		banner(cf);
+		if (geteuid() == 0)
+			log_warnx("running as root: streamerd should run as its own unprivileged "
+			    "user (see config/ and scripts/supervise)");
+		signal(SIGPIPE, SIG_IGN);
+		signal(SIGTERM, on_signal);
+		signal(SIGINT, on_signal);
+		r = stream_run(s, &stop_flag) < 0 ? EXIT_RUNTIME : EXIT_OK;
+		log_info("stopping");
+	}
+	stream_free(s);
+	free(cf);
+	log_fini();
+	return r;
+}

@@ -1,0 +1,14 @@
+# streamerd/: the Snowpipe Streaming client daemon. Everything but main.c is
+# a library so unit tests and fuzz targets can reach the modules.
+LIBS += streamerd_core
+streamerd_core_SRCS := streamerd/api.c streamerd/auth.c streamerd/batch.c \
+	streamerd/http.c streamerd/row.c streamerd/stconf.c streamerd/stmetrics.c \
+	streamerd/stream.c streamerd/sub.c
+
+PROGS += streamerd
+streamerd_SRCS := streamerd/main.c
+streamerd_LIBS := streamerd_core common
+streamerd_PKGS := libcurl libcrypto jansson libzstd zlib msgpack libseccomp
+streamerd_LDLIBS := -lm
+
+ALL_PKGS += libcurl libcrypto jansson libzstd zlib

@@ -1,0 +1,55 @@
+/*
+ * stconf: streamerd's configuration — the JSON keys (the prototype's
+ * snowflake_config.json keys plus streamerd's own), their defaults and
+ * ranges, the cross-key rules (one credential, pipe or table, a reachable
+ * account URL), and the permission check of every credential file.
+ */
+#ifndef STREAMERD_STCONF_H
+#define STREAMERD_STCONF_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STCONF_DEFAULT_PATH "/etc/snowsense/streamerd.json"
+#define STCONF_DEFAULT_SOCKET "/run/snowsense/sensord.sock"
+
+struct stconf {
+	char path[PATH_MAX];		/* the file it came from */
+	char pat[4096];
+	char private_key_file[PATH_MAX];
+	char private_key_passphrase_file[PATH_MAX];
+	char user[256];
+	char account[256];
+	char role[256];
+	char database[256];
+	char schema[256];
+	char pipe[256];
+	char table[256];
+	char channel_name[256];
+	char url[512];
+	char account_url[512];
+	char ca_file[PATH_MAX];
+	char socket[108];
+	int64_t batch_max_rows;
+	int64_t batch_max_bytes;
+	int64_t flush_interval_ms;
+	int compression;		/* enum batch_comp */
+	int64_t commit_poll_ms;
+	char metrics_file[PATH_MAX];
+	char user_agent_app[128];
+	char control_base[600];		/* derived: https://host[:port] of the account */
+};
+
+/* Loads and validates path into c. Returns 0, or -EINVAL / -errno with a
+ * message naming the file and key in err. */
+int stconf_load(const char *path, struct stconf *c, char *err, size_t errlen);
+/* Checks every credential file (the config itself when it holds a PAT, the
+ * key, the passphrase file): owned by the running user, no group/other
+ * access. Returns 0 or -EPERM/-EACCES/-errno with the fix in err. */
+int stconf_check_credentials(const struct stconf *c, char *err, size_t errlen);
+/* True when key-pair (JWT) authentication is configured. */
+bool stconf_uses_keypair(const struct stconf *c);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * stream: the streamerd engine — the exactly-once pipeline from sensord's
+ * journal to the Snowpipe Streaming channel. It owns the credentials in
+ * memory, the HTTP client, the sensord connection and the batch queues, and
+ * runs the single poll loop. Also the blocking one-shot modes (--check,
+ * --drop-channel), which share its authentication steps.
+ */
+#ifndef STREAMERD_STREAM_H
+#define STREAMERD_STREAM_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include <openssl/evp.h>
+
+#include "row.h"
+#include "stconf.h"
+
+struct stream;
+
+/* Creates the engine for cf (borrowed for its lifetime); key is stolen
+ * (NULL with PAT auth). Returns 0 or -errno. */
+int stream_new(const struct stconf *cf, EVP_PKEY *key, const struct row_host *host,
+    struct stream **ret);
+void stream_free(struct stream *s);
+/* Runs the loop until *stop is set. Fatal conditions (auth refused,
+ * missing pipe) exit through fatalx_code. Returns 0 or -errno. */
+int stream_run(struct stream *s, volatile sig_atomic_t *stop);
+/* --check: prints one PASS/FAIL line per network stage (hostname, token,
+ * pipe and channel status, sensord socket); returns the number of FAILs. */
+int stream_check(struct stream *s);
+/* --drop-channel: drops the channel (and its offset token) on the server.
+ * Returns 0 or -errno (message logged). */
+int stream_drop(struct stream *s);
+
+#endif
