@@ -1,0 +1,298 @@
+/*
+ * fake-sensord: a test-only stand-in for sensord's socket side, for
+ * streamerd's tests. It keeps a "journal" of records 1..last whose values
+ * are a pure function of the seq (tests/streamerd/expect.py computes the
+ * same values to check the rows that landed), grows it at a given rate,
+ * honours subscribe from a seq / oldest / now, feeds each client as its
+ * socket drains, and persists last_seq and the highest ack in a state file
+ * so a restarted fake serves the same journal. Several clients may be
+ * connected (a restarting streamerd can overlap its predecessor).
+ *
+ * usage: fake-sensord SOCKET STATEFILE [-n INITIAL] [-r RATE_HZ] [-m MAX]
+ *                     [-j JOURNAL_ID_HEX] [-D DEVICE]
+ * Prints "ready" on stdout once listening. SIGTERM/SIGINT: exit 0.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto.h"
+
+#define MAXC 4
+
+struct client {
+	int fd;
+	bool hello, sub;
+	uint64_t next;
+};
+
+static volatile sig_atomic_t stop;
+static uint64_t last_seq, acked, journal_id = 0x5eed5eed00c0ffeeULL;
+static const char *state_path;
+static char device[PROTO_NAME_LEN] = "fake-pi";
+static int64_t t0_ns = 1764000000000000000LL;
+
+static void
+on_sig(int s)
+{
+	(void)s;
+	stop = 1;
+}
+
+/* Values derived from seq; expect.py mirrors this exactly. */
+static void
+make_record(uint64_t seq, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	r->t = t0_ns + (int64_t)seq * 5000000000LL + (int64_t)(seq % 1000) * 1000000LL;
+	r->boot_ns = 1000000000ULL + seq * 5000000000ULL;
+	r->synced = seq % 7 != 0;
+	snprintf(r->device, sizeof(r->device), "%s", device);
+	r->has_scd4x = seq % 3 != 0;
+	r->scd4x = (struct rec_scd4x){ (uint32_t)(400 + seq % 1000), 20.0 + (double)(seq % 100) / 8.0,
+		40.0 + (double)(seq % 50) / 4.0, r->t };
+	r->has_sgp30 = seq % 5 != 0;
+	r->sgp30 = (struct rec_sgp30){ (uint32_t)(400 + seq % 300), (uint32_t)(seq % 200), r->t,
+		seq < 3, seq % 2 == 0 };
+	r->has_icp10125 = seq % 11 != 0;
+	r->icp10125 = (struct rec_icp10125){ 100000.0 + (double)(seq % 2000) / 4.0,
+		21.0 + (double)(seq % 40) / 16.0, r->t };
+	r->sys = (struct rec_sys){ seq % 13 != 0, true, true, seq % 17 != 0,
+		45.0 + (double)(seq % 20) / 2.0, (double)(seq % 100) / 4.0, 33.5, 2048 + seq % 10 };
+	if (seq % 4 == 0)
+		record_add_fault(r, "scd4x: crc error on read \"measurement\"");
+}
+
+static void
+save_state(void)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(f, "%" PRIu64 " %" PRIu64 "\n", last_seq, acked);
+	fclose(f);
+	rename(tmp, state_path);
+}
+
+static void
+load_state(void)
+{
+	FILE *f = fopen(state_path, "r");
+
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%" SCNu64 " %" SCNu64, &last_seq, &acked) != 2)
+		last_seq = acked = 0;
+	fclose(f);
+}
+
+static int
+send_msg(int fd, const struct proto_msg *m)
+{
+	static uint8_t buf[PROTO_MAX_MSG];
+	size_t len;
+
+	if (proto_encode(m, PROTO_SERVER, buf, sizeof(buf), &len) < 0)
+		return -EINVAL;
+	if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+drop(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void
+on_msg(struct client *c, const struct proto_msg *in)
+{
+	struct proto_msg out = { 0 };
+
+	switch (in->op) {
+	case PROTO_OP_HELLO:
+		out.op = PROTO_OP_HELLO;
+		out.u.hello_s.v = PROTO_VERSION;
+		out.u.hello_s.journal_id = journal_id;
+		out.u.hello_s.first_seq = last_seq ? 1 : 0;
+		out.u.hello_s.last_seq = last_seq;
+		snprintf(out.u.hello_s.device, sizeof(out.u.hello_s.device), "%s", device);
+		c->hello = true;
+		if (send_msg(c->fd, &out) < 0)
+			drop(c);
+		break;
+	case PROTO_OP_SUBSCRIBE:
+		if (!c->hello || c->sub) {
+			drop(c);
+			break;
+		}
+		c->sub = true;
+		c->next = in->u.subscribe.from == PROTO_FROM_SEQ ? in->u.subscribe.seq :
+		    in->u.subscribe.from == PROTO_FROM_NOW ? last_seq + 1 : 1;
+		if (c->next == 0)
+			c->next = 1;
+		break;
+	case PROTO_OP_ACK:
+		if (in->u.ack.seq > last_seq) {
+			fprintf(stderr, "fake-sensord: ack %" PRIu64 " beyond last seq %" PRIu64 "\n",
+			    in->u.ack.seq, last_seq);
+			exit(3);
+		}
+		if (in->u.ack.seq > acked) {
+			acked = in->u.ack.seq;
+			save_state();
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+feed(struct client *c)
+{
+	struct proto_msg out = { .op = PROTO_OP_REC };
+
+	while (c->fd >= 0 && c->sub && c->next <= last_seq) {
+		int r;
+
+		make_record(c->next, &out.u.rec);
+		if ((r = send_msg(c->fd, &out)) == -EAGAIN)
+			return;
+		if (r < 0) {
+			drop(c);
+			return;
+		}
+		c->next++;
+	}
+}
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct client cl[MAXC];
+	uint64_t initial = 0, max = UINT64_MAX;
+	double rate = 0;
+	int ls, opt;
+	int64_t next_gen;
+
+	while ((opt = getopt(argc, argv, "n:r:m:j:D:")) != -1) {
+		switch (opt) {
+		case 'n': initial = strtoull(optarg, NULL, 10); break;
+		case 'r': rate = strtod(optarg, NULL); break;
+		case 'm': max = strtoull(optarg, NULL, 10); break;
+		case 'j': journal_id = strtoull(optarg, NULL, 16); break;
+		case 'D': snprintf(device, sizeof(device), "%s", optarg); break;
+		default: return 2;
+		}
+	}
+	if (argc - optind != 2 || strlen(argv[optind]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "usage: fake-sensord SOCKET STATEFILE [-n N] [-r HZ] [-m MAX] "
+		    "[-j JID] [-D DEVICE]\n");
+		return 2;
+	}
+	state_path = argv[optind + 1];
+	load_state();
+	if (last_seq < initial)
+		last_seq = initial;
+	if (last_seq > max)
+		last_seq = max;
+	save_state();
+	memcpy(sa.sun_path, argv[optind], strlen(argv[optind]) + 1);
+	unlink(sa.sun_path);
+	ls = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(ls, 8) < 0) {
+		perror("fake-sensord");
+		return 1;
+	}
+	signal(SIGTERM, on_sig);
+	signal(SIGINT, on_sig);
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < MAXC; i++)
+		cl[i].fd = -1;
+	printf("ready\n");
+	fflush(stdout);
+	next_gen = mono_ns();
+	while (!stop) {
+		struct pollfd p[MAXC + 1];
+		int64_t now = mono_ns();
+		int to = 200;
+
+		if (rate > 0 && last_seq < max) {
+			int64_t step = (int64_t)(1e9 / rate);
+			bool grew = false;
+
+			while (now >= next_gen && last_seq < max) {
+				last_seq++;
+				next_gen += step;
+				grew = true;
+			}
+			if (grew)
+				save_state();
+			to = (int)((next_gen - now) / 1000000) + 1;
+		}
+		p[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
+		for (int i = 0; i < MAXC; i++) {
+			feed(&cl[i]);
+			p[i + 1] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN |
+				(cl[i].fd >= 0 && cl[i].sub && cl[i].next <= last_seq ? POLLOUT : 0) };
+		}
+		if (poll(p, MAXC + 1, to) < 0 && errno != EINTR)
+			return 1;
+		if (p[0].revents & POLLIN) {
+			int fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+			for (int i = 0; fd >= 0 && i < MAXC; i++) {
+				if (cl[i].fd < 0) {
+					cl[i] = (struct client){ .fd = fd };
+					fd = -1;
+				}
+			}
+			if (fd >= 0)
+				close(fd);
+		}
+		for (int i = 0; i < MAXC; i++) {
+			static uint8_t buf[PROTO_MAX_MSG];
+			struct proto_msg in;
+			ssize_t n;
+
+			if (cl[i].fd < 0 || !(p[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = recv(cl[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (n <= 0 || proto_decode(buf, (size_t)n, PROTO_CLIENT, &in, NULL, 0) < 0) {
+				drop(&cl[i]);
+				continue;
+			}
+			on_msg(&cl[i], &in);
+		}
+	}
+	unlink(sa.sun_path);
+	save_state();
+	return 0;
+}

@@ -1,0 +1,5 @@
+# tests/streamerd/: test helpers for streamerd (a scripted sensord stand-in).
+TEST_PROGS += fake-sensord
+fake-sensord_SRCS := tests/streamerd/fake-sensord.c
+fake-sensord_LIBS := common
+fake-sensord_PKGS := msgpack jansson

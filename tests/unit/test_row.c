@@ -1,0 +1,290 @@
+/*
+ * row: every key of SCHEMA.md present with its format, nulls for missing
+ * blocks and sensor warm-up, deterministic uuid/rowid, escaping of foreign
+ * strings, offset-token round trip and rejection of malformed tokens.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "row.h"
+
+static const struct row_host host = { "pi-host", "192.168.1.20", "b8:27:eb:00:11:22" };
+
+static void
+full_record(struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = 42;
+	r->t = 1764000000123000000LL;	/* 2025-11-24T16:00:00.123Z */
+	r->boot_ns = 3723500000000ULL;
+	r->synced = true;
+	snprintf(r->device, sizeof(r->device), "pi-7");
+	r->has_scd4x = true;
+	r->scd4x = (struct rec_scd4x){ 612, 21.5, 45.25, r->t };
+	r->has_sgp30 = true;
+	r->sgp30 = (struct rec_sgp30){ 450, 12, r->t, false, true };
+	r->has_icp10125 = true;
+	r->icp10125 = (struct rec_icp10125){ 100325.5, 20.0, r->t };
+	r->sys = (struct rec_sys){ true, true, true, true, 50.0, 12.5, 33.0, 2048 };
+}
+
+static json_t *
+format(const struct record *r, uint64_t jid)
+{
+	char buf[ROW_MAX];
+	size_t len = 0;
+	json_t *j;
+
+	assert_int_equal(row_format(r, jid, &host, r->t + 12300000, buf, sizeof(buf), &len), 0);
+	assert_int_equal(strlen(buf), len);
+	assert_true(len > 2 && buf[len - 1] == '\n');
+	assert_null(memchr(buf, '\n', len - 1));	/* one line: NDJSON */
+	j = json_loadb(buf, len, 0, NULL);
+	assert_non_null(j);
+	return j;
+}
+
+static const char *
+str(json_t *j, const char *k)
+{
+	json_t *v = json_object_get(j, k);
+
+	assert_true(json_is_string(v));
+	return json_string_value(v);
+}
+
+static double
+num(json_t *j, const char *k)
+{
+	json_t *v = json_object_get(j, k);
+
+	assert_true(json_is_number(v));
+	return json_number_value(v);
+}
+
+static void
+is_null(json_t *j, const char *k)
+{
+	json_t *v = json_object_get(j, k);
+
+	assert_non_null(v);	/* present ... */
+	assert_true(json_is_null(v));	/* ... and null */
+}
+
+static void
+test_full_row(void **state)
+{
+	static const char *const keys[] = { "uuid", "rowid", "hostname", "host", "ipaddress",
+		"macaddress", "temperature", "humidity", "co2", "equivalentco2ppm", "totalvocppb",
+		"pressure", "cputempf", "temperatureicp", "cpu", "memory", "diskusage", "runtime",
+		"ts", "systemtime", "starttime", "endtime", "datetimestamp", "te", "seq", "device",
+		"synced", "sgp30_warmup", "sgp30_baseline_ok", "faults", "t_ns", "journal_id" };
+	struct record r;
+	json_t *j;
+
+	(void)state;
+	full_record(&r);
+	j = format(&r, 0x0123456789abcdefULL);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		assert_non_null(json_object_get(j, keys[i]));
+	assert_int_equal(json_object_size(j), sizeof(keys) / sizeof(keys[0]));
+	assert_string_equal(str(j, "rowid"), "0123456789abcdef-00000000000000000042");
+	assert_int_equal(strlen(str(j, "uuid")), 36);
+	assert_int_equal(str(j, "uuid")[14], '8');	/* version 8 */
+	assert_string_equal(str(j, "hostname"), "pi-7");
+	assert_string_equal(str(j, "host"), "pi-host");
+	assert_string_equal(str(j, "ipaddress"), "192.168.1.20");
+	assert_string_equal(str(j, "macaddress"), "b8:27:eb:00:11:22");
+	assert_true(num(j, "temperature") == 21.5);
+	assert_true(num(j, "humidity") == 45.25);
+	assert_true(num(j, "co2") == 612);
+	assert_true(num(j, "equivalentco2ppm") == 450);
+	assert_true(num(j, "totalvocppb") == 12);
+	assert_true(num(j, "pressure") == 100325.5);
+	assert_true(json_is_integer(json_object_get(j, "cputempf")));
+	assert_int_equal(json_integer_value(json_object_get(j, "cputempf")), 122);
+	assert_true(num(j, "temperatureicp") == 68.0);
+	assert_true(num(j, "cpu") == 12.5);
+	assert_true(num(j, "memory") == 33.0);
+	assert_string_equal(str(j, "diskusage"), "2048 MB");
+	assert_int_equal(json_integer_value(json_object_get(j, "runtime")), 3723);
+	assert_int_equal(json_integer_value(json_object_get(j, "ts")), 1764000000);
+	assert_string_equal(str(j, "systemtime"), "11/24/2025 16:00:00");
+	assert_string_equal(str(j, "starttime"), "11/24/2025 16:00:00");
+	assert_string_equal(str(j, "endtime"), "1764000000");
+	assert_string_equal(str(j, "datetimestamp"), "2025-11-24T16:00:00.123");
+	assert_string_equal(str(j, "te"), "0.0123");
+	assert_int_equal(json_integer_value(json_object_get(j, "seq")), 42);
+	assert_true(json_is_true(json_object_get(j, "synced")));
+	assert_true(json_is_false(json_object_get(j, "sgp30_warmup")));
+	assert_true(json_is_true(json_object_get(j, "sgp30_baseline_ok")));
+	assert_int_equal(json_array_size(json_object_get(j, "faults")), 0);
+	assert_int_equal(json_integer_value(json_object_get(j, "t_ns")), r.t);
+	assert_string_equal(str(j, "journal_id"), "0123456789abcdef");
+	json_decref(j);
+}
+
+static void
+test_nulls(void **state)
+{
+	struct record r;
+	json_t *j;
+
+	(void)state;
+	full_record(&r);
+	r.has_scd4x = false;
+	r.has_icp10125 = false;
+	r.sgp30.warmup = true;	/* warm-up constants are not measurements */
+	r.sys = (struct rec_sys){ 0 };
+	j = format(&r, 1);
+	is_null(j, "temperature");
+	is_null(j, "humidity");
+	is_null(j, "co2");
+	is_null(j, "equivalentco2ppm");
+	is_null(j, "totalvocppb");
+	is_null(j, "pressure");
+	is_null(j, "temperatureicp");
+	is_null(j, "cputempf");
+	is_null(j, "cpu");
+	is_null(j, "memory");
+	is_null(j, "diskusage");
+	assert_true(json_is_true(json_object_get(j, "sgp30_warmup")));
+	json_decref(j);
+	r.has_sgp30 = false;
+	j = format(&r, 1);
+	is_null(j, "sgp30_warmup");
+	is_null(j, "sgp30_baseline_ok");
+	is_null(j, "equivalentco2ppm");
+	json_decref(j);
+}
+
+static void
+test_no_host_facts(void **state)
+{
+	struct row_host none = { "", "", "" };
+	char buf[ROW_MAX];
+	struct record r;
+	size_t len;
+	json_t *j;
+
+	(void)state;
+	full_record(&r);
+	assert_int_equal(row_format(&r, 1, &none, r.t, buf, sizeof(buf), &len), 0);
+	j = json_loads(buf, 0, NULL);
+	assert_non_null(j);
+	is_null(j, "ipaddress");
+	is_null(j, "macaddress");
+	is_null(j, "host");
+	json_decref(j);
+}
+
+static void
+test_escaping_and_faults(void **state)
+{
+	struct record r;
+	json_t *j;
+
+	(void)state;
+	full_record(&r);
+	snprintf(r.device, sizeof(r.device), "a\"b\\c\x01");
+	record_add_fault(&r, "scd4x: crc \"bad\"\n");
+	record_add_fault(&r, "sgp30: nack");
+	j = format(&r, 1);
+	assert_string_equal(str(j, "device"), "a\"b\\c\x01");
+	assert_string_equal(str(j, "hostname"), "a\"b\\c\x01");
+	assert_int_equal(json_array_size(json_object_get(j, "faults")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "faults"), 0)),
+	    "scd4x: crc \"bad\"\n");
+	json_decref(j);
+}
+
+static void
+test_deterministic(void **state)
+{
+	char a[ROW_MAX], b[ROW_MAX];
+	struct record r;
+	size_t la, lb;
+	json_t *ja, *jb;
+
+	(void)state;
+	full_record(&r);
+	assert_int_equal(row_format(&r, 7, &host, r.t, a, sizeof(a), &la), 0);
+	assert_int_equal(row_format(&r, 7, &host, r.t + 5000000000LL, b, sizeof(b), &lb), 0);
+	ja = json_loads(a, 0, NULL);
+	jb = json_loads(b, 0, NULL);
+	assert_string_equal(str(ja, "uuid"), str(jb, "uuid"));
+	assert_string_equal(str(ja, "rowid"), str(jb, "rowid"));
+	json_decref(jb);
+	r.seq = 43;	/* another seq: another uuid */
+	assert_int_equal(row_format(&r, 7, &host, r.t, b, sizeof(b), &lb), 0);
+	jb = json_loads(b, 0, NULL);
+	assert_string_not_equal(str(ja, "uuid"), str(jb, "uuid"));
+	json_decref(ja);
+	json_decref(jb);
+}
+
+static void
+test_small_buffer(void **state)
+{
+	char buf[64];
+	struct record r;
+	size_t len = 99;
+
+	(void)state;
+	full_record(&r);
+	assert_int_equal(row_format(&r, 1, &host, r.t, buf, sizeof(buf), &len), -ENOSPC);
+	assert_int_equal(len, 99);
+}
+
+static void
+test_offset_tokens(void **state)
+{
+	char tok[ROW_OFFSET_TOKEN_LEN];
+	uint64_t jid = 0, seq = 0;
+
+	(void)state;
+	row_offset_token(0xfedcba9876543210ULL, UINT64_MAX, tok);
+	assert_string_equal(tok, "fedcba9876543210-18446744073709551615");
+	assert_int_equal(row_parse_offset_token(tok, &jid, &seq), 0);
+	assert_true(jid == 0xfedcba9876543210ULL && seq == UINT64_MAX);
+	/* string order equals numeric order thanks to the fixed width */
+	row_offset_token(1, 9, tok);
+	assert_string_equal(tok, "0000000000000001-00000000000000000009");
+	assert_int_equal(row_parse_offset_token(NULL, &jid, &seq), -EINVAL);
+	assert_int_equal(row_parse_offset_token("0", &jid, &seq), -EINVAL);
+	assert_int_equal(row_parse_offset_token("1042", &jid, &seq), -EINVAL);
+	assert_int_equal(row_parse_offset_token("000000000000000G-00000000000000000009",
+	    &jid, &seq), -EINVAL);
+	assert_int_equal(row_parse_offset_token("0000000000000001_00000000000000000009",
+	    &jid, &seq), -EINVAL);
+	assert_int_equal(row_parse_offset_token("0000000000000001-18446744073709551616",
+	    &jid, &seq), -EINVAL);
+	assert_int_equal(row_parse_offset_token("0000000000000001-0000000000000000000x",
+	    &jid, &seq), -EINVAL);
+	assert_int_equal(row_parse_offset_token("00000000000000A1-00000000000000000009",
+	    &jid, &seq), -EINVAL);	/* upper-case hex is not what we write */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_row),
+		cmocka_unit_test(test_nulls),
+		cmocka_unit_test(test_no_host_facts),
+		cmocka_unit_test(test_escaping_and_faults),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_small_buffer),
+		cmocka_unit_test(test_offset_tokens),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
