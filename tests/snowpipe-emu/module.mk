@@ -1,0 +1,18 @@
+# tests/snowpipe-emu: the Snowpipe Streaming REST emulator (test-only), its
+# JWT-minting helper and its load generator.
+TEST_PROGS += snowpipe-emu emu-jwt
+snowpipe-emu_SRCS := $(addprefix tests/snowpipe-emu/,emu_main.c emu_api.c emu_auth.c \
+	emu_b64.c emu_chan.c emu_codec.c emu_conf.c emu_fault.c emu_http.c emu_rows.c \
+	emu_store.c)
+snowpipe-emu_LIBS := common
+snowpipe-emu_PKGS := libmicrohttpd jansson libcrypto zlib libzstd sqlite3
+snowpipe-emu_LDLIBS := -lm
+
+emu-jwt_SRCS := tests/snowpipe-emu/emu_jwt_main.c tests/snowpipe-emu/emu_b64.c
+emu-jwt_LIBS := common
+emu-jwt_PKGS := jansson libcrypto
+
+emu-load_SRCS := tests/snowpipe-emu/emu_load.c
+emu-load_LIBS := common
+emu-load_PKGS := libcurl jansson zlib libzstd
+EXTRA_DEB_PACKAGES += zstd
