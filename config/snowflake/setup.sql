@@ -9,7 +9,8 @@
 -- The table and the named pipe are the Python prototype's, column for column:
 -- an install that already has THERMAL_SENSOR_DATA and THERMAL_SENSOR_PIPE can
 -- keep them and skip to the grants (and the key registration). streamerd
--- writes one NDJSON row per record with the 25 lower-case keys below, plus
+-- writes one NDJSON row per record with the 24 lower-case keys of the
+-- columns below (RAW_DATA, the 25th column, is the whole row), plus
 -- extra keys (seq, device, synced, sgp30_warmup, sgp30_baseline_ok, faults,
 -- t_ns, journal_id) that reach RAW_DATA through the pipe's `$1`.
 --

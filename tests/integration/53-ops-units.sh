@@ -1,0 +1,95 @@
+#!/bin/sh
+# The systemd units, sysusers.d and tmpfiles.d files as installed:
+# `systemd-analyze verify` accepts the units with no warning (ExecStart
+# names the installed binaries, so they must exist), the hardening asked for
+# is there, streamerd restarts independently of sensord, the exposure score
+# stays low, and systemd-sysusers/systemd-tmpfiles create the users and
+# directories in a scratch root.
+set -u
+top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${BUILD:-$top/build}
+for p in systemd-analyze systemd-sysusers systemd-tmpfiles; do
+	command -v $p >/dev/null 2>&1 || { echo "$p not installed (make deps)"; exit 77; }
+done
+for p in sensord streamerd sensortap; do
+	[ -x "$BUILD/bin/$p" ] || { echo "$p not built yet: the units' ExecStart cannot be verified"; exit 77; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+# A real prefix, so ExecStart points at installed binaries.
+p=$tmp/prefix
+make -s -C "$top" BUILD="$BUILD" install PREFIX="$p" SYSCONFDIR="$tmp/etc" >"$tmp/install.log" 2>&1 ||
+	{ cat "$tmp/install.log"; echo "make install failed"; exit 1; }
+units=$p/lib/systemd/system
+grep -q "^ExecStart=$p/sbin/sensord " "$units/sensord.service" || fail "sensord ExecStart not in the prefix"
+
+for u in sensord streamerd; do
+	if ! systemd-analyze verify --man=no "$units/$u.service" >"$tmp/$u.verify" 2>&1; then
+		fail "systemd-analyze verify $u.service failed"
+	fi
+	if [ -s "$tmp/$u.verify" ]; then
+		fail "systemd-analyze verify $u.service complained:"
+		cat "$tmp/$u.verify"
+	fi
+	score=$(systemd-analyze security --offline=yes --man=no "$units/$u.service" 2>/dev/null |
+		sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+	echo "$u.service exposure $score"
+	awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }' || fail "$u.service exposure ${score:-?} > 2.0"
+done
+
+# What the issue asks of each unit, literally.
+has() { grep -q "^$2\$" "$units/$1.service" || fail "$1.service lacks '$2'"; }
+for u in sensord streamerd; do
+	for k in Type=notify NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
+		CapabilityBoundingSet= 'WatchdogSec=[0-9]*s' 'StateDirectory=.*' 'RuntimeDirectory=.*' \
+		'RestartPreventExitStatus=2 3'; do
+		has $u "$k"
+	done
+done
+has sensord DevicePolicy=closed
+has sensord 'DeviceAllow=char-i2c rw'
+has sensord RestrictAddressFamilies=AF_UNIX
+has streamerd PrivateDevices=yes
+has streamerd 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'
+has streamerd 'Wants=sensord.service.*'
+has streamerd 'After=sensord.service.*'
+if grep -Eq '^(Requires|BindsTo|PartOf|Requisite)=.*sensord' "$units/streamerd.service"; then
+	fail "streamerd.service binds its life to sensord"
+fi
+
+# sysusers + tmpfiles in a scratch root.
+r=$tmp/sysroot
+mkdir -p "$r/etc"
+systemd-sysusers --root="$r" "$p/lib/sysusers.d/snowsense.conf" >"$tmp/sysusers.log" 2>&1 ||
+	{ cat "$tmp/sysusers.log"; fail "systemd-sysusers failed"; }
+uid_of() { awk -F: -v u="$1" '$1 == u { print $3 }' "$r/etc/passwd"; }
+gid_of() { awk -F: -v g="$1" '$1 == g { print $3 }' "$r/etc/group"; }
+members() { awk -F: -v g="$1" '$1 == g { print $4 }' "$r/etc/group"; }
+[ -n "$(uid_of sensord)" ] || fail "no user sensord"
+[ -n "$(uid_of streamerd)" ] || fail "no user streamerd"
+[ "$(awk -F: '$1 == "sensord" { print $4 }' "$r/etc/passwd")" = "$(gid_of snowsense)" ] ||
+	fail "sensord's primary group is not snowsense"
+members i2c | grep -qw sensord || fail "sensord not in group i2c"
+members snowsense | grep -qw streamerd || fail "streamerd not in group snowsense"
+cp "$p/lib/tmpfiles.d/snowsense.conf" "$tmp/tmpfiles.conf"
+systemd-tmpfiles --root="$r" --create "$tmp/tmpfiles.conf" >"$tmp/tmpfiles.log" 2>&1 ||
+	{ cat "$tmp/tmpfiles.log"; fail "systemd-tmpfiles failed"; }
+chk() { # path mode user group
+	[ -d "$r$1" ] || { fail "tmpfiles did not create $1"; return; }
+	got=$(stat -c '%a %u %g' "$r$1")
+	want="$2 $(uid_of "$3" || true) $(gid_of "$4")"
+	[ "$3" = root ] && want="$2 0 $(gid_of "$4" || echo 0)"
+	[ "$got" = "$want" ] || fail "$1: mode/uid/gid $got, want $want"
+}
+chk /run/snowsense 750 sensord snowsense
+chk /var/lib/snowsense/sensord 750 sensord snowsense
+chk /var/lib/snowsense/streamerd 700 streamerd streamerd
+
+[ $fails -eq 0 ] || exit 1
+echo "units, sysusers.d and tmpfiles.d OK"

@@ -1,0 +1,99 @@
+#!/bin/sh
+# config/snowflake: setup.sql creates the agreed table (the prototype's 25
+# columns: 24 row keys plus RAW_DATA, in order), a streaming pipe that maps each row key
+# to its column and the whole row to RAW_DATA, and the grants the streaming
+# role needs; keys.sh makes a usable key pair whose printed ALTER USER body
+# and SHA256 fingerprint are those of the key it wrote.
+set -u
+top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+sql=$top/config/snowflake/setup.sql
+keys=$top/config/snowflake/keys.sh
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+words() { tr -s ' \t\n' '  ' | sed 's/^ //; s/ $//'; }
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+
+want="UUID ROWID HOSTNAME HOST IPADDRESS MACADDRESS TEMPERATURE HUMIDITY CO2
+EQUIVALENTCO2PPM TOTALVOCPPB PRESSURE CPUTEMPF TEMPERATUREICP CPU MEMORY DISKUSAGE
+RUNTIME TS SYSTEMTIME STARTTIME ENDTIME DATETIMESTAMP TE RAW_DATA"
+want=$(echo "$want" | words)
+
+# Table columns, in order, with comments stripped.
+sed 's/--.*//' "$sql" | tr -s ' \t' ' ' >"$tmp/sql"
+cols=$(sed -n '/CREATE TABLE IF NOT EXISTS DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA (/,/^)/p' "$tmp/sql" |
+	sed -n 's/^ \([A-Z_0-9]*\) \(VARCHAR\|FLOAT\|INTEGER\|TIMESTAMP_NTZ\|VARIANT\).*/\1/p')
+cols=$(echo "$cols" | words)
+[ "$cols" = "$want" ] || fail "table columns: '$cols'"
+n=$(echo "$cols" | wc -w)
+[ "$n" = 25 ] || fail "$n columns, want 24 row keys + RAW_DATA"
+grep -q 'NOT NULL' "$tmp/sql" && fail "a column is NOT NULL: missing values must be NULL"
+
+types=$(sed -n '/THERMAL_SENSOR_DATA (/,/^)/p' "$tmp/sql" |
+	sed -n 's/^ \(DATETIMESTAMP\|RAW_DATA\|CPUTEMPF\|ROWID\) \([A-Z_]*\(([0-9]*)\)\{0,1\}\).*/\1:\2/p' | tr '\n' ' ')
+[ "$types" = "ROWID:VARCHAR(64) CPUTEMPF:INTEGER DATETIMESTAMP:TIMESTAMP_NTZ RAW_DATA:VARIANT " ] ||
+	fail "column types: $types"
+
+# The pipe: COPY INTO column list = table columns; SELECT maps $1:key in the
+# same order (key = lower-case column) and $1 last; streaming source.
+pipe=$(sed -n '/CREATE PIPE IF NOT EXISTS DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_PIPE/,/^);/p' "$tmp/sql" | tr '\n' ' ')
+[ -n "$pipe" ] || fail "no CREATE PIPE ... THERMAL_SENSOR_PIPE"
+into=$(echo "$pipe" | sed -n 's/.*COPY INTO DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA (\([^)]*\)).*/\1/p' | tr -d ',')
+into=$(echo "$into" | words)
+[ "$into" = "$want" ] || fail "COPY INTO columns: '$into'"
+sel=$(echo "$pipe" | sed -n 's/.*SELECT \(.*\) FROM TABLE.*/\1/p' | tr -d ',' | tr -s ' ' '\n' |
+	sed -n -e "s/^[$]1:\\([a-z0-9_]*\\)\$/\\1/p" -e "s/^[$]1\$/RAW_DATA/p" | tr '[:lower:]' '[:upper:]')
+sel=$(echo "$sel" | words)
+[ "$sel" = "$want" ] || fail "SELECT keys: '$sel'"
+echo "$pipe" | grep -q "FROM TABLE(DATA_SOURCE(TYPE => 'STREAMING'))" || fail "pipe is not a streaming pipe"
+
+# Grants of specs/snowpipe-rest.md section 6.
+for g in "GRANT USAGE ON DATABASE DEMO_DB TO ROLE SNOWSENSE_ROLE" \
+	"GRANT USAGE ON SCHEMA DEMO_DB.DEMO_SCHEMA TO ROLE SNOWSENSE_ROLE" \
+	"GRANT INSERT ON TABLE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA TO ROLE SNOWSENSE_ROLE" \
+	"GRANT OPERATE, MONITOR ON PIPE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_PIPE TO ROLE SNOWSENSE_ROLE" \
+	"GRANT ROLE SNOWSENSE_ROLE TO USER SNOWSENSE_SVC"; do
+	grep -qF "$g;" "$tmp/sql" || fail "missing: $g"
+done
+grep -q "CREATE USER IF NOT EXISTS SNOWSENSE_SVC" "$tmp/sql" || fail "no service user"
+for v in THERMAL_SENSOR_LATEST THERMAL_SENSOR_HOURLY; do
+	grep -q "CREATE OR REPLACE VIEW DEMO_DB.DEMO_SCHEMA.$v AS" "$tmp/sql" || fail "no view $v"
+done
+# Statements end with ';' and parentheses balance (a cheap syntax check).
+o=$(tr -cd '(' <"$tmp/sql" | wc -c) c=$(tr -cd ')' <"$tmp/sql" | wc -c)
+[ "$o" = "$c" ] || fail "unbalanced parentheses: $o ( vs $c )"
+
+# keys.sh: plain key.
+"$keys" -o "$tmp/k" -u TESTUSER >"$tmp/out" 2>"$tmp/err" || fail "keys.sh failed: $(cat "$tmp/err")"
+[ "$(stat -c %a "$tmp/k/streamerd.p8")" = 600 ] || fail "private key mode $(stat -c %a "$tmp/k/streamerd.p8")"
+head -n 1 "$tmp/k/streamerd.p8" | grep -q '^-----BEGIN PRIVATE KEY-----$' || fail "not a PKCS#8 key"
+bits=$(openssl pkey -in "$tmp/k/streamerd.p8" -noout -text 2>/dev/null | sed -n 's/.*Private-Key: (\([0-9]*\) bit.*/\1/p')
+[ "$bits" = 2048 ] || fail "key has $bits bits"
+body=$(sed -n "s/^ALTER USER TESTUSER SET RSA_PUBLIC_KEY='\([A-Za-z0-9+/=]*\)';$/\1/p" "$tmp/out")
+[ -n "$body" ] || fail "no ALTER USER line: $(cat "$tmp/out")"
+# The body is the DER SubjectPublicKeyInfo of the written key.
+printf '%s' "$body" | openssl base64 -d -A >"$tmp/spki.der"
+openssl pkey -in "$tmp/k/streamerd.p8" -pubout -outform DER >"$tmp/expect.der"
+cmp -s "$tmp/spki.der" "$tmp/expect.der" || fail "ALTER USER key is not the written key's public key"
+fp=$(python3 -c 'import base64,hashlib,sys
+print("SHA256:" + base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).decode())' "$tmp/expect.der")
+[ "$(tail -n 1 "$tmp/out")" = "$fp" ] || fail "fingerprint $(tail -n 1 "$tmp/out"), computed $fp"
+# Never overwrites.
+if "$keys" -o "$tmp/k" >/dev/null 2>&1; then fail "keys.sh overwrote an existing key"; fi
+# -s shows the same for an existing key.
+"$keys" -s "$tmp/k/streamerd.p8" -u TESTUSER | tail -n 1 | grep -qxF "$fp" || fail "-s prints another fingerprint"
+
+# Encrypted key: unreadable without the passphrase, fingerprint printed.
+printf 'correct horse\n' >"$tmp/pass"
+"$keys" -o "$tmp/k" -n enc -p "$tmp/pass" -b 3072 >"$tmp/out2" 2>/dev/null || fail "keys.sh -p failed"
+head -n 1 "$tmp/k/enc.p8" | grep -q 'ENCRYPTED PRIVATE KEY' || fail "-p key not encrypted"
+if openssl pkey -in "$tmp/k/enc.p8" -passin pass:wrong -noout 2>/dev/null; then fail "encrypted key opens with a wrong passphrase"; fi
+fp2=$(openssl pkey -in "$tmp/k/enc.p8" -passin "file:$tmp/pass" -pubout -outform DER | openssl dgst -sha256 -binary | openssl base64 -A)
+[ "$(tail -n 1 "$tmp/out2")" = "SHA256:$fp2" ] || fail "encrypted key fingerprint mismatch"
+if "$keys" -o "$tmp/k" -n small -b 1024 >/dev/null 2>&1; then fail "keys.sh accepted 1024 bits"; fi
+
+[ $fails -eq 0 ] || exit 1
+echo "setup.sql: $n columns, pipe and grants OK; keys.sh OK ($fp)"
