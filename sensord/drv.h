@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "i2c_bus.h"
 #include "proto.h"
 #include "sensors.h"
@@ -24,6 +25,11 @@
 #define DRV_WHAT_LEN 72
 #define DRV_INFO_LEN 160
 #define DRV_MAX_WORDS 3		/* the longest response here */
+/* Added to every execution-time wait: the loop reads its clock once per
+ * turn and the transfers of other chips in the same turn come first, so a
+ * command goes out a little after "now" and its answer must not be asked
+ * for exactly "now + execution time" later. */
+#define DRV_MARGIN (2 * NS_PER_MS)
 
 /* What the manager knows from the other chips, for compensation. */
 struct drv_env {

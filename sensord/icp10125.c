@@ -26,7 +26,7 @@
 #define CMD_OTP_READ	0xC7F7
 #define OTP_ADDRESS	0x0066
 
-#define T_RESET		NS_PER_MS	/* 170 µs specified; kernel uses 200 µs */
+#define T_RESET		(NS_PER_MS / 5 + DRV_MARGIN)	/* 170 µs specified; kernel uses 200 µs */
 #define PERIOD		NS_PER_S
 
 enum step {
@@ -35,16 +35,16 @@ enum step {
 	S_MEASURE,	/* conversion running */
 };
 
-/* T-first command and maximum conversion time (+ margin) per mode. */
+/* T-first command and maximum conversion time per mode (DRV_MARGIN on top). */
 static const struct {
 	uint16_t cmd;
 	int64_t wait;
 	const char *name;
 } modes[] = {
-	[ICP_LP] = { 0x609C, 2 * NS_PER_MS, "low power" },
-	[ICP_N] = { 0x6825, 7 * NS_PER_MS, "normal" },
-	[ICP_LN] = { 0x70DF, 25 * NS_PER_MS, "low noise" },
-	[ICP_ULN] = { 0x7866, 96 * NS_PER_MS, "ultra low noise" },
+	[ICP_LP] = { 0x609C, 1800 * 1000, "low power" },
+	[ICP_N] = { 0x6825, 6300 * 1000, "normal" },
+	[ICP_LN] = { 0x70DF, 23800 * 1000, "low noise" },
+	[ICP_ULN] = { 0x7866, 94500 * 1000, "ultra low noise" },
 };
 
 struct icp {
@@ -179,7 +179,7 @@ measure(struct icp *c, struct drv_out *out, int64_t now)
 		return;
 	}
 	c->step = S_MEASURE;
-	out->next = now + modes[m].wait;
+	out->next = now + modes[m].wait + DRV_MARGIN;
 }
 
 /* T-first layout: T | P_MMSB P_MLSB | P_LMSB P_LLSB; P_LLSB is not data. */
@@ -272,7 +272,7 @@ icp_probe(void *st, char *info, size_t len)
 	}
 	r = drv_send(c->bus, ICP_ADDR, modes[mode_of(c)].cmd, NULL, 0);
 	if (r == 0) {
-		drv_sleep_ns(modes[mode_of(c)].wait);
+		drv_sleep_ns(modes[mode_of(c)].wait + DRV_MARGIN);
 		got_measurement(c, &out);
 		r = out.err;
 	}

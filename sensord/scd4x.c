@@ -37,10 +37,11 @@
 #define CMD_REINIT		0x3646
 #define CMD_VARIANT		0x202F
 
-#define T_CMD		(1 * NS_PER_MS)
-#define T_STOP		(500 * NS_PER_MS)
-#define T_REINIT	(30 * NS_PER_MS)
-#define T_SELF_TEST	(10 * NS_PER_S)
+/* Execution times (max) plus the loop's margin. */
+#define T_CMD		(1 * NS_PER_MS + DRV_MARGIN)
+#define T_STOP		(500 * NS_PER_MS + DRV_MARGIN)
+#define T_REINIT	(30 * NS_PER_MS + DRV_MARGIN)
+#define T_SELF_TEST	(10 * NS_PER_S + DRV_MARGIN)
 #define T_POLL		NS_PER_S	/* data-ready cadence once a sample is due */
 #define P_MIN_INTERVAL	(60 * NS_PER_S)	/* pressure compensation at most this often */
 #define P_MIN_CHANGE	100.0		/* Pa */
