@@ -19,9 +19,9 @@ usage() {
 usage: keys.sh [-u SNOWFLAKE_USER] [-o DIR] [-n NAME] [-b BITS]
                [-p PASSPHRASE_FILE] [-O OWNER[:GROUP]] [-f]
        keys.sh -s PRIVATE_KEY [-u SNOWFLAKE_USER] [-p PASSPHRASE_FILE]
-  -u USER   Snowflake user to register the key on (default SNOWSENSE_SVC)
+  -u USER   Snowflake user to register the key on (default SNOWSENSE_INGEST)
   -o DIR    where to write NAME.p8 and NAME.pub (default: current directory)
-  -n NAME   file name stem (default streamerd)
+  -n NAME   file name stem (default streamerd_key)
   -b BITS   RSA key size, at least 2048 (default 2048)
   -p FILE   encrypt the private key with the passphrase in FILE
   -O OWNER  chown the private key (e.g. streamerd:streamerd; needs root)
@@ -36,7 +36,7 @@ die() {
 	exit 1
 }
 
-sfuser=SNOWSENSE_SVC dir=. name=streamerd bits=2048 passfile="" owner=""
+sfuser=SNOWSENSE_INGEST dir=. name=streamerd_key bits=2048 passfile="" owner=""
 force=0 show=""
 while getopts u:o:n:b:p:O:fs:h opt; do
 	case $opt in
@@ -92,6 +92,8 @@ if [ $force -eq 0 ]; then
 	done
 fi
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+key=$dir/$name.p8 pub=$dir/$name.pub
 tmp=$(mktemp "$dir/.$name.XXXXXX")
 trap 'rm -f "$tmp"' EXIT INT TERM
 # umask first: the key must never exist on disk with looser permissions.

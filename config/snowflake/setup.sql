@@ -15,29 +15,29 @@
 -- t_ns, journal_id) that reach RAW_DATA through the pipe's `$1`.
 --
 -- Names used here match config/streamerd.json; change them in both places.
---   role      SNOWSENSE_ROLE       user   SNOWSENSE_SVC
+--   role      SNOWSENSE_INGEST_ROLE  user   SNOWSENSE_INGEST
 --   database  DEMO_DB              schema DEMO_SCHEMA
 --   table     THERMAL_SENSOR_DATA  pipe   THERMAL_SENSOR_PIPE
 
 ------------------------------------------------------------------ identity
 USE ROLE ACCOUNTADMIN;
 
-CREATE ROLE IF NOT EXISTS SNOWSENSE_ROLE
+CREATE ROLE IF NOT EXISTS SNOWSENSE_INGEST_ROLE
   COMMENT = 'snowsense streamerd: streams sensor rows through THERMAL_SENSOR_PIPE';
 
 -- A service user: no password, key-pair (or PAT) authentication only.
-CREATE USER IF NOT EXISTS SNOWSENSE_SVC
+CREATE USER IF NOT EXISTS SNOWSENSE_INGEST
   TYPE = SERVICE
-  DEFAULT_ROLE = SNOWSENSE_ROLE
+  DEFAULT_ROLE = SNOWSENSE_INGEST_ROLE
   COMMENT = 'snowsense streamerd on the sensor host';
-GRANT ROLE SNOWSENSE_ROLE TO USER SNOWSENSE_SVC;
+GRANT ROLE SNOWSENSE_INGEST_ROLE TO USER SNOWSENSE_INGEST;
 
 -- Key-pair authentication (recommended). config/snowflake/keys.sh creates
 -- the key pair and prints this statement with your public key filled in:
---   ALTER USER SNOWSENSE_SVC SET RSA_PUBLIC_KEY = 'MIIBIjANBgkqh...';
+--   ALTER USER SNOWSENSE_INGEST SET RSA_PUBLIC_KEY = 'MIIBIjANBgkqh...';
 -- Then compare the fingerprint Snowflake stored with the one keys.sh and
 -- `streamerd --check` print (SHA256:...):
---   DESC USER SNOWSENSE_SVC;   -- property RSA_PUBLIC_KEY_FP
+--   DESC USER SNOWSENSE_INGEST;   -- property RSA_PUBLIC_KEY_FP
 -- To rotate: set RSA_PUBLIC_KEY_2 to the new key, switch streamerd to it,
 -- then UNSET RSA_PUBLIC_KEY.
 
@@ -45,8 +45,8 @@ GRANT ROLE SNOWSENSE_ROLE TO USER SNOWSENSE_SVC;
 -- the secret once, in column token_secret; put it in streamerd.json as "pat".
 -- A PAT is only usable when the user is covered by a network policy, unless
 -- an authentication policy relaxes that (PAT_POLICY). Uncomment to use:
--- ALTER USER SNOWSENSE_SVC ADD PROGRAMMATIC ACCESS TOKEN SNOWSENSE_PAT
---   ROLE_RESTRICTION = 'SNOWSENSE_ROLE' DAYS_TO_EXPIRY = 365
+-- ALTER USER SNOWSENSE_INGEST ADD PROGRAMMATIC ACCESS TOKEN SNOWSENSE_INGEST_PAT
+--   ROLE_RESTRICTION = 'SNOWSENSE_INGEST_ROLE' DAYS_TO_EXPIRY = 365
 --   COMMENT = 'snowsense streamerd';
 
 ------------------------------------------------------------------ target
@@ -116,10 +116,10 @@ FROM (
 -- What the streaming client's role needs (specs/snowpipe-rest.md section 6):
 -- USAGE on database and schema, INSERT on the table, OPERATE on the named
 -- pipe (MONITOR lets `streamerd --check` and SHOW CHANNELS read its status).
-GRANT USAGE ON DATABASE DEMO_DB TO ROLE SNOWSENSE_ROLE;
-GRANT USAGE ON SCHEMA DEMO_DB.DEMO_SCHEMA TO ROLE SNOWSENSE_ROLE;
-GRANT INSERT ON TABLE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA TO ROLE SNOWSENSE_ROLE;
-GRANT OPERATE, MONITOR ON PIPE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_PIPE TO ROLE SNOWSENSE_ROLE;
+GRANT USAGE ON DATABASE DEMO_DB TO ROLE SNOWSENSE_INGEST_ROLE;
+GRANT USAGE ON SCHEMA DEMO_DB.DEMO_SCHEMA TO ROLE SNOWSENSE_INGEST_ROLE;
+GRANT INSERT ON TABLE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA TO ROLE SNOWSENSE_INGEST_ROLE;
+GRANT OPERATE, MONITOR ON PIPE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_PIPE TO ROLE SNOWSENSE_INGEST_ROLE;
 
 ------------------------------------------------------------------ views
 -- Conveniences for people reading the data, as the prototype had them;

@@ -52,6 +52,8 @@ for u in sensord streamerd; do
 		has $u "$k"
 	done
 done
+has sensord User=snowsense
+has streamerd User=streamerd
 has sensord DevicePolicy=closed
 has sensord 'DeviceAllow=char-i2c rw'
 has sensord RestrictAddressFamilies=AF_UNIX
@@ -71,11 +73,11 @@ systemd-sysusers --root="$r" "$p/lib/sysusers.d/snowsense.conf" >"$tmp/sysusers.
 uid_of() { awk -F: -v u="$1" '$1 == u { print $3 }' "$r/etc/passwd"; }
 gid_of() { awk -F: -v g="$1" '$1 == g { print $3 }' "$r/etc/group"; }
 members() { awk -F: -v g="$1" '$1 == g { print $4 }' "$r/etc/group"; }
-[ -n "$(uid_of sensord)" ] || fail "no user sensord"
+[ -n "$(uid_of snowsense)" ] || fail "no user snowsense (sensord's)"
 [ -n "$(uid_of streamerd)" ] || fail "no user streamerd"
-[ "$(awk -F: '$1 == "sensord" { print $4 }' "$r/etc/passwd")" = "$(gid_of snowsense)" ] ||
-	fail "sensord's primary group is not snowsense"
-members i2c | grep -qw sensord || fail "sensord not in group i2c"
+[ "$(awk -F: '$1 == "snowsense" { print $4 }' "$r/etc/passwd")" = "$(gid_of snowsense)" ] ||
+	fail "user snowsense's primary group is not snowsense"
+members i2c | grep -qw snowsense || fail "user snowsense not in group i2c"
 members snowsense | grep -qw streamerd || fail "streamerd not in group snowsense"
 cp "$p/lib/tmpfiles.d/snowsense.conf" "$tmp/tmpfiles.conf"
 systemd-tmpfiles --root="$r" --create "$tmp/tmpfiles.conf" >"$tmp/tmpfiles.log" 2>&1 ||
@@ -87,8 +89,8 @@ chk() { # path mode user group
 	[ "$3" = root ] && want="$2 0 $(gid_of "$4" || echo 0)"
 	[ "$got" = "$want" ] || fail "$1: mode/uid/gid $got, want $want"
 }
-chk /run/snowsense 750 sensord snowsense
-chk /var/lib/snowsense/sensord 750 sensord snowsense
+chk /run/snowsense 1770 snowsense snowsense
+chk /var/lib/snowsense/sensord 750 snowsense snowsense
 chk /var/lib/snowsense/streamerd 700 streamerd streamerd
 
 [ $fails -eq 0 ] || exit 1

@@ -51,14 +51,14 @@ sel=$(echo "$sel" | words)
 echo "$pipe" | grep -q "FROM TABLE(DATA_SOURCE(TYPE => 'STREAMING'))" || fail "pipe is not a streaming pipe"
 
 # Grants of specs/snowpipe-rest.md section 6.
-for g in "GRANT USAGE ON DATABASE DEMO_DB TO ROLE SNOWSENSE_ROLE" \
-	"GRANT USAGE ON SCHEMA DEMO_DB.DEMO_SCHEMA TO ROLE SNOWSENSE_ROLE" \
-	"GRANT INSERT ON TABLE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA TO ROLE SNOWSENSE_ROLE" \
-	"GRANT OPERATE, MONITOR ON PIPE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_PIPE TO ROLE SNOWSENSE_ROLE" \
-	"GRANT ROLE SNOWSENSE_ROLE TO USER SNOWSENSE_SVC"; do
+for g in "GRANT USAGE ON DATABASE DEMO_DB TO ROLE SNOWSENSE_INGEST_ROLE" \
+	"GRANT USAGE ON SCHEMA DEMO_DB.DEMO_SCHEMA TO ROLE SNOWSENSE_INGEST_ROLE" \
+	"GRANT INSERT ON TABLE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA TO ROLE SNOWSENSE_INGEST_ROLE" \
+	"GRANT OPERATE, MONITOR ON PIPE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_PIPE TO ROLE SNOWSENSE_INGEST_ROLE" \
+	"GRANT ROLE SNOWSENSE_INGEST_ROLE TO USER SNOWSENSE_INGEST"; do
 	grep -qF "$g;" "$tmp/sql" || fail "missing: $g"
 done
-grep -q "CREATE USER IF NOT EXISTS SNOWSENSE_SVC" "$tmp/sql" || fail "no service user"
+grep -q "CREATE USER IF NOT EXISTS SNOWSENSE_INGEST" "$tmp/sql" || fail "no service user"
 for v in THERMAL_SENSOR_LATEST THERMAL_SENSOR_HOURLY; do
 	grep -q "CREATE OR REPLACE VIEW DEMO_DB.DEMO_SCHEMA.$v AS" "$tmp/sql" || fail "no view $v"
 done
@@ -66,17 +66,47 @@ done
 o=$(tr -cd '(' <"$tmp/sql" | wc -c) c=$(tr -cd ')' <"$tmp/sql" | wc -c)
 [ "$o" = "$c" ] || fail "unbalanced parentheses: $o ( vs $c )"
 
+# The emulator's world (tests/snowpipe-emu/thermal.json) has the same
+# table, column types and pipe mapping: the demo and the tests stream into
+# what setup.sql creates.
+emu=$top/tests/snowpipe-emu/thermal.json
+if [ -f "$emu" ]; then
+	sed -n '/THERMAL_SENSOR_DATA (/,/^)/p' "$tmp/sql" |
+		sed -n 's/^ \([A-Z_0-9]*\) \([A-Z_]*\(([0-9]*)\)\{0,1\}\).*/\1 \2/p' | sed 's/,$//' >"$tmp/sqlcols"
+	python3 - "$emu" "$tmp/sqlcols" "$tmp/sql" <<'PY' || fail "setup.sql and tests/snowpipe-emu/thermal.json disagree"
+import json, re, sys
+w = json.load(open(sys.argv[1]))
+t = [x for x in w["tables"] if x["name"] == "THERMAL_SENSOR_DATA"][0]
+emu_cols = [c if isinstance(c, str) else c["name"] + " " + c["type"] for c in t["columns"]]
+sql_cols = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+ok = True
+if emu_cols != sql_cols:
+    print("columns differ:\n emu %s\n sql %s" % (emu_cols, sql_cols)); ok = False
+p = [x for x in w["pipes"] if x["name"] == "THERMAL_SENSOR_PIPE"][0]
+sql = open(sys.argv[3]).read()
+sel = re.search(r"SELECT (.*?) FROM TABLE", sql.replace("\n", " "), re.S).group(1)
+sel = [x.strip() for x in sel.split(",")]
+if p["select"] != sel:
+    print("pipe select differs:\n emu %s\n sql %s" % (p["select"], sel)); ok = False
+if p["columns"] != [c.split()[0] for c in sql_cols]:
+    print("pipe columns differ"); ok = False
+sys.exit(0 if ok else 1)
+PY
+else
+	echo "(tests/snowpipe-emu/thermal.json absent: emulator comparison skipped)"
+fi
+
 # keys.sh: plain key.
 "$keys" -o "$tmp/k" -u TESTUSER >"$tmp/out" 2>"$tmp/err" || fail "keys.sh failed: $(cat "$tmp/err")"
-[ "$(stat -c %a "$tmp/k/streamerd.p8")" = 600 ] || fail "private key mode $(stat -c %a "$tmp/k/streamerd.p8")"
-head -n 1 "$tmp/k/streamerd.p8" | grep -q '^-----BEGIN PRIVATE KEY-----$' || fail "not a PKCS#8 key"
-bits=$(openssl pkey -in "$tmp/k/streamerd.p8" -noout -text 2>/dev/null | sed -n 's/.*Private-Key: (\([0-9]*\) bit.*/\1/p')
+[ "$(stat -c %a "$tmp/k/streamerd_key.p8")" = 600 ] || fail "private key mode $(stat -c %a "$tmp/k/streamerd_key.p8")"
+head -n 1 "$tmp/k/streamerd_key.p8" | grep -q '^-----BEGIN PRIVATE KEY-----$' || fail "not a PKCS#8 key"
+bits=$(openssl pkey -in "$tmp/k/streamerd_key.p8" -noout -text 2>/dev/null | sed -n 's/.*Private-Key: (\([0-9]*\) bit.*/\1/p')
 [ "$bits" = 2048 ] || fail "key has $bits bits"
 body=$(sed -n "s/^ALTER USER TESTUSER SET RSA_PUBLIC_KEY='\([A-Za-z0-9+/=]*\)';$/\1/p" "$tmp/out")
 [ -n "$body" ] || fail "no ALTER USER line: $(cat "$tmp/out")"
 # The body is the DER SubjectPublicKeyInfo of the written key.
 printf '%s' "$body" | openssl base64 -d -A >"$tmp/spki.der"
-openssl pkey -in "$tmp/k/streamerd.p8" -pubout -outform DER >"$tmp/expect.der"
+openssl pkey -in "$tmp/k/streamerd_key.p8" -pubout -outform DER >"$tmp/expect.der"
 cmp -s "$tmp/spki.der" "$tmp/expect.der" || fail "ALTER USER key is not the written key's public key"
 fp=$(python3 -c 'import base64,hashlib,sys
 print("SHA256:" + base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).decode())' "$tmp/expect.der")
@@ -84,7 +114,7 @@ print("SHA256:" + base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()
 # Never overwrites.
 if "$keys" -o "$tmp/k" >/dev/null 2>&1; then fail "keys.sh overwrote an existing key"; fi
 # -s shows the same for an existing key.
-"$keys" -s "$tmp/k/streamerd.p8" -u TESTUSER | tail -n 1 | grep -qxF "$fp" || fail "-s prints another fingerprint"
+"$keys" -s "$tmp/k/streamerd_key.p8" -u TESTUSER | tail -n 1 | grep -qxF "$fp" || fail "-s prints another fingerprint"
 
 # Encrypted key: unreadable without the passphrase, fingerprint printed.
 printf 'correct horse\n' >"$tmp/pass"
