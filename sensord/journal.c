@@ -1042,7 +1042,11 @@ journal_cursor_rewind(struct journal_cursor *c, const struct journal_entry *e)
 
 	c->want = e->seq;
 	if (c->r.fd >= 0 && c->seg_first == e->seg) {
-		er_start(&c->r, c->r.fd, e->off);
+		/* Usually still buffered: step back without reading again. */
+		if (e->off >= c->r.off && e->off <= c->r.off + c->r.len)
+			c->r.pos = (size_t)(e->off - c->r.off);
+		else
+			er_start(&c->r, c->r.fd, e->off);
 		return 0;
 	}
 	if (c->r.fd >= 0)

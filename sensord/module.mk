@@ -10,3 +10,11 @@ sensord_SRCS := sensord/main.c
 sensord_LIBS := sensord_core common
 sensord_PKGS := msgpack jansson libseccomp
 sensord_LDLIBS := -lm
+
+# `make bench` runs this: journal append rate (fsync never/always) and
+# replay rate through the server to one client, as one JSON line.
+TEST_PROGS += journal-bench
+journal-bench_SRCS := tests/bench/journal-bench.c
+journal-bench_LIBS := sensord_core common
+journal-bench_PKGS := msgpack jansson libseccomp
+journal-bench_LDLIBS := -lm

@@ -307,6 +307,7 @@ batch_fill(struct server *s, struct client *c, struct batch *b, unsigned budget)
 {
 	struct journal_entry e;
 	struct proto_msg gap = { .op = PROTO_OP_GAP };
+	uint64_t expect = c->next;
 	int r;
 
 	b->n = 0;
@@ -317,12 +318,12 @@ batch_fill(struct server *s, struct client *c, struct batch *b, unsigned budget)
 			return 0;
 		if (r < 0)
 			return r;
-		if (b->used + e.len > BATCH_BYTES || (e.seq > c->next && b->n > 0) ||
-		    (e.seq > c->next && c->nctl == CTL_MAX)) {
+		if (b->used + e.len > BATCH_BYTES || (e.seq > expect && b->n > 0) ||
+		    (e.seq > expect && c->nctl == CTL_MAX)) {
 			(void)journal_cursor_rewind(c->cur, &e);
 			return 1;
 		}
-		if (e.seq > c->next) {
+		if (e.seq > expect) {
 			/* Records the client asked for that retention dropped. */
 			gap.u.gap.from = c->next;
 			gap.u.gap.to = e.seq - 1;
@@ -342,6 +343,7 @@ batch_fill(struct server *s, struct client *c, struct batch *b, unsigned budget)
 		b->marks[b->n] = e;
 		b->used += e.len;
 		b->n++;
+		expect = e.seq + 1;
 	}
 	return 1;
 }
