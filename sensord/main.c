@@ -39,7 +39,7 @@
 
 #define DEFAULT_CONF "/etc/snowsense/sensord.json"
 #define ACK_FLUSH_NS NS_PER_S	/* see journal_flush_acked in loop_turn */
-#define RETAIN_NS (10 * NS_PER_S)
+#define RETAIN_NS NS_PER_S	/* checks only the oldest segment: cheap */
 #define WATCHDOG_NS NS_PER_S
 #define NS_PER_DAY (86400LL * NS_PER_S)
 
@@ -58,6 +58,7 @@ struct daemon {
 	int64_t next_record, next_fsync, next_ack_flush, next_retain, next_watchdog;
 	bool progressed;		/* a record was journaled since the last WATCHDOG=1 */
 	uint64_t append_failures;
+	bool metrics_failing;
 	struct pollfd *fds;
 	size_t nfds_cap;
 	uint8_t *msg;			/* PROTO_MAX_MSG: the record being encoded */
@@ -172,8 +173,11 @@ make_record(struct daemon *d)
 	if (d->conf.metrics_file[0]) {
 		fill_status(d, &st);
 		rc = metrics_write(d->conf.metrics_file, &st, d->conf.device);
-		if (rc < 0)
-			log_debug("metrics %s: %s", d->conf.metrics_file, strerror(-rc));
+		/* Warn when it starts failing, not on every record. */
+		if (rc < 0 && !d->metrics_failing)
+			log_warnx("cannot write metrics_file %s: %s", d->conf.metrics_file,
+			    strerror(-rc));
+		d->metrics_failing = rc < 0;
 	}
 }
 
@@ -350,6 +354,8 @@ open_bus(struct daemon *d)
 		    strerror(-r), d->conf.bus);
 }
 
+/* Creates the state dir and the socket's dir; a socket dir we create as
+ * root goes to the daemon's user so it can remove its socket at exit. */
 static void
 prepare_dirs(struct daemon *d, bool root, uid_t uid, gid_t gid)
 {
@@ -362,16 +368,24 @@ prepare_dirs(struct daemon *d, bool root, uid_t uid, gid_t gid)
 		fatalx("cannot create state_dir %s: %s", d->conf.state_dir, strerror(-r));
 	snprintf(sockdir, sizeof(sockdir), "%s", d->conf.socket);
 	slash = strrchr(sockdir, '/');
-	if (slash && slash != sockdir) {
-		*slash = '\0';
-		r = fs_mkdir(sockdir, 0755);
-		if (r < 0)
-			fatalx("cannot create %s: %s", sockdir, strerror(-r));
-	}
-	if (!root)
+	if (!slash || slash == sockdir)
 		return;
-	/* The dropped process writes segments and state files here. */
-	r = priv_chown_dir(d->conf.state_dir, uid, gid);
+	*slash = '\0';
+	if (mkdir(sockdir, 0755) == 0) {
+		if (root && chown(sockdir, uid, gid) < 0)
+			fatal("cannot give %s to uid %u", sockdir, uid);
+	} else if (errno != EEXIST) {
+		fatal("cannot create %s", sockdir);
+	}
+}
+
+/* As root, just before the drop: the dropped process writes segments and
+ * state files in the state dir, including those created above as root. */
+static void
+give_state_dir(struct daemon *d, uid_t uid, gid_t gid)
+{
+	int r = priv_chown_dir(d->conf.state_dir, uid, gid);
+
 	if (r < 0)
 		fatalx("cannot give %s to uid %u: %s", d->conf.state_dir, uid, strerror(-r));
 }
@@ -393,9 +407,10 @@ open_journal(struct daemon *d)
 	if (journal_open(d->conf.state_dir, &o, &d->journal, err, sizeof(err)) < 0)
 		fatalx("%s", err);
 	journal_stats(d->journal, &st);
-	log_info("journal %016" PRIx64 ": seq %" PRIu64 "..%" PRIu64 ", next %" PRIu64
-	    ", acked %" PRIu64 "%s", st.journal_id, st.first_seq, st.last_seq, st.next_seq,
-	    st.acked_seq, st.damaged ? " (damage found, see above)" : "");
+	log_info("journal %016" PRIx64 ": %" PRIu64 " records held (seq %" PRIu64 "..%" PRIu64
+	    "), next seq %" PRIu64 ", acked %" PRIu64 "%s", st.journal_id,
+	    st.first_seq ? st.last_seq - st.first_seq + 1 : 0, st.first_seq, st.last_seq,
+	    st.next_seq, st.acked_seq, st.damaged ? " (damage found, see above)" : "");
 }
 
 static void
@@ -414,11 +429,12 @@ start_sensors(struct daemon *d)
 }
 
 static void
-start_server(struct daemon *d, bool root, gid_t sock_gid)
+start_server(struct daemon *d, bool root, uid_t uid, gid_t sock_gid)
 {
 	struct server_conf sc = {
 		.path = d->conf.socket,
 		.mode = d->conf.socket_mode_bits,
+		.uid = root ? uid : (uid_t)-1,
 		.gid = root || d->conf.socket_group[0] ? sock_gid : (gid_t)-1,
 		.uids = &d->conf.allowed_uids,
 		.gids = &d->conf.allowed_gids,
@@ -508,7 +524,7 @@ main(int argc, char **argv)
 	prepare_dirs(&d, root, uid, gid);
 	open_journal(&d);
 	start_sensors(&d);
-	start_server(&d, root, sock_gid);
+	start_server(&d, root, uid, sock_gid);
 	if (sysstat_new(d.conf.disk_path, &d.sys) < 0)
 		fatalx("out of memory");
 	if ((rc = notify_open(&d.notify)) < 0)
@@ -516,6 +532,7 @@ main(int argc, char **argv)
 	if (!o.foreground && !d.notify && daemon(0, 0) < 0)
 		fatal("daemon");
 	if (root) {
+		give_state_dir(&d, uid, gid);
 		if (priv_drop(uid, gid, err, sizeof(err)) < 0)
 			fatalx("privilege drop to %s:%s failed: %s", d.conf.user, d.conf.group, err);
 		log_info("dropped privileges to %s:%s (uid %u, gid %u)", d.conf.user,

@@ -1,7 +1,8 @@
 /*
- * notify: the address is parsed once at start; '@' names an abstract
- * socket. A failed send is logged at debug only: systemd not listening must
- * never stop the daemon.
+ * notify: the socket is connected once at start, before the privilege
+ * drop, so later sends need no permission on the path; '@' names an
+ * abstract socket. A failed send is logged at debug only: systemd not
+ * listening must never stop the daemon.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -43,8 +44,10 @@ notify_open(struct notify **ret)
 	n->salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len +
 	    (path[0] == '@' ? 0 : 1));
 	n->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (n->fd < 0) {
+	if (n->fd < 0 || connect(n->fd, (struct sockaddr *)&n->sa, n->salen) < 0) {
 		int r = -errno;
+		if (n->fd >= 0)
+			close(n->fd);
 		free(n);
 		return r;
 	}
@@ -57,8 +60,7 @@ notify_send(struct notify *n, const char *msg)
 {
 	if (!n)
 		return;
-	if (sendto(n->fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&n->sa,
-	    n->salen) < 0)
+	if (send(n->fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
 		log_debug("sd_notify %s: %s", msg, strerror(errno));
 }
 

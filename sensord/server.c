@@ -133,7 +133,7 @@ listen_on(struct server *s, const struct server_conf *c, char *err, size_t errle
 	if (stat(c->path, &st) < 0)
 		goto fail;
 	s->ino = st.st_ino;
-	if (c->gid != (gid_t)-1 && chown(c->path, (uid_t)-1, c->gid) < 0)
+	if ((c->uid != (uid_t)-1 || c->gid != (gid_t)-1) && chown(c->path, c->uid, c->gid) < 0)
 		goto fail;
 	if (chmod(c->path, c->mode) < 0)
 		goto fail;

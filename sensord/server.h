@@ -22,6 +22,9 @@ struct server;
 struct server_conf {
 	const char *path;
 	unsigned mode;			/* chmod after bind */
+	uid_t uid;			/* chown after bind (the user a root start drops
+					 * to, so it can remove the socket, even in a
+					 * sticky dir); (uid_t)-1 to keep */
 	gid_t gid;			/* chgrp after bind; (gid_t)-1 to keep */
 	const struct conf_int_list *uids;	/* allowed besides root and our uid */
 	const struct conf_int_list *gids;	/* allowed primary gids */

@@ -119,7 +119,7 @@ replay_rate(const char *dir, struct journal *j, unsigned n)
 {
 	struct conf_int_list none = { 0 };
 	char path[128], err[256];
-	struct server_conf sc = { path, 0600, (gid_t)-1, &none, &none, 4, "bench" };
+	struct server_conf sc = { path, 0600, (uid_t)-1, (gid_t)-1, &none, &none, 4, "bench" };
 	struct pollfd fds[8];
 	struct server *s;
 	int p[2], st;

@@ -50,7 +50,7 @@ static void
 open_all(uint64_t seg, uint64_t max, unsigned max_clients)
 {
 	struct journal_opts o = { seg, max, 0, JOURNAL_FSYNC_NEVER };
-	struct server_conf sc = { sock, 0660, (gid_t)-1, &no_ids, &no_ids, max_clients,
+	struct server_conf sc = { sock, 0660, (uid_t)-1, (gid_t)-1, &no_ids, &no_ids, max_clients,
 		"testdev" };
 	char err[256];
 
@@ -454,7 +454,7 @@ test_cap_and_denied(void **state)
 static void
 test_socket_path_rules(void **state)
 {
-	struct server_conf sc = { sock, 0660, (gid_t)-1, &no_ids, &no_ids, 4, "d" };
+	struct server_conf sc = { sock, 0660, (uid_t)-1, (gid_t)-1, &no_ids, &no_ids, 4, "d" };
 	struct server *second = NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat sb;

@@ -1,0 +1,11 @@
+# tests/sdclient/: a scriptable socket client for sensord's integration
+# tests (acks, stuck and hostile clients, many subscribers at once).
+TEST_PROGS += sdclient
+sdclient_SRCS := tests/sdclient/sdclient.c
+sdclient_LIBS := common
+sdclient_PKGS := msgpack jansson libseccomp
+
+# sandboxprobe.so: preloaded into sensord by 38-sensord-sandbox.sh; tries
+# forbidden calls from inside the sandboxed daemon and reports the errnos.
+TEST_SHLIBS += sandboxprobe
+sandboxprobe_SRCS := tests/sdclient/sandboxprobe.c
