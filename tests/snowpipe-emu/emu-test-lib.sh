@@ -159,13 +159,24 @@ fault() {
 	expect_status 200 "fault $1"
 }
 
-# row N [overrides]: one THERMAL row as NDJSON with seq N.
+# row N ['"key":value'...]: one THERMAL row as NDJSON with seq N; each
+# argument replaces that key's value (values must not contain commas).
 row() {
+	r_line=$(row_base "$1")
+	shift
+	for r_kv in "$@"; do
+		r_key=${r_kv%%:*}
+		r_line=$(printf '%s' "$r_line" | sed "s/$r_key:[^,}]*/$(printf '%s' "$r_kv" | sed 's/[&/\\]/\\&/g')/")
+	done
+	printf '%s\n' "$r_line"
+}
+
+row_base() {
 	printf '{"uuid":"u-%s","rowid":"00000000000000ab-%020d","hostname":"pi","host":"pi",' "$1" "$1"
 	printf '"ipaddress":null,"macaddress":null,"temperature":21.5,"humidity":40.1,"co2":612,'
 	printf '"equivalentco2ppm":null,"totalvocppb":null,"pressure":101325.5,"cputempf":120,'
 	printf '"temperatureicp":70.2,"cpu":3.5,"memory":41.2,"diskusage":"1200 MB","runtime":%s,' "$1"
 	printf '"ts":1767225600,"systemtime":"01/01/2026 00:00:00","starttime":"01/01/2026 00:00:00",'
 	printf '"endtime":"1767225600","datetimestamp":"2026-01-01T00:00:00.123","te":"0.0123",'
-	printf '"seq":%s,"device":"pi","synced":true%s}\n' "$1" "${2:-}"
+	printf '"seq":%s,"device":"pi","synced":true}' "$1"
 }
