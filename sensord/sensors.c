@@ -256,10 +256,11 @@ describe_probe(struct sensors *s, const struct sensors_conf *conf, const int *re
 	}
 	for (int i = 0; i < NCHIPS && off < errlen; i++) {
 		const char *how = s->chips[i].state == C_DISABLED ? "disabled" :
-		    res[i] == 0 ? "answered" : drv_errname(res[i]);
-		off += (size_t)snprintf(errbuf + off, errlen - off, "%s %s at 0x%02x on %s: %s",
+		    res[i] == 0 ? "answered" : "no answer";
+		off += (size_t)snprintf(errbuf + off, errlen - off, "%s %s at 0x%02x on %s: %s%s%s%s",
 		    i == 0 ? " Probed:" : ";", drivers[i]->name, drivers[i]->addr,
-		    s->bus->name, how);
+		    s->bus->name, how, res[i] < 0 ? " (" : "",
+		    res[i] < 0 ? drv_errname(res[i]) : "", res[i] < 0 ? ")" : "");
 	}
 }
 

@@ -146,7 +146,7 @@ test_require_rule(void **state)
 	/* and what was probed */
 	assert_non_null(strstr(err, "scd4x at 0x62"));
 	assert_non_null(strstr(err, "sgp30 at 0x58 on fakebus: answered"));
-	assert_non_null(strstr(err, "icp10125 at 0x63 on fakebus: nack"));
+	assert_non_null(strstr(err, "icp10125 at 0x63 on fakebus: no answer (nack)"));
 
 	/* each attempt leaves the chips busy for a command's execution time */
 	b->now += SEC(1);
