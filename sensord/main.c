@@ -59,6 +59,8 @@ struct daemon {
 	bool progressed;		/* a record was journaled since the last WATCHDOG=1 */
 	uint64_t append_failures;
 	bool metrics_failing;
+	uint64_t overruns;
+	int64_t next_overrun_log;
 	struct pollfd *fds;
 	size_t nfds_cap;
 	uint8_t *msg;			/* PROTO_MAX_MSG: the record being encoded */
@@ -196,8 +198,15 @@ timers(struct daemon *d, int64_t now)
 		make_record(d);
 		d->next_record += d->interval_ns;
 		if (d->next_record <= now) {
-			log_warnx("record interval overrun by %" PRId64 " ms",
-			    (int64_t)((now - d->next_record) / NS_PER_MS));
+			/* A whole interval was lost (machine stalled): restart the
+			 * grid from now rather than firing a burst of records.
+			 * Logged once a minute at most, with a count. */
+			d->overruns++;
+			if (now >= d->next_overrun_log) {
+				log_warnx("record interval overrun (%" PRIu64 " so far)",
+				    d->overruns);
+				d->next_overrun_log = now + 60 * NS_PER_S;
+			}
 			d->next_record = now + d->interval_ns;
 		}
 	}

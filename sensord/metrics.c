@@ -4,14 +4,19 @@
  * dashboard can show the state as text. Label values come from our own
  * config (device) and fixed chip names, so escaping covers quotes and
  * backslashes only.
+ *
+ * The file is replaced by rename, without fsync: readers must never see
+ * half a file, but after a power cut a stale or missing metrics file is
+ * harmless, and an fsync per record would cost more than the record.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "fsutil.h"
 #include "metrics.h"
 
 struct out {
@@ -109,11 +114,24 @@ metrics_format(const struct proto_status *st, const char *device, char *buf, siz
 int
 metrics_write(const char *path, const struct proto_status *st, const char *device)
 {
-	char buf[8192];
-	int n;
+	char buf[8192], tmp[4096];
+	int fd, n, r = 0;
 
 	n = metrics_format(st, device, buf, sizeof(buf));
 	if (n < 0)
 		return n;
-	return fs_write_atomic(path, buf, (size_t)n, 0644);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, (size_t)n) != n)
+		r = errno ? -errno : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void)unlink(tmp);
+	return r;
 }

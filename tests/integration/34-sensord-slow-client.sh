@@ -1,0 +1,38 @@
+#!/bin/sh
+# A client that subscribes from the oldest record and never reads (its
+# socket fills up) for ~10 s at a 20 ms interval: the record cadence stays
+# the same, another client gets every record in order, and sensord's
+# memory does not grow with the backlog.
+. "$TOP/tests/integration/sensord-common.inc"
+write_conf '"journal": {"fsync": "never"},'
+
+start_sensord --interval 0.02
+wait_for last_seq 50
+"$bin/sdclient" -s "$sock" stuck oldest >"$dir/stuck" 2>&1 &
+stuck=$!
+pids="$pids $stuck"
+"$bin/sdclient" -s "$sock" follow now 450 >"$dir/follow" 2>&1 &
+follower=$!
+pids="$pids $follower"
+sleep 2
+rss0=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status")
+w0=$(field records_written)
+t0=$(date +%s%N)
+sleep 7
+w1=$(field records_written)
+t1=$(date +%s%N)
+rss1=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status")
+expect=$(( (t1 - t0) / 20000000 ))
+[ $((w1 - w0)) -ge $((expect * 8 / 10)) ] ||
+	fail "cadence: $((w1 - w0)) records in $(( (t1 - t0) / 1000000 )) ms, expected about $expect"
+[ -n "$rss0" ] && [ -n "$rss1" ] || fail "cannot read VmRSS of $pid"
+[ $((rss1 - rss0)) -lt 2048 ] || fail "memory grew from $rss0 kB to $rss1 kB"
+wait "$follower" || fail "the other client: $(tail -n 2 "$dir/follow")"
+grep -q '^ok records=450 ' "$dir/follow" || fail "$(tail -n 1 "$dir/follow")"
+kill -0 "$stuck" || fail "the stuck client was dropped"
+[ "$(field clients)" -ge 2 ] || fail "the stuck client is no longer connected"
+# the stuck client is served once it reads: start reading where it is
+kill "$stuck"
+stop_sensord
+[ $rc -eq 0 ] || fail "stop: exit $rc"
+echo "ok: $((w1 - w0)) records in $(( (t1 - t0) / 1000000 )) ms with a stuck client, RSS $rss0 -> $rss1 kB"

@@ -1,0 +1,24 @@
+#!/bin/sh
+# The seccomp filter, proven from inside the running daemon: the test-side
+# preload sandboxprobe.so hooks statvfs() (called for every record, after
+# the sandbox is in place) and tries AF_INET, AF_INET6 and AF_NETLINK
+# sockets and execve there. All must fail with EPERM, while the same probe
+# in an unsandboxed process (the control) is allowed.
+. "$TOP/tests/integration/sensord-common.inc"
+probe=$BUILD/lib/sandboxprobe.so
+[ -r "$probe" ] || skip "sandboxprobe.so is not built"
+write_conf '"journal": {"fsync": "never"},'
+
+# control: the probe works where nothing is filtered
+SANDBOXPROBE_OUT=$dir/control LD_PRELOAD=$probe python3 -c 'import os; os.statvfs("/")'
+grep -q '^inet=ALLOWED inet6=ALLOWED .*execve=ENOENT$' "$dir/control" ||
+	fail "control probe: $(cat "$dir/control")"
+
+SANDBOXPROBE_OUT=$dir/probe LD_PRELOAD=$probe start_sensord --interval 0.05
+wait_for last_seq 5
+stop_sensord
+[ $rc -eq 0 ] || fail "stop: exit $rc"
+[ "$(wc -l <"$dir/probe")" -ge 5 ] || fail "probe ran $(wc -l <"$dir/probe") times"
+grep -v '^inet=EPERM inet6=EPERM netlink=EPERM execve=EPERM$' "$dir/probe" &&
+	fail "a forbidden call was not refused"
+echo "ok: $(wc -l <"$dir/probe") probes inside sensord, all refused with EPERM"
