@@ -819,7 +819,7 @@ do_append(struct emu_api *a, struct emu_req *req, struct route *rt)
 	if (decode_body(a, req, enc, &body, &len) < 0)
 		goto out;
 	a->bytes_decompressed += (int64_t)len;
-	if (!emu_chans_room(a->chans, a->count_mode ? 0 : len)) {
+	if (!emu_chans_room(a->chans, ch, a->count_mode ? 0 : len)) {
 		free(body);
 		req->retry_after = 1;
 		reply_error(a, req, 429, "ReceiverSaturated", "Too much uncommitted data; retry.");

@@ -19,6 +19,9 @@
 #include "emu_rows.h"
 #include "log.h"
 
+/* Count mode keeps no bodies, so batches are also capped per channel. */
+#define MAX_PENDING_BATCHES 100000
+
 struct emu_chans {
 	const struct emu_conf *conf;
 	struct emu_store *store;
@@ -331,9 +334,10 @@ emu_chan_rate_ok(struct emu_chans *cs, struct emu_chan *ch, int64_t now_ns, int 
 }
 
 bool
-emu_chans_room(struct emu_chans *cs, size_t bytes)
+emu_chans_room(struct emu_chans *cs, const struct emu_chan *ch, size_t bytes)
 {
-	return cs->pending_bytes + (int64_t)bytes <= cs->conf->limits.max_pending_bytes;
+	return ch->npending < MAX_PENDING_BATCHES &&
+	    cs->pending_bytes + (int64_t)bytes <= cs->conf->limits.max_pending_bytes;
 }
 
 void

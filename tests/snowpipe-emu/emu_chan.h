@@ -74,8 +74,9 @@ int emu_chan_check_token(const struct emu_chan *ch, const char *token,
 /* True when one more request fits ch's rate; else *ret_retry_s says when. */
 bool emu_chan_rate_ok(struct emu_chans *cs, struct emu_chan *ch, int64_t now_ns,
     int *ret_retry_s);
-/* True when bytes more pending data fit under the global cap. */
-bool emu_chans_room(struct emu_chans *cs, size_t bytes);
+/* True when one more pending batch of bytes fits: under the global byte cap
+ * and under the per-channel batch cap. */
+bool emu_chans_room(struct emu_chans *cs, const struct emu_chan *ch, size_t bytes);
 /* Appends b (steals it) as ch's next batch; advances the row sequencer and
  * remembers hash for replays. */
 void emu_chans_enqueue(struct emu_chans *cs, struct emu_chan *ch, struct emu_batch *b,
