@@ -24,6 +24,13 @@ expect_status 200 "token with assertion"
 AUTH= req POST /oauth/token --data "grant_type=urn:ietf:params:oauth:grant-type:token-exchange&subject_token=$PAT&subject_token_type=programmatic_access_token&scope=$HOST"
 expect_status 200 "token exchange RFC 8693"
 
+# a scoped token never outlives the JWT it came from
+j=$(jwt --lifetime 120)
+AUTH=$j req POST /oauth/token --data "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&scope=$HOST"
+expect_status 200 "token from a short JWT"
+expect_eq "$(jwt_claim "$BODY" exp)" "$(jwt_claim "$j" exp)" "scoped exp = JWT exp"
+expect_eq "$(jwt_claim "$SCOPED" sub)" EMUACCT.STREAMER "scoped token subject"
+
 # open a new channel: token 0_1, committed null, SUCCESS
 open_channel ch1
 expect_eq "$CT" 0_1 "first token"

@@ -87,21 +87,23 @@ expect_body INVALID_SCOPE "scope for another host"
 scoped_token
 AUTH=$SCOPED req POST /oauth/token --data "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&scope=$HOST"
 expect_status 401 "scoped token used for the exchange"
-tampered=$(printf '%s' "$SCOPED" | sed 's/.$/A/')
-[ "$tampered" = "$SCOPED" ] && tampered=$(printf '%s' "$SCOPED" | sed 's/.$/B/')
-AUTH=$tampered req PUT "/v2/streaming/$PIPE_PATH/channels/a1" --data '{}'
+# flip a character in the middle of the signature, then one at its end
+# (whose low bits are padding: a non-canonical encoding is refused too)
+sig=${SCOPED##*.}
+pre=${SCOPED%.*}
+mid=$(printf '%s' "$sig" | cut -c10)
+[ "$mid" = A ] && rep=B || rep=A
+AUTH="$pre.$(printf '%s' "$sig" | cut -c1-9)$rep$(printf '%s' "$sig" | cut -c11-)" \
+	req PUT "/v2/streaming/$PIPE_PATH/channels/a1" --data '{}'
 expect_status 401 "tampered scoped token"
+last=$(printf '%s' "$sig" | sed 's/.*\(.\)$/\1/')
+case $last in A) rep=B ;; *) rep=A ;; esac
+AUTH="$pre.$(printf '%s' "$sig" | sed 's/.$//')$rep" req PUT "/v2/streaming/$PIPE_PATH/channels/a1" --data '{}'
+expect_status 401 "scoped token with a non-canonical last character"
 open_channel a1
 sleep 3
 AUTH=$SCOPED req PUT "/v2/streaming/$PIPE_PATH/channels/a1" --data '{}'
 expect_status 401 "expired scoped token"
 expect_body '"code":"390303"' "expired scoped token"
 grep -q 'scoped token: expired' "$T/emu.log" || fail "scoped expiry not logged"
-# the emulator's own token: exp never past the JWT's exp
-AUTH=$(jwt --lifetime 1) req POST /oauth/token --data "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&scope=$HOST"
-expect_status 200 "exchange with a 1 s JWT"
-short=$BODY
-sleep 2
-AUTH=$short req PUT "/v2/streaming/$PIPE_PATH/channels/a1" --data '{}'
-expect_status 401 "scoped token outliving its JWT"
 echo ok

@@ -101,6 +101,14 @@ json_field() {
 	printf '%s' "$BODY" | sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" | head -n 1
 }
 
+# jwt_claim TOKEN NAME: a numeric or string claim from a JWT's payload.
+jwt_claim() {
+	c_p=$(printf '%s' "$1" | cut -d. -f2 | tr '_-' '/+')
+	while [ $(( ${#c_p} % 4 )) -ne 0 ]; do c_p="$c_p="; done
+	printf '%s' "$c_p" | base64 -d 2>/dev/null |
+		sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
+}
+
 sql() {
 	sqlite3 "$DB" "$1"
 }

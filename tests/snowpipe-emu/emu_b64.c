@@ -108,6 +108,11 @@ emu_b64url_decode(const char *s, size_t len, unsigned char **ret, size_t *ret_le
 			acc &= (1u << bits) - 1;
 		}
 	}
+	/* Leftover bits must be zero: one canonical encoding per byte string. */
+	if (acc != 0) {
+		free(out);
+		return -EINVAL;
+	}
 	out[o] = '\0';
 	*ret = out;
 	*ret_len = o;
