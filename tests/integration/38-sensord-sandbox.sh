@@ -9,12 +9,20 @@ probe=$BUILD/lib/sandboxprobe.so
 [ -r "$probe" ] || skip "sandboxprobe.so is not built"
 write_conf '"journal": {"fsync": "never"},'
 
-# control: the probe works where nothing is filtered
-SANDBOXPROBE_OUT=$dir/control LD_PRELOAD=$probe python3 -c 'import os; os.statvfs("/")'
+# control: the probe works where nothing is filtered (a sanitizer build of
+# the probe needs the ASan runtime preloaded into the uninstrumented python)
+control_preload=$probe
+if [ "${SAN:-}" = 1 ]; then
+	control_preload="$(${CC:-cc} -print-file-name=libasan.so) $probe"
+fi
+SANDBOXPROBE_OUT=$dir/control LD_PRELOAD=$control_preload \
+	ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0 python3 -c 'import os; os.statvfs("/")'
 grep -q '^inet=ALLOWED inet6=ALLOWED .*execve=ENOENT$' "$dir/control" ||
 	fail "control probe: $(cat "$dir/control")"
 
-SANDBOXPROBE_OUT=$dir/probe LD_PRELOAD=$probe start_sensord --interval 0.05
+sensord_env="SANDBOXPROBE_OUT=$dir/probe"
+sensord_preload=$probe
+start_sensord --interval 0.05
 wait_for last_seq 5
 stop_sensord
 [ $rc -eq 0 ] || fail "stop: exit $rc"
