@@ -73,9 +73,12 @@ check(const char *name, struct sconf *c, char *err, size_t errlen)
 		    (long long)c->journal.segment_bytes, (long long)c->journal.max_bytes);
 		return -EINVAL;
 	}
-	if (c->state_dir[0] != '/' || c->socket[0] != '/') {
+	/* Absolute: the daemon changes to / when it detaches. */
+	if (c->state_dir[0] != '/' || c->socket[0] != '/' || c->disk_path[0] != '/' ||
+	    (c->metrics_file[0] && c->metrics_file[0] != '/')) {
 		snprintf(err, errlen, "%s: \"%s\": expected an absolute path", name,
-		    c->state_dir[0] != '/' ? "state_dir" : "socket");
+		    c->state_dir[0] != '/' ? "state_dir" : c->socket[0] != '/' ? "socket" :
+		    c->disk_path[0] != '/' ? "disk_path" : "metrics_file");
 		return -EINVAL;
 	}
 	if (!c->device[0] && gethostname(c->device, sizeof(c->device)) < 0) {

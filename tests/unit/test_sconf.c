@@ -75,6 +75,7 @@ test_errors_name_the_key(void **state)
 		{ "{\"journal\":{\"fsync\":\"sometimes\"}}", "\"journal.fsync\"" },
 		{ "{\"journal\":{\"bogus\":1}}", "\"journal.bogus\": unknown key" },
 		{ "{\"state_dir\":\"relative\"}", "\"state_dir\"" },
+		{ "{\"metrics_file\":\"m.prom\"}", "\"metrics_file\": expected an absolute" },
 		{ "{\"interval_ms\":1}", "\"interval_ms\"" },
 		{ "{\"allowed_uids\":[\"x\"]}", "\"allowed_uids\"" },
 		{ "{\"scd4x\":{\"colour\":1}}", "\"scd4x.colour\": unknown key" },
