@@ -55,6 +55,7 @@ struct journal {
 	size_t nsegs, capsegs;
 	int fd;			/* the active segment */
 	uint64_t next_seq;
+	uint64_t floor_seq;	/* next_seq at least this (set-aside segments) */
 	uint64_t acked, acked_saved;
 	uint64_t dropped, dropped_saved;
 	uint64_t written;
@@ -574,6 +575,10 @@ recover_one(struct journal *j, uint64_t first, bool last)
 		set_aside(j, path, sc.bad_header ? "bad segment header" :
 		    sc.first_seq != first ? "header does not match the file name" :
 		    sc.id != j->id ? "belongs to another journal" : "seqs overlap the previous segment");
+		/* Its records may have been delivered: never hand their seqs out
+		 * again. It cannot hold more entries than its size allows. */
+		if (first + sc.size / (JOURNAL_ENTRY_HDR + 1) + 1 > j->floor_seq)
+			j->floor_seq = first + sc.size / (JOURNAL_ENTRY_HDR + 1) + 1;
 		goto out;
 	}
 	j->id = sc.id;
@@ -693,6 +698,11 @@ recover(struct journal *j, char *err, size_t errlen)
 	for (size_t i = 0; i < j->nsegs; i++)
 		if (j->segs[i].last_seq >= j->next_seq)
 			j->next_seq = j->segs[i].last_seq + 1;
+	if (j->floor_seq > j->next_seq) {
+		log_errx("journal: continuing at seq %" PRIu64 " after the set-aside segment(s)",
+		    j->floor_seq);
+		j->next_seq = j->floor_seq;
+	}
 	if (j->acked >= j->next_seq) {
 		log_errx("journal: acked seq %" PRIu64 " is past the last record %" PRIu64
 		    "; continuing after it so no seq is reused", j->acked, j->next_seq - 1);

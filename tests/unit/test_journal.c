@@ -278,6 +278,27 @@ test_flipped_length_truncates(void **state)
 }
 
 static void
+test_bad_header_set_aside(void **state)
+{
+	struct journal_stats st;
+	struct journal *j;
+
+	(void)state;
+	j = jopen(4096, 1 << 20, 0);
+	append_n(j, 100, 1);	/* several segments */
+	journal_close(j);
+	flip(last_segment(), 20);	/* the newest segment's journal id */
+	assert_int_equal(verify_quiet(), 1);
+	j = jopen(4096, 1 << 20, 0);
+	journal_stats(j, &st);
+	assert_int_equal(st.damaged, 1);
+	assert_true(st.last_seq < 100);
+	/* no seq of the set-aside segment is handed out again */
+	assert_true(journal_next_seq(j) > 100);
+	journal_close(j);
+}
+
+static void
 test_retention_acked(void **state)
 {
 	struct journal_stats st;
@@ -382,6 +403,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flipped_length_truncates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_header_set_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_acked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_bytes_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
