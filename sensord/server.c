@@ -30,7 +30,7 @@
 #define CTL_SIZE 4096		/* largest reply: a status with every chip */
 #define BATCH_MAX 64		/* records per sendmmsg */
 #define BATCH_BYTES (256 * 1024)
-#define TURN_BUDGET 1024	/* records per client per loop turn (fairness) */
+#define TURN_BUDGET 256	/* records per client per loop turn (fairness) */
 #define READ_BUDGET 16		/* messages read per client per turn */
 #define ACCEPT_BUDGET 16
 #define FD_RESERVE 64		/* fds kept for the journal, logs, metrics */
