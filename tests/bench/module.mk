@@ -32,13 +32,24 @@ deps-cross:
 # Build the unit tests for ARCH and run them under qemu-user. Only the unit
 # tests: integration tests need the preload fakes and the emulator, which are
 # host tools. The recipe expands UNIT_SRCS late, after the top Makefile set it.
+# CROSS_SKIP: tests that cannot mean anything under qemu-user. A seccomp
+# filter built for aarch64 is checked by the host kernel against qemu's own
+# x86-64 system calls, so the sandbox test would test qemu, not our code (it
+# spins on EPERM). qemu-user has no translation for the i2c-dev ioctls
+# (test_i2c_bus expects the kernel's ENOTTY for I2C_FUNCS on /dev/null), and
+# test_server's forked setuid(65534) client spins under qemu's emulation of
+# fork + setuid. Each test gets CROSS_TIMEOUT seconds.
+CROSS_SKIP    ?= test_sandbox test_i2c_bus test_server
+CROSS_TIMEOUT ?= 120
 CROSS_QEMU_LD = /usr/$(call cross_triplet,$(ARCH))
+cross_units = $(patsubst tests/unit/%.c,build-$(call cross_triplet,$(ARCH))/tests/%,\
+	$(filter-out $(addprefix tests/unit/,$(addsuffix .c,$(CROSS_SKIP))),$(UNIT_SRCS)))
 check-cross:
 	@command -v $(call cross_triplet,$(ARCH))-gcc >/dev/null || \
 		{ echo "no $(call cross_triplet,$(ARCH))-gcc: run  sudo make deps-cross ARCH=$(ARCH)"; exit 1; }
 	@command -v $(call cross_qemu,$(ARCH)) >/dev/null || \
 		{ echo "no $(call cross_qemu,$(ARCH)): run  sudo make deps-cross ARCH=$(ARCH)"; exit 1; }
-	$(MAKE) CROSS=$(call cross_triplet,$(ARCH)) all \
-		$(patsubst tests/unit/%.c,build-$(call cross_triplet,$(ARCH))/tests/%,$(UNIT_SRCS))
-	@RUNNER="$(call cross_qemu,$(ARCH)) -L $(CROSS_QEMU_LD)" BUILD=build-$(call cross_triplet,$(ARCH)) \
-		tests/run-tests $(patsubst tests/unit/%.c,build-$(call cross_triplet,$(ARCH))/tests/%,$(UNIT_SRCS))
+	$(MAKE) CROSS=$(call cross_triplet,$(ARCH)) all $(cross_units)
+	@echo "check-cross: not run under qemu-user: $(CROSS_SKIP)"
+	@RUNNER="timeout $(CROSS_TIMEOUT) $(call cross_qemu,$(ARCH)) -L $(CROSS_QEMU_LD)" \
+		BUILD=build-$(call cross_triplet,$(ARCH)) tests/run-tests $(cross_units)
