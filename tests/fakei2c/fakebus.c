@@ -614,7 +614,13 @@ bus_keys(struct fakebus *fb, json_t *root, bool at_start, int64_t now, char *err
 				return -EINVAL;
 			}
 			fb->time_scale = s;
-		} else if (strcmp(key, "comment") != 0) {
+		} else if (strcmp(key, "device") == 0 && at_start) {
+			/* read by the preload library (open errors, I2C_FUNCS) */
+			if (!json_is_object(v)) {
+				seterr(err, errlen, "device: want an object");
+				return -EINVAL;
+			}
+		} else if (strcmp(key, "comment") != 0 && strcmp(key, "seq") != 0) {
 			seterr(err, errlen, "unknown key \"%s\"", key);
 			return -EINVAL;
 		}
