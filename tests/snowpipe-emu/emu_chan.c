@@ -410,7 +410,9 @@ commit_rows(struct emu_chans *cs, struct emu_chan *ch, struct emu_batch *b, int6
 		return -ENOMEM;
 	utc_text(now_ms, at, sizeof(at));
 	while (r == 0 && emu_rows_next_line(b->body, b->len, &pos, &line, &n)) {
-		json_t *row = json_loadb(line, n, JSON_REJECT_DUPLICATES, NULL);
+		/* jansson would skip a raw NUL byte; JSON text cannot contain one */
+		json_t *row = memchr(line, '\0', n) ? NULL :
+		    json_loadb(line, n, JSON_REJECT_DUPLICATES, NULL);
 
 		rowno++;
 		if (row == NULL || !json_is_object(row)) {

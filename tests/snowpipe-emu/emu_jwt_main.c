@@ -141,7 +141,7 @@ static char *
 sign(EVP_PKEY *k, const char *alg, const char *data, int bad)
 {
 	const EVP_MD *md = strcmp(alg, "RS384") == 0 ? EVP_sha384() : EVP_sha256();
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_MD_CTX *c = NULL;
 	unsigned char sig[1024];
 	size_t siglen = sizeof(sig);
 	char *b = NULL;
@@ -151,7 +151,7 @@ sign(EVP_PKEY *k, const char *alg, const char *data, int bad)
 	if (strcmp(alg, "HS256") == 0) {
 		memset(sig, 0x5a, 32);
 		siglen = 32;
-	} else if (c == NULL || EVP_DigestSignInit(c, NULL, md, NULL, k) != 1 ||
+	} else if ((c = EVP_MD_CTX_new()) == NULL || EVP_DigestSignInit(c, NULL, md, NULL, k) != 1 ||
 	    EVP_DigestSign(c, sig, &siglen, (const unsigned char *)data, strlen(data)) != 1) {
 		fatalx("signing failed");
 	}
