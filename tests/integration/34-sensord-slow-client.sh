@@ -25,7 +25,7 @@ rss1=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status")
 expect=$(( (t1 - t0) / 20000000 ))
 [ $((w1 - w0)) -ge $((expect * 7 / 10)) ] ||
 	fail "cadence: $((w1 - w0)) records in $(( (t1 - t0) / 1000000 )) ms, expected about $expect"
-[ -n "$rss0" ] && [ -n "$rss1" ] || fail "cannot read VmRSS of $pid"
+if [ -z "$rss0" ] || [ -z "$rss1" ]; then fail "cannot read VmRSS of $pid"; fi
 [ $((rss1 - rss0)) -lt 2048 ] || fail "memory grew from $rss0 kB to $rss1 kB"
 wait "$follower" || fail "the other client: $(tail -n 2 "$dir/follow")"
 grep -q '^ok records=450 ' "$dir/follow" || fail "$(tail -n 1 "$dir/follow")"
