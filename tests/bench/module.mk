@@ -53,3 +53,24 @@ check-cross:
 	@echo "check-cross: not run under qemu-user: $(CROSS_SKIP)"
 	@RUNNER="timeout $(CROSS_TIMEOUT) $(call cross_qemu,$(ARCH)) -L $(CROSS_QEMU_LD)" \
 		BUILD=build-$(call cross_triplet,$(ARCH)) tests/run-tests $(cross_units)
+
+# A sensord journal with a backlog, for the drain benchmark.
+TEST_PROGS += journal-fill
+journal-fill_SRCS := tests/bench/journal-fill.c
+journal-fill_LIBS := sensord_core common
+journal-fill_PKGS := msgpack jansson libseccomp
+journal-fill_LDLIBS := -lm
+
+# ---------------------------------------------------------------- chaos
+# CHAOS_MINUTES (default 3) or CHAOS_SECONDS; CHAOS_SEED to replay a run.
+CHAOS_MINUTES ?= 3
+chaos: tests
+	@BUILD=$(abspath $(BUILD)) TOP=$(CURDIR) CHAOS_MINUTES=$(CHAOS_MINUTES) \
+		python3 tests/chaos/chaos $(if $(CHAOS_SECONDS),--seconds $(CHAOS_SECONDS)) \
+		$(if $(CHAOS_SEED),--seed $(CHAOS_SEED)) --json $(BUILD)/chaos.json
+
+# ---------------------------------------------------------------- bench
+# BENCH_QUICK=1: shorter runs (smaller backlog, 20 s footprint window).
+bench: tests
+	@BUILD=$(abspath $(BUILD)) TOP=$(CURDIR) BENCH_QUICK=$(BENCH_QUICK) \
+		python3 tests/bench/bench --json $(BUILD)/bench.json
