@@ -17,8 +17,12 @@ for f in "$top"/scripts/*; do
 done
 [ -n "$mine" ] || { echo "FAIL: no scripts found"; exit 1; }
 rc=0
+# -x follows the sourced scripts/ops-sandbox.sh (paths relative to $top)
+cd "$top" || exit 1
+mine=$(echo "$mine" | sed "s#$top/##g")
+others=$(echo "$others" | sed "s#$top/##g")
 # shellcheck disable=SC2086
-shellcheck -s sh $mine || rc=1
+shellcheck -x -s sh $mine || rc=1
 if [ -n "$others" ]; then
 	# shellcheck disable=SC2086
 	shellcheck -s sh -S warning $others || rc=1
