@@ -20,6 +20,7 @@
 
 #include "emu_b64.h"
 #include "emu_conf.h"
+#include "emu_ddl.h"
 #include "fsutil.h"
 
 struct ctx {
@@ -855,12 +856,40 @@ load_arrays(struct ctx *x, struct emu_conf *c, json_t *root)
 	return 0;
 }
 
+/* "ddl_file": tables and pipes from SQL, appended to those given in JSON. */
+static int
+load_ddl(struct ctx *x, json_t *root)
+{
+	json_t *f = json_object_get(root, "ddl_file"), *tables, *pipes;
+	char path[PATH_MAX + 256];
+	int r;
+
+	if (f == NULL)
+		return 0;
+	if (!json_is_string(f))
+		return fail(x, "\"ddl_file\": expected a string");
+	tables = json_object_get(root, "tables");
+	pipes = json_object_get(root, "pipes");
+	tables = tables ? json_copy(tables) : json_array();
+	pipes = pipes ? json_copy(pipes) : json_array();
+	if (!json_is_array(tables) || !json_is_array(pipes)) {
+		json_decref(tables);
+		json_decref(pipes);
+		return fail(x, "\"tables\" and \"pipes\" must be arrays");
+	}
+	resolve(x, json_string_value(f), path, sizeof(path));
+	r = emu_ddl_load(path, tables, pipes, x->err, x->errlen);
+	json_object_set_new(root, "tables", tables);
+	json_object_set_new(root, "pipes", pipes);
+	return r;
+}
+
 int
 emu_conf_load(const char *path, struct emu_conf **ret, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "account", "ingest_host", "scoped_token_ttl_s",
 		"jwt_max_skew_s", "jwt_max_lifetime_s", "commit_lag_ms", "strict_accept",
-		"strict_auth", "wire", "limits", "users", "tables", "pipes", NULL };
+		"strict_auth", "wire", "limits", "users", "tables", "pipes", "ddl_file", NULL };
 	struct ctx x = { .path = path, .err = err, .errlen = errlen };
 	struct emu_conf *c = calloc(1, sizeof(*c));
 	json_error_t je;
@@ -906,7 +935,7 @@ emu_conf_load(const char *path, struct emu_conf **ret, char *err, size_t errlen)
 		r = fail(&x, "\"account\": no periods allowed (use ORG-ACCOUNT)");
 		goto out;
 	}
-	if ((r = load_arrays(&x, c, root)) < 0)
+	if ((r = load_ddl(&x, root)) < 0 || (r = load_arrays(&x, c, root)) < 0)
 		goto out;
 	*ret = c;
 	c = NULL;

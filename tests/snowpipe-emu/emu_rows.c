@@ -356,7 +356,10 @@ to_variant(const struct emu_column *col, json_t *v, struct emu_val *out, char *e
 		return bad(err, errlen, "Expected an OBJECT for column %s", col->name);
 	if (col->type == EMU_T_ARRAY && !json_is_array(v))
 		return bad(err, errlen, "Expected an ARRAY for column %s", col->name);
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+	/* 15 significant digits, as Snowflake shows a FLOAT: 40.1 stays "40.1"
+	 * instead of jansson's round-trip "40.100000000000001". */
+	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
+	    JSON_REAL_PRECISION(15));
 	if (s == NULL)
 		return -ENOMEM;
 	out->kind = EMU_V_TEXT;

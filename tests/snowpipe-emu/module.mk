@@ -2,7 +2,7 @@
 # JWT-minting helper and its load generator.
 TEST_PROGS += snowpipe-emu emu-jwt emu-load
 snowpipe-emu_SRCS := $(addprefix tests/snowpipe-emu/,emu_main.c emu_api.c emu_auth.c \
-	emu_b64.c emu_chan.c emu_codec.c emu_conf.c emu_fault.c emu_http.c emu_rows.c \
+	emu_b64.c emu_chan.c emu_codec.c emu_conf.c emu_ddl.c emu_fault.c emu_http.c emu_rows.c \
 	emu_store.c)
 snowpipe-emu_LIBS := common
 snowpipe-emu_PKGS := libmicrohttpd jansson libcrypto zlib libzstd sqlite3

@@ -169,6 +169,7 @@ test_times_and_variants(void **state)
 	expect_text(&d, "\"2026-03-04T05:06:07\"", "2026-03-04");
 	expect_text(&v, "{\"b\": [1, \"x\"], \"a\": null}", "{\"b\":[1,\"x\"],\"a\":null}");
 	expect_text(&v, "\"s\"", "\"s\"");
+	expect_text(&v, "{\"h\":40.1,\"p\":101325.5}", "{\"h\":40.1,\"p\":101325.5}");
 	expect_fail(&o, "[1]");
 	assert_int_equal(emu_rows_convert(&o, NULL, &out, (char[64]){ 0 }, 64), -EINVAL);
 	assert_int_equal(emu_rows_convert(&v, json_null(), &out, (char[64]){ 0 }, 64), 0);
