@@ -18,6 +18,9 @@
  *   close                        close the current fd
  *   cat PATH                     open/read/close a file, print its first line
  *   sandbox                      seccomp allow-list (kill on anything else)
+ *   sandbox-nofiles              the same without opening or stat'ing paths
+ *                                (those fail with EACCES), as after a
+ *                                privilege drop: only fds already open work
  *
  * Results: "ok", the bytes as hex, or the errno name.
  */
@@ -26,6 +29,7 @@
 #include <linux/i2c-dev.h>
 #include <linux/i2c.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,19 +102,26 @@ rdwr(int fd, struct i2c_msg *m, unsigned n)
 }
 
 static void
-sandbox(void)
+sandbox(bool nofiles)
 {
 	static const char *const allow[] = {
-		"read", "write", "pwrite64", "ioctl", "openat", "close", "newfstatat", "fstat",
-		"statx", "lseek", "clock_gettime", "clock_nanosleep", "nanosleep", "exit_group",
-		"exit", "brk", "mmap", "munmap", "mremap", "madvise", "futex", "rt_sigreturn",
+		"read", "write", "pwrite64", "pread64", "ioctl", "close", "fstat", "lseek",
+		"clock_gettime", "clock_nanosleep", "nanosleep", "exit_group", "exit", "brk",
+		"mmap", "munmap", "mremap", "madvise", "futex", "rt_sigreturn",
 		"rt_sigprocmask", "getrandom",
 	};
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	static const char *const files[] = { "openat", "newfstatat", "statx" };
+	scmp_filter_ctx ctx = seccomp_init(nofiles ? SCMP_ACT_ERRNO(EACCES) : SCMP_ACT_KILL_PROCESS);
 	int rc = ctx == NULL ? -ENOMEM : 0;
 
 	for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]) && rc == 0; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(allow[i]), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && rc == 0 && !nofiles; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name(files[i]), 0);
+	/* glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH): keep that one */
+	if (rc == 0 && nofiles)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
+		    SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH));
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -118,7 +129,7 @@ sandbox(void)
 		fprintf(stderr, "i2c-poke: seccomp: %s\n", strerror(-rc));
 		exit(2);
 	}
-	result("sandbox", 0, NULL, 0);
+	result(nofiles ? "sandbox-nofiles" : "sandbox", 0, NULL, 0);
 }
 
 static void
@@ -154,7 +165,7 @@ run(int fd_cur[1], char **argv, int i, int argc)
 	int fd = fd_cur[0], rc;
 	int need = strcmp(op, "xwr") == 0 || strcmp(op, "xrw") == 0 ? 3 :
 	    strcmp(op, "xw") == 0 || strcmp(op, "xr") == 0 ? 2 :
-	    strcmp(op, "funcs") == 0 || strcmp(op, "close") == 0 || strcmp(op, "sandbox") == 0 ||
+	    strcmp(op, "funcs") == 0 || strcmp(op, "close") == 0 || strncmp(op, "sandbox", 7) == 0 ||
 	    strcmp(op, "cloexec") == 0 ? 0 : 1;
 
 	if (i + need >= argc) {
@@ -230,8 +241,8 @@ run(int fd_cur[1], char **argv, int i, int argc)
 		fd_cur[0] = -1;
 	} else if (strcmp(op, "cat") == 0) {
 		cat(argv[i + 1]);
-	} else if (strcmp(op, "sandbox") == 0) {
-		sandbox();
+	} else if (strcmp(op, "sandbox") == 0 || strcmp(op, "sandbox-nofiles") == 0) {
+		sandbox(op[7] == '-');
 	} else {
 		goto bad_op;
 	}

@@ -77,9 +77,11 @@ static struct {
 	char ctl_path[4096];
 	int ctl_fd;			/* fallback when open() is refused later */
 	int64_t ctl_checked;
-	struct timespec ctl_mtime;
-	ino_t ctl_ino;
-	off_t ctl_size;
+	struct ctl_sig {
+		ino_t ino;
+		off_t size;
+		struct timespec mtime;
+	} ctl_path_sig, ctl_fd_sig;	/* of the content last applied */
 	bool ctl_failed_logged;
 	uint64_t ctl_applied, ctl_errors;
 	/* stats file */
@@ -247,38 +249,62 @@ control_apply(const char *text)
 	st.ctl_failed_logged = false;
 }
 
-/* Re-reads the control file when it changed (at most every 100 ms). A file
- * that does not parse is retried until it does (a writer mid-way). */
+static struct ctl_sig
+sig_of(const struct stat *sb)
+{
+	return (struct ctl_sig){ sb->st_ino, sb->st_size, sb->st_mtim };
+}
+
+static bool
+sig_eq(struct ctl_sig a, struct ctl_sig b)
+{
+	return a.ino == b.ino && a.size == b.size && a.mtime.tv_sec == b.mtime.tv_sec &&
+	    a.mtime.tv_nsec == b.mtime.tv_nsec;
+}
+
+/* Applies text; true when it parsed (a writer caught mid-way is retried). */
+static bool
+control_take(char *text)
+{
+	control_apply(text);
+	free(text);
+	if (st.ctl_failed_logged)
+		return false;
+	stats_write();
+	return true;
+}
+
+/* Re-reads the control file when it changed (at most every 100 ms): by path
+ * (any new inode, e.g. written then renamed), else — the path cannot be
+ * stat'ed or opened any more, as after a privilege drop — through the
+ * descriptor opened at start, which sees in-place rewrites of that inode. */
 static void
 control_poll(bool force)
 {
-	struct stat sb;
+	struct stat sb, fsb;
 	int64_t now = mono_ns();
 	char *text;
 
 	if (st.ctl_path[0] == '\0' || (!force && now - st.ctl_checked < CONTROL_PERIOD_NS))
 		return;
 	st.ctl_checked = now;
-	if (stat(st.ctl_path, &sb) < 0 || sb.st_size == 0)
-		return;
-	if (sb.st_ino == st.ctl_ino && sb.st_size == st.ctl_size &&
-	    sb.st_mtim.tv_sec == st.ctl_mtime.tv_sec && sb.st_mtim.tv_nsec == st.ctl_mtime.tv_nsec)
-		return;
-	text = slurp(st.ctl_path);
-	if (text == NULL && st.ctl_fd >= 0)
-		text = slurp_fd(st.ctl_fd, true);	/* open refused: same inode, in place */
-	if (text == NULL)
-		return;
-	control_apply(text);
-	if (st.ctl_failed_logged) {
-		free(text);
-		return;
+	if (stat(st.ctl_path, &sb) == 0) {
+		if (sb.st_size == 0 || sig_eq(sig_of(&sb), st.ctl_path_sig))
+			return;
+		if ((text = slurp(st.ctl_path)) != NULL) {
+			if (control_take(text)) {
+				st.ctl_path_sig = sig_of(&sb);
+				if (st.ctl_fd >= 0 && fstat(st.ctl_fd, &fsb) == 0)
+					st.ctl_fd_sig = sig_of(&fsb);
+			}
+			return;
+		}
 	}
-	free(text);
-	st.ctl_ino = sb.st_ino;
-	st.ctl_size = sb.st_size;
-	st.ctl_mtime = sb.st_mtim;
-	stats_write();
+	if (st.ctl_fd < 0 || fstat(st.ctl_fd, &fsb) < 0 || fsb.st_size == 0 ||
+	    sig_eq(sig_of(&fsb), st.ctl_fd_sig))
+		return;
+	if ((text = slurp_fd(st.ctl_fd, true)) != NULL && control_take(text))
+		st.ctl_fd_sig = sig_of(&fsb);
 }
 
 static int

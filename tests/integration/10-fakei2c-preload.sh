@@ -162,6 +162,32 @@ EOF
 expect "control file at open and at run time (sandboxed)" "$tmp/want4" "$tmp/out4"
 [ "$(stat_get "$tmp/stats4.json" 'j["preload"]["control_applied"]')" = 2 ] || fail "stats: control applied twice"
 
+# 4b. the control path can no longer be opened or stat'ed (as after a
+# privilege drop): an in-place rewrite still reaches the chips through the
+# descriptor the library opened at start.
+echo '{"comment": "start"}' >"$tmp/ctl2"
+if [ -z "$sandbox" ]; then
+	echo "skip: sandbox-nofiles under SAN"
+else
+	"$wc" "$tmp/s.json" --control "$tmp/ctl2" --stats "$tmp/stats4b.json" -- "$poke" \
+		open /dev/i2c-1 sandbox-nofiles cat "$tmp/plain.txt" xwr 63 EFC8 3 sleep 1500 \
+		xwr 63 EFC8 3 xwr 63 EFC8 3 >"$tmp/out4b" 2>&1 &
+	pid=$!
+	i=0
+	until [ "$(stat_get "$tmp/stats4b.json" 'j["preload"]["transfers"]')" = 2 ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { fail "client never reached its first transfer"; break; }
+		sleep 0.05
+	done
+	printf '{"icp10125": {"nack": 1}, "comment": "in place"}\n' >"$tmp/ctl2"
+	wait "$pid"
+	rc=$?
+	pid=
+	[ $rc -eq 0 ] || fail "client under sandbox-nofiles exited $rc"
+	printf 'open ok\nsandbox-nofiles ok\ncat EACCES\nxwr 01 48 F1\nxwr EREMOTEIO\nxwr 01 48 F1\n' >"$tmp/want4b"
+	expect "control rewritten in place, path unreachable" "$tmp/want4b" "$tmp/out4b"
+fi
+
 # 5. time_scale: 10x faster chips (SCD4x sample after 0.5 s, not 5 s)
 printf '{"time_scale": 10, "scd4x": {"co2": 700}}\n' >"$tmp/fast.json"
 "$wc" "$tmp/fast.json" -- "$poke" open /dev/i2c-1 xw 62 21B1 sleep 600 \
