@@ -90,11 +90,11 @@ echo "$st" | grep -q "^streamerd .*running *pid $(pidof_ streamerd)" || fail "st
 sensord_pid=$(pidof_ sensord)
 t0=$(date +%s)
 echo crash >"$tmp/streamerd.ctl"
-wait_starts streamerd 2 30 || fail "streamerd not restarted within 3 s of crash 1"
+wait_starts streamerd 2 100 || fail "streamerd not restarted within 10 s of crash 1"
 echo crash >"$tmp/streamerd.ctl"
-wait_starts streamerd 3 50 || fail "streamerd not restarted within 5 s of crash 2"
+wait_starts streamerd 3 120 || fail "streamerd not restarted within 12 s of crash 2"
 echo crash >"$tmp/streamerd.ctl"
-wait_starts streamerd 4 80 || fail "streamerd not restarted within 8 s of crash 3"
+wait_starts streamerd 4 150 || fail "streamerd not restarted within 15 s of crash 3"
 t1=$(date +%s)
 # 1 + 2 + 4 s of back-off at least (1 s clock granularity)
 [ $((t1 - t0)) -ge 6 ] || fail "three restarts took $((t1 - t0)) s, back-off needs >= 7"
@@ -109,7 +109,7 @@ echo "$st" | grep -A1 '^streamerd' | grep -q 'restarts 3, last exit 137 (signal 
 # ---- stable run resets the back-off (SUPERVISE_STABLE=4)
 sleep 5
 echo crash >"$tmp/streamerd.ctl"
-wait_starts streamerd 5 30 || fail "streamerd not restarted after a stable run"
+wait_starts streamerd 5 100 || fail "streamerd not restarted after a stable run"
 last=$(sed -n 's/.*streamerd: restarting in \([0-9]*\)s$/\1/p' "$tmp/conf/log/supervise.log" | tail -n 1)
 [ "$last" = 1 ] || fail "delay after a stable run was ${last}s, want 1"
 
