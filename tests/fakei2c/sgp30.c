@@ -36,6 +36,11 @@ struct sgp30 {
 	uint16_t ah;			/* 8.8 g/m³, 0 = compensation off */
 	uint64_t before_init;		/* measure_iaq without iaq_init (flagged) */
 	uint64_t warmup_answers;	/* measure_iaq answered 400/0 for warm-up */
+	/* Cadence of measure_iaq (the algorithm wants exactly 1 Hz). */
+	int64_t iaq_last;		/* 0: none yet */
+	uint64_t iaq_n;
+	int64_t iaq_sum, iaq_min, iaq_max, iaq_maxdev;
+	uint64_t iaq_over50;		/* intervals more than 50 ms off 1 s */
 };
 
 static const struct chip_field fields[] = {
@@ -79,6 +84,7 @@ sgp_power_on(struct chip *c, int64_t now, bool first)
 	s->restored = false;
 	s->baseline[0] = s->baseline[1] = 0;
 	s->ah = 0;
+	s->iaq_last = 0;	/* downtime is not a cadence interval */
 	if (!first)
 		fchip_busy(c, now, US(600));
 }
@@ -90,6 +96,25 @@ warming_up(const struct sgp30 *s, int64_t now)
 }
 
 static void
+cadence(struct sgp30 *s, int64_t now)
+{
+	if (s->iaq_last != 0) {
+		int64_t d = now - s->iaq_last, dev = d > SEC(1) ? d - SEC(1) : SEC(1) - d;
+		if (s->iaq_n == 0 || d < s->iaq_min)
+			s->iaq_min = d;
+		if (d > s->iaq_max)
+			s->iaq_max = d;
+		if (dev > s->iaq_maxdev)
+			s->iaq_maxdev = dev;
+		if (dev > MS(50))
+			s->iaq_over50++;
+		s->iaq_sum += d;
+		s->iaq_n++;
+	}
+	s->iaq_last = now;
+}
+
+static void
 measure_iaq(struct chip *c, int64_t now, uint16_t *w)
 {
 	struct sgp30 *s = priv(c);
@@ -97,6 +122,7 @@ measure_iaq(struct chip *c, int64_t now, uint16_t *w)
 
 	w[0] = 400;
 	w[1] = 0;
+	cadence(s, now);
 	if (!s->iaq) {
 		s->before_init++;
 		return;
@@ -314,6 +340,16 @@ sgp_stats(const struct chip *c, json_t *o, int64_t now)
 	json_object_set_new(o, "restored", json_boolean(s->restored));
 	json_object_set_new(o, "measure_before_init", json_integer((json_int_t)s->before_init));
 	json_object_set_new(o, "warmup_answers", json_integer((json_int_t)s->warmup_answers));
+	if (s->iaq_n > 0) {
+		json_t *iv = json_object();
+		json_object_set_new(iv, "n", json_integer((json_int_t)s->iaq_n));
+		json_object_set_new(iv, "mean_ms", json_real((double)s->iaq_sum / (double)s->iaq_n / 1e6));
+		json_object_set_new(iv, "min_ms", json_real((double)s->iaq_min / 1e6));
+		json_object_set_new(iv, "max_ms", json_real((double)s->iaq_max / 1e6));
+		json_object_set_new(iv, "max_dev_ms", json_real((double)s->iaq_maxdev / 1e6));
+		json_object_set_new(iv, "over_50ms", json_integer((json_int_t)s->iaq_over50));
+		json_object_set_new(o, "iaq_intervals", iv);
+	}
 }
 
 const struct chip_ops fake_sgp30_ops = {

@@ -58,6 +58,9 @@ s, g, p = chips["scd4x"], chips["sgp30"], chips["icp10125"]
 n = g["commands"].get("0x2008", 0)
 assert abs(n - st["t"]) <= 2.5, f"SGP30 measure_iaq {n} times in {st['t']:.1f} s"
 assert g["measure_before_init"] == 0, g
+iv = g["iaq_intervals"]
+# drift-free 1 Hz, jitter under 50 ms (one late turn tolerated on a loaded machine)
+assert abs(iv["mean_ms"] - 1000) < 10 and iv["over_50ms"] <= 1, iv
 assert g["commands"].get("0x2003") == 1, g["commands"]
 assert s["last_args"].get("0xe000") == [1007], s["last_args"]
 assert s["pressure"] == 1007 and s["mode"] == "periodic" and s["rejected"] == 0, s
@@ -68,7 +71,8 @@ assert g["absolute_humidity"] == ah
 assert p["commands"].get("0xc7f7") == 4 and p["nacks"] == 0, p
 assert st["preload"]["control_errors"] == 0
 print(f"ok: {len(rows)} records, {len(scd)} SCD4x, {len(icp)} ICP, "
-      f"{len(warm)}+{len(real)} SGP30, measure_iaq {n} in {st['t']:.1f} s")
+      f"{len(warm)}+{len(real)} SGP30, measure_iaq {n} in {st['t']:.1f} s, "
+      f"intervals {iv['min_ms']:.1f}..{iv['max_ms']:.1f} ms (max jitter {iv['max_dev_ms']:.1f} ms)")
 PY
 stop_sensord
 [ $rc -eq 0 ] || fail "SIGTERM: exit $rc"

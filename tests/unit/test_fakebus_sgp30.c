@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "../fakei2c/fakebus_test.h"
 
@@ -250,6 +251,32 @@ test_inceptive(void **state)
 	fakebus_free(fb);
 }
 
+static void
+test_cadence_stats(void **state)
+{
+	struct fakebus *fb = bus("{\"sgp30\": {}}");
+	static const double at[] = { 1, 2, 3.03, 3.98, 5.05 };
+	json_error_t jerr;
+
+	(void)state;
+	assert_string_equal(fbt_w(fb, A, "20 03", 0), "OK");
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(fbt_w(fb, A, "20 08", T_S(at[i])), "OK");
+	char *s = fakebus_stats_json(fb, T_S(6));
+	json_t *root = json_loads(s, 0, &jerr);
+	free(s);
+	json_t *iv = json_object_get(json_object_get(json_object_get(root, "chips"), "sgp30"),
+	    "iaq_intervals");
+	assert_int_equal(json_integer_value(json_object_get(iv, "n")), 4);
+	assert_float_equal(json_real_value(json_object_get(iv, "min_ms")), 950, 0.001);
+	assert_float_equal(json_real_value(json_object_get(iv, "max_ms")), 1070, 0.001);
+	assert_float_equal(json_real_value(json_object_get(iv, "max_dev_ms")), 70, 0.001);
+	assert_int_equal(json_integer_value(json_object_get(iv, "over_50ms")), 1);
+	assert_float_equal(json_real_value(json_object_get(iv, "mean_ms")), 1012.5, 0.001);
+	json_decref(root);
+	fakebus_free(fb);
+}
+
 int
 main(void)
 {
@@ -263,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_measure_test_and_unknown),
 		cmocka_unit_test(test_general_call),
 		cmocka_unit_test(test_inceptive),
+		cmocka_unit_test(test_cadence_stats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
