@@ -64,13 +64,15 @@ journal-fill_LDLIBS := -lm
 # ---------------------------------------------------------------- chaos
 # CHAOS_MINUTES (default 3) or CHAOS_SECONDS; CHAOS_SEED to replay a run.
 CHAOS_MINUTES ?= 3
-chaos: tests
+chaos:
+	@$(MAKE) --no-print-directory tests >/dev/null
 	@BUILD=$(abspath $(BUILD)) TOP=$(CURDIR) CHAOS_MINUTES=$(CHAOS_MINUTES) \
 		python3 tests/chaos/chaos $(if $(CHAOS_SECONDS),--seconds $(CHAOS_SECONDS)) \
 		$(if $(CHAOS_SEED),--seed $(CHAOS_SEED)) --json $(BUILD)/chaos.json
 
 # ---------------------------------------------------------------- bench
 # BENCH_QUICK=1: shorter runs (smaller backlog, 20 s footprint window).
-bench: tests
+bench:
+	@$(MAKE) --no-print-directory tests >/dev/null
 	@BUILD=$(abspath $(BUILD)) TOP=$(CURDIR) BENCH_QUICK=$(BENCH_QUICK) \
 		python3 tests/bench/bench --json $(BUILD)/bench.json

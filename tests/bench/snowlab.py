@@ -277,12 +277,13 @@ class Pipeline:
 
     def __init__(self, lab, interval_ms=5000, commit_lag_ms=1000, store="rows",
                  compression="zstd", limits=True, fsync="always", flush_ms=None,
-                 batch_rows=None, commit_poll_ms=None, chip_control=False, scenario=None,
+                 batch_rows=None, batch_bytes=None, commit_poll_ms=None, chip_control=False, scenario=None,
                  journal_max_bytes=1 << 30, emu_verbose=False, time_scale=1):
         self.lab = lab
         self.interval_ms, self.commit_lag_ms, self.store = interval_ms, commit_lag_ms, store
         self.compression, self.limits, self.fsync = compression, limits, fsync
         self.flush_ms, self.batch_rows, self.commit_poll_ms = flush_ms, batch_rows, commit_poll_ms
+        self.batch_bytes = batch_bytes
         self.journal_max_bytes = journal_max_bytes
         self.emu_verbose = emu_verbose
         self.time_scale = time_scale
@@ -371,6 +372,8 @@ class Pipeline:
             conf["flush_interval_ms"] = self.flush_ms
         if self.batch_rows is not None:
             conf["batch_max_rows"] = self.batch_rows
+        if self.batch_bytes is not None:
+            conf["batch_max_bytes"] = self.batch_bytes
         if self.commit_poll_ms is not None:
             conf["commit_poll_ms"] = self.commit_poll_ms
         self.lab.write("streamerd.json", json.dumps(conf, indent=1))
