@@ -20,6 +20,7 @@
  * sensord socket; the journal holds the rest.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -107,6 +108,7 @@ struct stream {
 	int attempts;
 	int64_t retry_at, next_ingest_at, next_status_at;
 	bool auth_refreshed, need_rewind;
+	char rewind_why[160];
 
 	struct stmetrics m;
 	int64_t next_stats, next_metrics;
@@ -171,7 +173,7 @@ set_str(char **dst, char *src)
 static void
 backoff(struct stream *s, int64_t now, long retry_after_s)
 {
-	int64_t ms = 500LL << (s->attempts < 6 ? s->attempts : 6);
+	int64_t ms = 250LL << (s->attempts < 7 ? s->attempts : 7);
 	uint32_t rnd = 0;
 
 	if (ms > 30000)
@@ -195,6 +197,20 @@ rq_name(enum rq rq)
 }
 
 /* ------------------------------------------------------------ rewind */
+
+/* Asks for a reopen + replay once the running request is done. */
+static void __attribute__((format(printf, 2, 3)))
+want_rewind(struct stream *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->need_rewind)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->rewind_why, sizeof(s->rewind_why), fmt, ap);
+	va_end(ap);
+	s->need_rewind = true;
+}
 
 static void
 rewind_all(struct stream *s, const char *why)
@@ -232,7 +248,7 @@ seal_cur(struct stream *s)
 		    s->cur->last_seq, strerror(-r));
 		batch_free(s->cur);
 		s->cur = NULL;
-		s->need_rewind = true;
+		want_rewind(s, "a batch could not be sealed");
 		return;
 	}
 	s->cur = NULL;
@@ -270,7 +286,7 @@ on_record(struct stream *s, const struct record *r, int64_t now)
 	if ((e = row_format(r, s->jid, &s->host, clock_realtime_ns(), s->row_buf, ROW_MAX,
 	    &len)) < 0) {
 		log_errx("record %" PRIu64 " does not fit in a row: %s", r->seq, strerror(-e));
-		s->need_rewind = true;
+		want_rewind(s, "record %" PRIu64 " could not be formatted", r->seq);
 		return;
 	}
 	if (s->cur == NULL && (e = batch_new(s->jid, now, &s->cur)) < 0)
@@ -322,7 +338,7 @@ on_hello(struct stream *s, const struct proto_msg *m)
 	if (holding && s->have_jid && m->u.hello_s.journal_id != s->jid) {
 		log_warnx("sensord now serves journal %016" PRIx64 " instead of %016" PRIx64,
 		    m->u.hello_s.journal_id, s->jid);
-		s->need_rewind = true;
+		want_rewind(s, "sensord's journal changed");
 	}
 	s->jid = m->u.hello_s.journal_id;
 	s->have_jid = true;
@@ -591,7 +607,7 @@ req_append(struct stream *s, int64_t now)
 	row_offset_token(b->journal_id, b->last_seq, en);
 	if (api_url_append(s->url, sizeof(s->url), s->ingest_base, s->cf->database,
 	    s->cf->schema, s->cf->pipe, s->channel, st, en, s->cont, b->request_id) < 0) {
-		s->need_rewind = true;
+		want_rewind(s, "the append URL does not fit");
 		return;
 	}
 	s->rq_batch = b;
@@ -623,7 +639,7 @@ next_request(struct stream *s, int64_t now)
 	if (http_busy(s->http) || now < s->retry_at)
 		return;
 	if (s->need_rewind)
-		rewind_all(s, "local state reset");
+		rewind_all(s, s->rewind_why);
 	if (s->ingest[0] == '\0') {
 		req_hostname(s, now);
 	} else if (s->scoped == NULL || (s->scoped_refresh_at && now >= s->scoped_refresh_at)) {
@@ -701,13 +717,12 @@ common_failure(struct stream *s, enum api_class c, const struct http_resp *rs,
 		backoff(s, now, (long)rs->retry_after_s);
 		break;
 	case API_REOPEN:
-		log_warnx("%s: HTTP %ld %s", what, rs->status, code);
-		s->need_rewind = true;
+		want_rewind(s, "%s: HTTP %ld %s", what, rs->status, code);
 		break;
 	default:
 		log_errx("%s: HTTP %ld %s: %.200s", what, rs->status, code, rs->body);
 		backoff(s, now, -1);
-		s->need_rewind = true;
+		want_rewind(s, "%s: HTTP %ld %s", what, rs->status, code);
 		break;
 	}
 }
@@ -817,9 +832,8 @@ on_append(struct stream *s, const struct http_resp *rs, enum api_class c,
 		return;
 	}
 	if (api_parse_append(rs->body, rs->body_len, &cont) < 0) {
-		log_warnx("append %" PRIu64 "..%" PRIu64 ": unusable answer", b->first_seq,
+		want_rewind(s, "append %" PRIu64 "..%" PRIu64 ": unusable answer", b->first_seq,
 		    b->last_seq);
-		s->need_rewind = true;
 		return;
 	}
 	set_str(&s->cont, cont);
@@ -875,13 +889,11 @@ on_status(struct stream *s, const struct http_resp *rs, enum api_class c,
 		return;
 	}
 	if (!found) {
-		s->need_rewind = true;
-		log_warnx("channel %s is no longer listed by the service", s->channel);
+		want_rewind(s, "the service no longer lists the channel");
 		return;
 	}
 	if (!api_status_usable(st.code)) {
-		log_warnx("channel %s status %s", s->channel, st.code);
-		s->need_rewind = true;
+		want_rewind(s, "channel status %s", st.code);
 		return;
 	}
 	if (st.has_errors && s->err_base_set && st.rows_error_count > s->err_base) {
@@ -931,7 +943,9 @@ min_deadline(const struct stream *s, int64_t now)
 {
 	int64_t d = now + NS_PER_S;
 
-#define MIN(x) do { if ((x) > 0 && (x) < d) d = (x); } while (0)
+	/* turn() just acted on everything due; a deadline already past is
+	 * waiting on something else (back-off, an answer) and must not spin. */
+#define MIN(x) do { if ((x) > now && (x) < d) d = (x); } while (0)
 	MIN(s->next_stats);
 	MIN(s->next_metrics);
 	if (s->sub == NULL)
