@@ -234,6 +234,7 @@ main(int argc, char **argv)
 	struct row_host host;
 	struct stream *s = NULL;
 	EVP_PKEY *key;
+	sigset_t sigs;
 	int fails = 0, r;
 
 	if (cf == NULL)
@@ -270,6 +271,10 @@ main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 		signal(SIGTERM, on_signal);
 		signal(SIGINT, on_signal);
+		sigemptyset(&sigs);
+		sigaddset(&sigs, SIGTERM);
+		sigaddset(&sigs, SIGINT);
+		sigprocmask(SIG_BLOCK, &sigs, NULL);
 		r = stream_run(s, &stop_flag) < 0 ? EXIT_RUNTIME : EXIT_OK;
 		log_info("stopping");
 	}

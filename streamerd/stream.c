@@ -23,10 +23,12 @@
 #include <stdarg.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -1000,7 +1002,14 @@ int
 stream_run(struct stream *s, volatile sig_atomic_t *stop)
 {
 	struct pollfd fds[1 + HTTP_MAX_FDS];
+	sigset_t waitmask;
 
+	/* main() blocks SIGTERM/SIGINT (so libcurl's resolver threads never take
+	 * them); they are delivered only inside ppoll, which then returns EINTR
+	 * and the loop sees *stop at once. */
+	sigprocmask(SIG_BLOCK, NULL, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
 	s->m.start_wall_ns = clock_realtime_ns();
 	s->next_stats = clock_mono_ns() + STATS_EVERY_NS;
 	while (!*stop) {
@@ -1021,8 +1030,12 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 			to = hto;
 		if (to < 0)
 			to = 0;
-		if (poll(fds, n + nh, to) < 0 && errno != EINTR)
-			return -errno;
+		{
+			struct timespec ts = { to / 1000, (long)(to % 1000) * 1000000L };
+
+			if (ppoll(fds, n + nh, &ts, &waitmask) < 0 && errno != EINTR)
+				return -errno;
+		}
 		now = clock_mono_ns();
 		http_dispatch(s->http, fds + n, nh, now);
 		if (n == 1 && s->sub != NULL && fds[0].revents != 0)

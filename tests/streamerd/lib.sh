@@ -93,9 +93,24 @@ sd_start() {
 	SD_PID=$!
 }
 
+# sd_stop: SIGTERM, which must end streamerd within 5 s with status 0.
 sd_stop() {
-	[ -n "$SD_PID" ] && { kill "$SD_PID"; wait "$SD_PID" 2>/dev/null; }
+	[ -n "$SD_PID" ] || return 0
+	kill "$SD_PID"
+	ss_i=0
+	while kill -0 "$SD_PID" 2>/dev/null; do
+		ss_i=$((ss_i + 1))
+		if [ $ss_i -gt 50 ]; then
+			grep -E 'State|Sig' "/proc/$SD_PID/status"
+			kill -9 "$SD_PID"; wait "$SD_PID" 2>/dev/null; SD_PID=
+			sd_fail "streamerd did not stop within 5 s of SIGTERM"
+		fi
+		sleep 0.1
+	done
+	wait "$SD_PID"
+	ss_rc=$?
 	SD_PID=
+	[ $ss_rc -eq 0 ] || sd_fail "streamerd exited with $ss_rc after SIGTERM"
 }
 
 sd_kill9() {
