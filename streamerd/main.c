@@ -237,11 +237,19 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	int fails = 0, r;
 
+	/* From the first instruction on, SIGTERM means "stop cleanly" (a
+	 * supervisor may send it while we are still starting). */
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
 	if (cf == NULL)
 		return EXIT_RUNTIME;
 	if (parse_opts(argc, argv, &o) < 0) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (o.check || o.drop || o.configtest) {
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
 	}
 	log_init("streamerd", o.foreground || o.check || o.configtest || o.drop, o.verbose);
 	key = startup(&o, cf, &fails);
@@ -269,8 +277,6 @@ main(int argc, char **argv)
 			log_warnx("running as root: streamerd should run as its own unprivileged "
 			    "user (see config/ and scripts/supervise)");
 		signal(SIGPIPE, SIG_IGN);
-		signal(SIGTERM, on_signal);
-		signal(SIGINT, on_signal);
 		sigemptyset(&sigs);
 		sigaddset(&sigs, SIGTERM);
 		sigaddset(&sigs, SIGINT);
