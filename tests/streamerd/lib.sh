@@ -89,14 +89,33 @@ EOC
 
 # sd_start [streamerd options]: runs streamerd in the foreground mode, logging to sd.log.
 sd_start() {
+	SD_BANNERS=$(grep -c "PRODUCTION MODE" "$T/sd.log" 2>/dev/null || echo 0)
 	"$SD_BIN" -d -f "$T/sd.json" "$@" >>"$T/sd.log" 2>&1 &
 	SD_PID=$!
+}
+
+# sd_wait_up: until the streamerd started last has printed its banner (a
+# signal sent before main() runs can only kill it, so stopping waits for this).
+sd_wait_up() {
+	su_i=0
+	while [ "$(grep -c "PRODUCTION MODE" "$T/sd.log" 2>/dev/null || echo 0)" -le "$SD_BANNERS" ]; do
+		su_i=$((su_i + 1))
+		[ $su_i -gt 100 ] && sd_fail "streamerd did not start within 10 s"
+		kill -0 "$SD_PID" 2>/dev/null || return 0
+		sleep 0.1
+	done
 }
 
 # sd_stop: SIGTERM, which must end streamerd within 5 s with status 0.
 sd_stop() {
 	[ -n "$SD_PID" ] || return 0
-	kill "$SD_PID"
+	sd_wait_up
+	if ! kill "$SD_PID" 2>/dev/null; then
+		wait "$SD_PID"
+		ss_rc=$?
+		SD_PID=
+		sd_fail "streamerd was gone before it was told to stop (status $ss_rc)"
+	fi
 	ss_i=0
 	while kill -0 "$SD_PID" 2>/dev/null; do
 		ss_i=$((ss_i + 1))
