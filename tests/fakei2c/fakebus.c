@@ -451,6 +451,9 @@ parse_bool(struct chip *c, json_t *obj, const char *key, bool *ret, char *err, s
 	return 1;
 }
 
+static int configure_plug(struct chip *c, json_t *obj, bool at_start, int64_t now,
+    char *err, size_t errlen);
+
 /* Keys every chip understands, in the scenario (at_start) and in control
  * objects (relative times count from now). */
 static int
@@ -460,8 +463,6 @@ configure_common(struct chip *c, json_t *obj, bool at_start, int64_t now, char *
 	int64_t shift = at_start ? 0 : now - c->bus->origin;
 	const char *key;
 	json_t *v;
-	bool b;
-	int r;
 
 	json_object_foreach(obj, key, v) {
 		const struct chip_field *f = find_field(c->ops, key);
@@ -508,6 +509,17 @@ configure_common(struct chip *c, json_t *obj, bool at_start, int64_t now, char *
 	if ((v = json_object_get(obj, "replug_at")) != NULL &&
 	    parse_events(c, v, true, shift, err, errlen) < 0)
 		return -EINVAL;
+	return configure_plug(c, obj, at_start, now, err, errlen);
+}
+
+/* "present", "unplug", "power_cycle": presence and power right now. */
+static int
+configure_plug(struct chip *c, json_t *obj, bool at_start, int64_t now, char *err,
+    size_t errlen)
+{
+	bool b;
+	int r;
+
 	if ((r = parse_bool(c, obj, "present", &b, err, errlen)) < 0)
 		return -EINVAL;
 	if (r > 0) {
