@@ -75,5 +75,6 @@ uninstall-extra:
 	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(OPS_UNITS)))
 	rm -f $(DESTDIR)$(SYSUSERSDIR)/snowsense.conf $(DESTDIR)$(TMPFILESDIR)/snowsense.conf
 	rm -rf $(DESTDIR)$(SNOWSENSE_DATADIR)
+	-rmdir $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) 2>/dev/null
 	@if [ -d $(DESTDIR)$(SNOWSENSE_CONFDIR) ]; then \
 		echo "kept $(DESTDIR)$(SNOWSENSE_CONFDIR) (your configuration; remove it by hand)"; fi

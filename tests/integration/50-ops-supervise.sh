@@ -81,7 +81,7 @@ echo "$out"
 [ "$(starts sensord)" = 1 ] || fail "sensord started $(starts sensord) times"
 [ "$(starts streamerd)" = 1 ] || fail "streamerd started $(starts streamerd) times"
 [ -S "$tmp/sock" ] || fail "sensord stand-in socket missing after start"
-st=$(S status)
+st=$(S status) || fail "status exited $? with both running"
 echo "$st"
 echo "$st" | grep -q "^sensord .*running *pid $(pidof_ sensord)" || fail "status lacks sensord pid"
 echo "$st" | grep -q "^streamerd .*running *pid $(pidof_ streamerd)" || fail "status lacks streamerd pid"
@@ -160,7 +160,7 @@ sleep 0.5
 # shellcheck disable=SC2009
 left=$(ps -eo pid=,stat=,args= | grep -v ' Z' | grep -F "$tmp" | grep -v grep || true)
 [ -z "$left" ] || fail "processes left after stop: $left"
-st=$(S status)
+if st=$(S status); then fail "status exited 0 with nothing running"; fi
 echo "$st"
 echo "$st" | grep -q '^sensord .*stopped' || fail "status after stop: $st"
 
