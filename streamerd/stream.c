@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@
 #include "stream.h"
 #include "sub.h"
 
-#define READY_MAX 4
+#define READY_MAX 2
 #define SENT_MAX 64
 #define READS_PER_TURN 512
 #define INGEST_GAP_NS (100 * NS_PER_MS)	/* <= 10 requests/s per channel */
@@ -973,6 +974,10 @@ periodic(struct stream *s, int64_t now)
 	if (now >= s->next_stats) {
 		stmetrics_log(&s->m, clock_realtime_ns());
 		s->next_stats = now + STATS_EVERY_NS;
+		/* A drained backlog leaves freed batch buffers in the heap; give
+		 * them back so steady-state RSS stays small on a Pi. */
+		if (s->ready.n == 0 && s->sent.n == 0)
+			malloc_trim(0);
 	}
 	if (s->cf->metrics_file[0] != '\0' && now >= s->next_metrics) {
 		if ((r = stmetrics_write(&s->m, s->cf->metrics_file, s->channel,
