@@ -23,7 +23,11 @@ bool
 clock_synced(void)
 {
 	struct timex tx = { 0 };
+	int r;
 
-	/* adjtimex with modes 0 only reads; TIME_ERROR means unsynchronised */
-	return adjtimex(&tx) != TIME_ERROR && !(tx.status & STA_UNSYNC);
+	/* adjtimex with modes 0 only reads; TIME_ERROR means unsynchronised.
+	 * A failed call (EPERM under systemd's ProtectClock= or a seccomp
+	 * filter) proves nothing, so it is not synchronised either. */
+	r = adjtimex(&tx);
+	return r >= 0 && r != TIME_ERROR && !(tx.status & STA_UNSYNC);
 }
