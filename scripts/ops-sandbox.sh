@@ -136,9 +136,19 @@ EOF
 	FAKEI2C_LIB=${FAKEI2C_LIB:-$BUILD/lib/fakei2c.so}
 	[ -r "$FAKEI2C_LIB" ] || sb_die "$FAKEI2C_LIB missing (make tests)"
 	[ -x "$wc" ] || sb_die "$wc missing"
+	# SB_SENSORD_FILTER: a system call list for tests/ops' ops-sysfilter,
+	# to run sensord inside its unit's SystemCallFilter=.
+	sf=""
+	if [ -n "${SB_SENSORD_FILTER:-}" ]; then
+		sf="$BUILD/bin/ops-sysfilter $SB_SENSORD_FILTER -- "
+	fi
 	if [ "$(id -u)" = 0 ]; then
 		mkdir -p "$sb/bin"
 		cp "$BUILD/bin/sensord" "$wc" "$FAKEI2C_LIB" "$scenario" "$sb/bin/"
+		if [ -n "$sf" ]; then
+			cp "$BUILD/bin/ops-sysfilter" "$SB_SENSORD_FILTER" "$sb/bin/"
+			sf="$sb/bin/ops-sysfilter $sb/bin/$(basename "$SB_SENSORD_FILTER") -- "
+		fi
 		chmod 0755 "$sb/bin" "$sb/bin/"*
 		wc=$sb/bin/with-chips
 		SENSORD_BIN=$sb/bin/sensord
@@ -148,7 +158,7 @@ EOF
 	else
 		SENSORD_WRAPPER=""
 	fi
-	SENSORD_WRAPPER="$SENSORD_WRAPPER$wc $scenario --control $sb/chips.ctl --"
+	SENSORD_WRAPPER="$SENSORD_WRAPPER$sf$wc $scenario --control $sb/chips.ctl --"
 	STREAMERD_USER=root
 	[ "$(id -u)" = 0 ] || STREAMERD_USER=$(id -un)
 	SUPERVISE_RUNDIR=$sb/run/supervise

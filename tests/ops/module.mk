@@ -1,0 +1,4 @@
+# tests/ops/: helpers for the ops integration tests (tests/integration/5*-ops-*).
+TEST_PROGS += ops-sysfilter
+ops-sysfilter_SRCS := tests/ops/sysfilter.c
+ops-sysfilter_PKGS := libseccomp
