@@ -126,4 +126,5 @@ AUTH= req GET /_emu/stats
 after=$(json_field tls_handshakes)
 expect_eq "$((after - before))" 2 "TLS handshakes for 20 keep-alive requests (+1 for the stats call)"
 expect_body '"hostname":{"200":22}' "stats by route"
-echo "ok"
+emu_stop
+echo ok

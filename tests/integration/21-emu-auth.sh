@@ -106,4 +106,5 @@ AUTH=$SCOPED req PUT "/v2/streaming/$PIPE_PATH/channels/a1" --data '{}'
 expect_status 401 "expired scoped token"
 expect_body '"code":"390303"' "expired scoped token"
 grep -q 'scoped token: expired' "$T/emu.log" || fail "scoped expiry not logged"
+emu_stop
 echo ok

@@ -132,4 +132,5 @@ expect_eq "$CT" 2_5 "reopen after restart bumps the client sequencer"
 append c1 "$CT" t-k3 "$T/k3"
 expect_status 200 "append after reopen"
 wait_committed c1 t-k3
+emu_stop
 echo ok

@@ -152,4 +152,5 @@ AUTH=$PAT req GET /v2/streaming/hostname
 expect_status 200 "count used up"
 AUTH= req GET /_emu/stats
 expect_body '"hostname":{"200":1,"503":1}' "stats by status"
+emu_stop
 echo ok

@@ -88,4 +88,5 @@ curl -sS --cacert "$T/tls.crt" -X PUT -H 'Accept: application/json' -H "Authoriz
 open_channel l2
 append l2 "$CT" big "$T/one"
 expect_status 200 "5 MB with --no-limits"
+emu_stop
 echo ok

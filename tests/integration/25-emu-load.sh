@@ -34,4 +34,5 @@ AUTH= req GET /_emu/stats
 expect_eq "$(json_field rows_committed)" "$rows" "rows counted"
 expect_eq "$(json_field rows_errored)" 0 "rows with errors"
 expect_eq "$(sql 'select count(*) from THERMAL_SENSOR_DATA')" 0 "count mode stores nothing"
+emu_stop
 echo ok

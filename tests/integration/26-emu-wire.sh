@@ -54,4 +54,21 @@ AUTH=$SCOPED req PUT "/v2/streaming/databases/%22demo_db%22/schemas/DEMO_SCHEMA/
 expect_status 404 "quoted lower-case database"
 AUTH=$SCOPED req PUT "/v2/streaming/databases/%22DEMO_DB%22/schemas/demo_schema/pipes/thermal_sensor_pipe/channels/x" --data '{}'
 expect_status 200 "quoted upper-case and unquoted lower-case"
+emu_stop
+
+# an ingest host with underscores and capitals is served verbatim; the
+# scope is compared the way clients normalise it (lower-case, '_' -> '-')
+sed 's/"ingest_host": "127.0.0.1:{port}"/"ingest_host": "EMU_ACCT.Ingest.local:{port}"/' \
+	"$T/thermal.json" > "$T/host.json"
+EMU_CONFIG=$T/host.json emu_start
+port=${HOST#*:}
+AUTH=$PAT req GET /v2/streaming/hostname
+expect_eq "$BODY" "EMU_ACCT.Ingest.local:$port" "raw ingest host"
+AUTH=$PAT req POST /oauth/token --data "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&scope=emu-acct.ingest.local:$port"
+expect_status 200 "normalised scope"
+AUTH=$PAT req POST /oauth/token --data "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&scope=emu-acct.ingest.local"
+expect_status 200 "normalised scope without port"
+AUTH=$PAT req POST /oauth/token --data "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&scope=emu-acct.ingest.localx"
+expect_status 400 "other host"
+emu_stop
 echo ok

@@ -89,4 +89,5 @@ printf 'CREATE TABLE D1.S1.T (A INT);\nCREATE PIPE D1.S1.P AS COPY INTO D1.S1.T 
 rc=$?
 expect_eq "$rc" 3 "exit status for a bad DDL"
 grep -q 'statement 2: pipe WHERE filters are not emulated' "$T/bad.err" || fail "message: $(cat "$T/bad.err")"
+emu_stop
 echo ok

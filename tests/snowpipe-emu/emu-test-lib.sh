@@ -59,9 +59,16 @@ emu_start() {
 	HOST=${URL#https://}
 }
 
+# emu_stop: SIGTERM, and the emulator must exit 0 (no crash, no leak
+# reported by a sanitizer build).
 emu_stop() {
-	if [ -n "$EMU_PID" ]; then kill "$EMU_PID"; wait "$EMU_PID" 2>/dev/null; fi
-	EMU_PID=
+	if [ -n "$EMU_PID" ]; then
+		kill "$EMU_PID"
+		wait "$EMU_PID"
+		s_rc=$?
+		EMU_PID=
+		[ $s_rc -eq 0 ] || fail "emulator exited with status $s_rc"
+	fi
 }
 
 emu_kill9() {

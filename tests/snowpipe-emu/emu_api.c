@@ -6,6 +6,7 @@
  * append can be accepted and its answer lost, the ambiguous failure clients
  * must survive. Control endpoints under /_emu/ need no auth.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -319,15 +320,30 @@ form_get(const char *body, size_t len, const char *key)
 	return NULL;
 }
 
+/* Host names compare the way clients normalise them: lower-case, '_' as '-'. */
+static bool
+host_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char x = (char)tolower((unsigned char)a[i]), y = (char)tolower((unsigned char)b[i]);
+
+		if ((x == '_' ? '-' : x) != (y == '_' ? '-' : y))
+			return false;
+	}
+	return true;
+}
+
+/* The scope must name the ingest host, with or without its port. */
 static bool
 scope_ok(struct emu_api *a, const char *host)
 {
 	const char *colon = strrchr(a->ingest_host, ':');
-	size_t hl = colon ? (size_t)(colon - a->ingest_host) : strlen(a->ingest_host);
+	size_t full = strlen(a->ingest_host);
+	size_t hl = colon ? (size_t)(colon - a->ingest_host) : full;
 
-	if (strcasecmp(host, a->ingest_host) == 0)
+	if (strlen(host) == full && host_eq(host, a->ingest_host, full))
 		return true;
-	return strlen(host) == hl && strncasecmp(host, a->ingest_host, hl) == 0;
+	return strlen(host) == hl && host_eq(host, a->ingest_host, hl);
 }
 
 static void
