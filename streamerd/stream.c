@@ -55,7 +55,9 @@
 #define SETUP_HINT "create it with config/snowflake/setup.sql (and check the names and grants)"
 
 enum rq { RQ_NONE, RQ_HOSTNAME, RQ_TOKEN, RQ_OPEN, RQ_APPEND, RQ_STATUS };
-enum sub_state { SUB_DOWN, SUB_HELLO, SUB_READY };
+/* DOWN: no connection; WAIT: hello sent, sensord's not yet read; HELLO:
+ * sensord said hello, not subscribed yet; READY: subscribed. */
+enum sub_state { SUB_DOWN, SUB_WAIT, SUB_HELLO, SUB_READY };
 
 struct queue {
 	struct batch *head, *tail;
@@ -327,7 +329,7 @@ sub_try_connect(struct stream *s, int64_t now)
 		sub_lost(s, strerror(-r), now);
 		return;
 	}
-	s->sub_state = SUB_HELLO;
+	s->sub_state = SUB_WAIT;
 	s->acked = 0;
 	s->m.sensord_connects++;
 }
@@ -337,6 +339,10 @@ on_hello(struct stream *s, const struct proto_msg *m)
 {
 	bool holding = s->cur || s->ready.n || s->sent.n || s->next_seq;
 
+	if (s->sub_state != SUB_WAIT) {
+		want_rewind(s, "sensord said hello twice");
+		return;
+	}
 	snprintf(s->device, sizeof(s->device), "%s", m->u.hello_s.device);
 	if (holding && s->have_jid && m->u.hello_s.journal_id != s->jid) {
 		log_warnx("sensord now serves journal %016" PRIx64 " instead of %016" PRIx64,
