@@ -174,6 +174,7 @@ make_rows(const struct lopts *o, size_t *ret_len)
 {
 	size_t cap = (size_t)o->rows * ((size_t)o->row_bytes + 64), len = 0;
 	char *buf = malloc(cap);
+	uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 	if (buf == NULL)
 		fatalx("out of memory");
@@ -198,10 +199,13 @@ make_rows(const struct lopts *o, size_t *ret_len)
 		if (n < 0 || (size_t)n >= cap - len)
 			fatalx("row buffer");
 		len += (size_t)n;
-		/* pad to the row size with text that does not compress to nothing */
+		/* pad to the row size with pseudo-random letters (xorshift), so
+		 * the batch compresses like real, varied rows and not to nothing */
 		while (len - start + 3 < (size_t)o->row_bytes && len + 3 < cap) {
-			buf[len] = (char)('a' + (len * 31 + (size_t)i * 7) % 26);
-			len++;
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			buf[len++] = (char)('a' + rng % 26);
 		}
 		buf[len++] = '"';
 		buf[len++] = '}';
