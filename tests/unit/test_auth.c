@@ -192,9 +192,9 @@ b64url_json(const char *s, size_t n)
 		pad[m++] = '=';
 	len = EVP_DecodeBlock(out, (unsigned char *)pad, (int)m);
 	free(pad);
-	assert_true(len > 0);
-	j = json_loadb((char *)out, strlen((char *)out) < (size_t)len ? strlen((char *)out) :
-	    (size_t)len, 0, NULL);
+	assert_true(len > 0 && (size_t)len < sizeof(out));
+	out[len] = '\0';	/* padding decodes to NULs: strlen stops at the JSON's end */
+	j = json_loadb((char *)out, strlen((char *)out), 0, NULL);
 	assert_non_null(j);
 	return j;
 }
