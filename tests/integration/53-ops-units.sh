@@ -46,12 +46,24 @@ done
 # What the issue asks of each unit, literally.
 has() { grep -q "^$2\$" "$units/$1.service" || fail "$1.service lacks '$2'"; }
 for u in sensord streamerd; do
-	for k in Type=notify NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
-		CapabilityBoundingSet= 'WatchdogSec=[0-9]*s' 'StateDirectory=.*' 'RuntimeDirectory=.*' \
+	for k in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
+		CapabilityBoundingSet= 'StateDirectory=.*' 'RuntimeDirectory=.*' \
 		'RestartPreventExitStatus=2 3'; do
 		has $u "$k"
 	done
 done
+# Type=notify with a watchdog, for a daemon that speaks sd_notify (sensord
+# does; streamerd's unit may say Type=exec until streamerd does too).
+has sensord Type=notify
+has sensord 'WatchdogSec=[0-9]*s'
+if grep -q '^Type=notify$' "$units/streamerd.service"; then
+	has streamerd 'WatchdogSec=[0-9]*s'
+	grep -q NOTIFY_SOCKET "$BUILD/bin/streamerd" ||
+		fail "streamerd.service is Type=notify but streamerd never reads NOTIFY_SOCKET: the start would time out"
+else
+	has streamerd Type=exec
+	grep -q '^WatchdogSec=' "$units/streamerd.service" && fail "streamerd.service: a watchdog without Type=notify"
+fi
 has sensord User=snowsense
 has streamerd User=streamerd
 has sensord DevicePolicy=closed
