@@ -273,16 +273,110 @@ start_append(CURLM *m, const struct lopts *o, struct chan *c, const char *body, 
 	curl_multi_add_handle(m, c->h);
 }
 
+/* Exchanges the PAT and opens every channel; returns the scoped token (new). */
+static char *
+open_channels(const struct lopts *o, struct chan *ch, const char *pat)
+{
+	char form[1024], hdr[4096], host[512], *scoped;
+
+	snprintf(host, sizeof(host), "%s", strstr(o->url, "://") ? strstr(o->url, "://") + 3 :
+	    o->url);
+	snprintf(form, sizeof(form), "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer"
+	    "&scope=%s", host);
+	if (simple(o, &ch[0], "POST", "/oauth/token", pat, "application/x-www-form-urlencoded",
+	    form) != 200)
+		fatalx("token exchange failed: %s", ch[0].resp);
+	if ((scoped = strdup(ch[0].resp)) == NULL)
+		fatalx("out of memory");
+	for (long i = 0; i < o->channels; i++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "/v2/streaming/databases/%s/schemas/%s/pipes/%s/"
+		    "channels/%s", o->db, o->schema, o->pipe, ch[i].name);
+		if (simple(o, &ch[i], "PUT", path, scoped, "application/json", "{}") != 200 ||
+		    next_token(&ch[i]) < 0)
+			fatalx("open %s failed: %s", ch[i].name, ch[i].resp);
+		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", scoped);
+		ch[i].hdrs = curl_slist_append(NULL, hdr);
+		ch[i].hdrs = curl_slist_append(ch[i].hdrs, "Accept: application/json");
+		ch[i].hdrs = curl_slist_append(ch[i].hdrs, "Content-Type: application/x-ndjson");
+		ch[i].hdrs = curl_slist_append(ch[i].hdrs, "Expect:");
+		if (strcmp(o->enc, "none") != 0) {
+			snprintf(hdr, sizeof(hdr), "Content-Encoding: %s", o->enc);
+			ch[i].hdrs = curl_slist_append(ch[i].hdrs, hdr);
+		}
+		curl_easy_setopt(ch[i].h, CURLOPT_CUSTOMREQUEST, NULL);
+		curl_easy_setopt(ch[i].h, CURLOPT_POST, 1L);
+	}
+	return scoped;
+}
+
+/* One finished append: counts it and starts the next one before the deadline. */
+static void
+finished(CURLM *m, const struct lopts *o, struct chan *ch, CURLMsg *msg, const char *body,
+    size_t len, int64_t deadline, long *running, long *done, long *failed)
+{
+	struct chan *c = NULL;
+	long code = 0;
+
+	for (long i = 0; i < o->channels; i++)
+		if (ch[i].h == msg->easy_handle)
+			c = &ch[i];
+	if (c == NULL)
+		return;
+	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
+	curl_multi_remove_handle(m, c->h);
+	(*running)--;
+	if (msg->data.result != CURLE_OK || code != 200 || next_token(c) < 0) {
+		log_warnx("%s: append failed (%ld): %.200s", c->name, code, c->resp);
+		(*failed)++;
+		return;
+	}
+	(*done)++;
+	c->n++;
+	if (clock_mono_ns() < deadline) {
+		start_append(m, o, c, body, len);
+		(*running)++;
+	}
+}
+
+/* Keeps every channel appending body until the deadline; returns elapsed ns. */
+static int64_t
+run_load(const struct lopts *o, struct chan *ch, const char *body, size_t len, long *done,
+    long *failed)
+{
+	CURLM *m = curl_multi_init();
+	int64_t t0 = clock_mono_ns(), deadline = t0 + (int64_t)(o->seconds * 1e9);
+	long running = 0;
+
+	if (m == NULL)
+		fatalx("out of memory");
+	for (long i = 0; i < o->channels; i++, running++)
+		start_append(m, o, &ch[i], body, len);
+	while (running > 0) {
+		CURLMsg *msg;
+		int still, q;
+
+		curl_multi_perform(m, &still);
+		while ((msg = curl_multi_info_read(m, &q)) != NULL)
+			if (msg->msg == CURLMSG_DONE)
+				finished(m, o, ch, msg, body, len, deadline, &running, done, failed);
+		if (running > 0)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	}
+	curl_multi_cleanup(m);
+	return clock_mono_ns() - t0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct lopts o;
 	struct chan *ch;
-	char *pat, *rows, *body, *scoped, form[1024], hdr[4096], host[512];
+	char *pat, *rows, *body, *scoped;
 	size_t patlen, rows_len, body_len;
-	long done = 0, failed = 0, running = 0;
-	int64_t t0, t1, deadline;
-	CURLM *m;
+	long done = 0, failed = 0;
+	double secs, nrows;
 
 	log_init("emu-load", 1, 0);
 	parse(argc, argv, &o);
@@ -299,89 +393,21 @@ main(int argc, char **argv)
 		setup(ch[i].h, &o, &ch[i]);
 		snprintf(ch[i].name, sizeof(ch[i].name), "load-%ld-%ld", (long)getpid(), i);
 	}
-	snprintf(host, sizeof(host), "%s", strstr(o.url, "://") ? strstr(o.url, "://") + 3 : o.url);
-	snprintf(form, sizeof(form), "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer"
-	    "&scope=%s", host);
-	if (simple(&o, &ch[0], "POST", "/oauth/token", pat, "application/x-www-form-urlencoded",
-	    form) != 200)
-		fatalx("token exchange failed: %s", ch[0].resp);
-	scoped = strdup(ch[0].resp);
-	for (long i = 0; i < o.channels; i++) {
-		char path[512];
-
-		snprintf(path, sizeof(path), "/v2/streaming/databases/%s/schemas/%s/pipes/%s/"
-		    "channels/%s", o.db, o.schema, o.pipe, ch[i].name);
-		if (simple(&o, &ch[i], "PUT", path, scoped, "application/json", "{}") != 200 ||
-		    next_token(&ch[i]) < 0)
-			fatalx("open %s failed: %s", ch[i].name, ch[i].resp);
-		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", scoped);
-		ch[i].hdrs = curl_slist_append(NULL, hdr);
-		ch[i].hdrs = curl_slist_append(ch[i].hdrs, "Accept: application/json");
-		ch[i].hdrs = curl_slist_append(ch[i].hdrs, "Content-Type: application/x-ndjson");
-		ch[i].hdrs = curl_slist_append(ch[i].hdrs, "Expect:");
-		if (strcmp(o.enc, "none") != 0) {
-			snprintf(hdr, sizeof(hdr), "Content-Encoding: %s", o.enc);
-			ch[i].hdrs = curl_slist_append(ch[i].hdrs, hdr);
-		}
-		curl_easy_setopt(ch[i].h, CURLOPT_CUSTOMREQUEST, NULL);
-		curl_easy_setopt(ch[i].h, CURLOPT_POST, 1L);
-	}
+	scoped = open_channels(&o, ch, pat);
 	rows = make_rows(&o, &rows_len);
 	body = compress_body(o.enc, rows, rows_len, &body_len);
-	m = curl_multi_init();
-	t0 = clock_mono_ns();
-	deadline = t0 + (int64_t)(o.seconds * 1e9);
-	for (long i = 0; i < o.channels; i++, running++)
-		start_append(m, &o, &ch[i], body, body_len);
-	while (running > 0) {
-		int still, q;
-		CURLMsg *msg;
-
-		curl_multi_perform(m, &still);
-		while ((msg = curl_multi_info_read(m, &q)) != NULL) {
-			struct chan *c = NULL;
-			long code = 0;
-
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			for (long i = 0; i < o.channels; i++)
-				if (ch[i].h == msg->easy_handle)
-					c = &ch[i];
-			curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
-			curl_multi_remove_handle(m, c->h);
-			running--;
-			if (msg->data.result != CURLE_OK || code != 200 || next_token(c) < 0) {
-				log_warnx("%s: append failed (%ld): %.200s", c->name, code, c->resp);
-				failed++;
-				continue;
-			}
-			done++;
-			c->n++;
-			if (clock_mono_ns() < deadline) {
-				start_append(m, &o, c, body, body_len);
-				running++;
-			}
-		}
-		if (running > 0)
-			curl_multi_poll(m, NULL, 0, 100, NULL);
-	}
-	t1 = clock_mono_ns();
-	{
-		double secs = (double)(t1 - t0) / 1e9;
-		double nrows = (double)done * (double)o.rows;
-
-		printf("{\"bench\":\"emu-load\",\"encoding\":\"%s\",\"channels\":%ld,"
-		    "\"rows_per_request\":%ld,\"row_bytes\":%.0f,\"requests\":%ld,\"failed\":%ld,"
-		    "\"rows\":%.0f,\"seconds\":%.3f,\"rows_per_s\":%.0f,\"wire_bytes_per_request\":%zu,"
-		    "\"uncompressed_mb_per_s\":%.1f}\n", o.enc, o.channels, o.rows,
-		    (double)rows_len / (double)o.rows, done, failed, nrows, secs, nrows / secs,
-		    body_len, (double)done * (double)rows_len / secs / 1e6);
-	}
+	secs = (double)run_load(&o, ch, body, body_len, &done, &failed) / 1e9;
+	nrows = (double)done * (double)o.rows;
+	printf("{\"bench\":\"emu-load\",\"encoding\":\"%s\",\"channels\":%ld,"
+	    "\"rows_per_request\":%ld,\"row_bytes\":%.0f,\"requests\":%ld,\"failed\":%ld,"
+	    "\"rows\":%.0f,\"seconds\":%.3f,\"rows_per_s\":%.0f,\"wire_bytes_per_request\":%zu,"
+	    "\"uncompressed_mb_per_s\":%.1f}\n", o.enc, o.channels, o.rows,
+	    (double)rows_len / (double)o.rows, done, failed, nrows, secs, nrows / secs,
+	    body_len, (double)done * (double)rows_len / secs / 1e6);
 	for (long i = 0; i < o.channels; i++) {
 		curl_slist_free_all(ch[i].hdrs);
 		curl_easy_cleanup(ch[i].h);
 	}
-	curl_multi_cleanup(m);
 	curl_global_cleanup();
 	free(ch);
 	free(rows);
