@@ -26,7 +26,7 @@ took=$(($(date +%s) - start))
 cat "$tmp/out"
 echo "make demo: exit $rc after ${took}s"
 [ $rc -eq 0 ] || fail "make demo exited $rc"
-[ $took -lt 55 ] || fail "make demo DEMO_SECONDS=20 took ${took}s"
+[ $took -lt 80 ] || fail "make demo DEMO_SECONDS=20 took ${took}s"
 grep -q '^tap seq [0-9]' "$tmp/out" || fail "no sensortap records shown"
 grep -q 'emulator table: [1-9][0-9]* rows committed' "$tmp/out" || fail "no committed rows shown while running"
 summary=$(grep '^== [0-9]* rows committed' "$tmp/out")
