@@ -68,6 +68,21 @@ for u in sensord streamerd; do
 	[ "$n" -gt 100 ] || fail "$u.service's filter expanded to only $n calls"
 done
 
+# The read-only adjtimex behind every record's "synced" flag must get
+# through the filter (ProtectClock= would deny it): the same answer inside
+# and outside, never EPERM.
+cat >"$tmp/adj.py" <<'PY'
+import ctypes, ctypes.util
+libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+buf = ctypes.create_string_buffer(512)
+r = libc.adjtimex(buf)
+print(r if r >= 0 else "errno %d" % ctypes.get_errno())
+PY
+outside=$(python3 "$tmp/adj.py")
+inside=$("$BUILD/bin/ops-sysfilter" "$tmp/sensord.list" -- python3 "$tmp/adj.py" 2>&1)
+echo "adjtimex outside the filter: $outside, inside sensord.service's: $inside"
+[ "$inside" = "$outside" ] || fail "adjtimex inside sensord.service's filter gave '$inside', outside '$outside'"
+
 cat >"$tmp/chips.json" <<'J'
 { "scd4x": { "co2": 600, "t": 21.0, "rh": 42.0 }, "sgp30": { "eco2": 410, "tvoc": 9 },
   "icp10125": { "p": 100400.0, "t": 20.5 } }
