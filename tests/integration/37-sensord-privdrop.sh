@@ -35,4 +35,18 @@ grep -q "dropped privileges to $user:$user" "$dir/log" || fail "no log line for 
 stop_sensord
 [ $rc -eq 0 ] || fail "stop: exit $rc"
 [ ! -e "$sock" ] || fail "the dropped daemon could not remove its socket"
+
+# started as an unprivileged user: nothing to drop, same sandbox
+rm -rf "$dir/state"
+mkdir "$dir/state"
+chown "$user:$user" "$dir/state"
+"$with_chips" "$dir/chips.json" -- setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+	"$bin/sensord" -f "$conf" -d --interval 0.05 >>"$dir/log" 2>&1 &
+pid=$!
+pids="$pids $pid"
+wait_for last_seq 3
+grep -q "^Uid:	$uid	$uid	$uid	$uid$" "/proc/$pid/status" || fail "unprivileged start: $(grep ^Uid "/proc/$pid/status")"
+grep -q '^Seccomp:	2$' "/proc/$pid/status" || fail "unprivileged start: no seccomp filter"
+stop_sensord
+[ $rc -eq 0 ] || fail "unprivileged stop: exit $rc"
 echo "ok"
