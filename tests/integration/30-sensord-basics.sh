@@ -34,10 +34,12 @@ rc=0; "$with_chips" "$dir/nochips.json" -- "$bin/sensord" -f "$conf" -d 2>"$dir/
 grep -q 'PRODUCTION MODE FAILED: ' "$dir/err" || fail "no-chips message: $(cat "$dir/err")"
 [ ! -S "$sock" ] || fail "socket left behind by a failed start"
 
-# --probe: the one-shot hardware test on the emulated chips
-"$with_chips" "$dir/chips.json" -- "$bin/sensord" -f "$conf" --probe >"$dir/probe" 2>&1 ||
+# --probe: the one-shot hardware test on the emulated chips (the SCD4x
+# self-test takes 10 s of wall time, so that chip is left out here)
+sed 's|"device": "itest",|"device": "itest", "scd4x": {"enabled": false},|' "$conf" >"$dir/probe.json"
+"$with_chips" "$dir/chips.json" -- "$bin/sensord" -f "$dir/probe.json" --probe >"$dir/probe" 2>&1 ||
 	fail "--probe: $(cat "$dir/probe")"
-[ "$(grep -c 'PASS' "$dir/probe")" -eq 3 ] || fail "--probe table: $(cat "$dir/probe")"
+[ "$(grep -c 'PASS' "$dir/probe")" -eq 2 ] || fail "--probe table: $(cat "$dir/probe")"
 rc=0; "$with_chips" "$dir/nochips.json" -- "$bin/sensord" -f "$conf" --probe >"$dir/probe" 2>&1 || rc=$?
 [ $rc -ne 0 ] || fail "--probe without chips passed"
 
