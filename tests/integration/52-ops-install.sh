@@ -3,7 +3,7 @@
 # has the programs, supervise, man pages, units with the prefix's paths,
 # sysusers.d/tmpfiles.d, the Snowflake files and the example configs; a
 # second install keeps a config the admin edited; uninstall removes
-# everything but the configuration.
+# everything but the configuration; the example configs load.
 set -u
 top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 tmp=$(mktemp -d)
@@ -79,6 +79,25 @@ make -s -C "$top" ${BUILD:+BUILD="$BUILD"} $utarget DESTDIR="$d" PREFIX=/usr SYS
 	>"$tmp/uninstall.log" 2>&1 || fail "make $utarget failed: $(cat "$tmp/uninstall.log")"
 left=$(cd "$d" && { find . -type f | grep -v '^\./etc/snowsense/' || true; })
 [ -z "$left" ] || fail "left after uninstall: $left"
+
+# The example configs a user starts from load as they are: the daemons'
+# -n may only object to what the host lacks (users, the key file), never
+# to the files' own keys or values.
+B=${BUILD:-$top/build}
+if [ -x "$B/bin/sensord" ] && [ -f "$top/config/sensord.json" ]; then
+	out=$("$B/bin/sensord" -n -f "$top/config/sensord.json" 2>&1)
+	case $out in
+	"configuration OK" | *'user "snowsense" does not exist'* | *'group "snowsense" does not exist'*) ;;
+	*) fail "config/sensord.json does not load: $out" ;;
+	esac
+fi
+if [ -x "$B/bin/streamerd" ] && [ -f "$top/config/streamerd.json" ]; then
+	out=$("$B/bin/streamerd" -n -f "$top/config/streamerd.json" 2>&1)
+	case $out in
+	*"configuration"*"OK"* | *"refusing to run: private key /etc/snowsense/streamerd_key.p8"*) ;;
+	*) fail "config/streamerd.json does not load: $out" ;;
+	esac
+fi
 
 [ $fails -eq 0 ] || exit 1
 echo "install tree OK ($(echo "$expect" | wc -w) files checked, target $target)"
