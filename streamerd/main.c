@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "log.h"
+#include "notify.h"
 #include "row.h"
 #include "sandbox.h"
 #include "stconf.h"
@@ -233,6 +234,7 @@ main(int argc, char **argv)
 	struct stconf *cf = calloc(1, sizeof(*cf));
 	struct row_host host;
 	struct stream *s = NULL;
+	struct notify *nt = NULL;
 	EVP_PKEY *key;
 	sigset_t sigs;
 	int fails = 0, r;
@@ -260,7 +262,10 @@ main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	row_host_probe(&host);
-	if ((r = stream_new(cf, key, &host, &s)) < 0)
+	/* systemd's notify socket is connected before the sandbox. */
+	if (!o.check && !o.drop && (r = notify_open(&nt)) < 0)
+		fatalx_code(EXIT_CONFIG, "NOTIFY_SOCKET: %s", strerror(-r));
+	if ((r = stream_new(cf, key, &host, nt, &s)) < 0)
 		fatalx("cannot start: %s", strerror(-r));
 	if (o.check) {
 		fails += stream_check(s);
@@ -285,6 +290,7 @@ main(int argc, char **argv)
 		log_info("stopping");
 	}
 	stream_free(s);
+	notify_close(nt);
 	free(cf);
 	log_fini();
 	return r;

@@ -40,6 +40,7 @@
 #include "clock.h"
 #include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "stmetrics.h"
 #include "stream.h"
 #include "sub.h"
@@ -50,6 +51,8 @@
 #define INGEST_GAP_NS (100 * NS_PER_MS)	/* <= 10 requests/s per channel */
 #define STATS_EVERY_NS (60 * NS_PER_S)
 #define METRICS_EVERY_NS (10 * NS_PER_S)
+#define WATCHDOG_EVERY_NS (2 * NS_PER_S)
+#define STALL_NS (120 * NS_PER_S)	/* uncommitted this long with no back-off: unhealthy */
 #define APPEND_TIMEOUT_MS 30000
 #define OTHER_TIMEOUT_MS 60000
 #define SETUP_HINT "create it with config/snowflake/setup.sql (and check the names and grants)"
@@ -117,6 +120,9 @@ struct stream {
 
 	struct stmetrics m;
 	int64_t next_stats, next_metrics;
+	struct notify *nt;
+	bool ready_sent;
+	int64_t next_watchdog, progress_at;	/* mono: last commit, or start */
 };
 
 /* ------------------------------------------------------------ queues */
@@ -400,6 +406,10 @@ maybe_subscribe(struct stream *s, int64_t now)
 	if (!oldest)
 		s->next_seq = from;
 	s->sub_state = SUB_READY;
+	if (!s->ready_sent) {
+		notify_send(s->nt, "READY=1");
+		s->ready_sent = true;
+	}
 	if (oldest)
 		log_info("subscribed to sensord from the oldest record");
 	else
@@ -872,6 +882,7 @@ on_committed(struct stream *s, const char *tok, int64_t now)
 	s->committed_seq = seq;
 	s->m.committed_seq = seq;
 	s->m.last_commit_wall_ns = clock_realtime_ns();
+	s->progress_at = now;
 	while ((b = s->sent.head) != NULL && b->last_seq <= seq) {
 		q_pop(&s->sent);
 		s->m.rows_committed += b->nrows;
@@ -972,10 +983,29 @@ min_deadline(const struct stream *s, int64_t now)
 	return d;
 }
 
+/* systemd's watchdog is fed while the pipeline is healthy: nothing waits
+ * for a commit, commits advanced recently, or an outage is being ridden out
+ * with back-off. A loop that runs but makes no progress lets it fire. */
+static void
+feed_watchdog(struct stream *s, int64_t now)
+{
+	bool idle = s->sent.n == 0 && s->ready.n == 0;
+	bool backing_off = now < s->retry_at || s->attempts > 0 || s->sub == NULL;
+
+	if (now < s->next_watchdog)
+		return;
+	s->next_watchdog = now + WATCHDOG_EVERY_NS;
+	if (idle || backing_off || now - s->progress_at < STALL_NS)
+		notify_send(s->nt, "WATCHDOG=1");
+}
+
 static void
 periodic(struct stream *s, int64_t now)
 {
 	int r;
+
+	if (s->ready_sent)
+		feed_watchdog(s, now);
 
 	if (now >= s->next_stats) {
 		stmetrics_log(&s->m, clock_realtime_ns());
@@ -1023,6 +1053,7 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 	sigdelset(&waitmask, SIGINT);
 	s->m.start_wall_ns = clock_realtime_ns();
 	s->next_stats = clock_mono_ns() + STATS_EVERY_NS;
+	s->progress_at = clock_mono_ns();
 	while (!*stop) {
 		int64_t now = clock_mono_ns(), dl;
 		size_t n = 0, nh;
@@ -1052,6 +1083,7 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 		if (n == 1 && s->sub != NULL && fds[0].revents != 0)
 			sub_read_some(s, now);
 	}
+	notify_send(s->nt, "STOPPING=1");
 	stmetrics_log(&s->m, clock_realtime_ns());
 	if (s->cf->metrics_file[0] != '\0')
 		stmetrics_write(&s->m, s->cf->metrics_file, s->channel, clock_realtime_ns());
@@ -1062,7 +1094,7 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 
 int
 stream_new(const struct stconf *cf, EVP_PKEY *key, const struct row_host *host,
-    struct stream **ret)
+    struct notify *nt, struct stream **ret)
 {
 	struct stream *s = calloc(1, sizeof(*s));
 	struct utsname u;
@@ -1074,6 +1106,7 @@ stream_new(const struct stconf *cf, EVP_PKEY *key, const struct row_host *host,
 		return -ENOMEM;
 	}
 	s->cf = cf;
+	s->nt = nt;
 	s->key = key;
 	s->host = *host;
 	s->sub_backoff_ms = 250;

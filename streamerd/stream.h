@@ -18,10 +18,13 @@
 
 struct stream;
 
+struct notify;
+
 /* Creates the engine for cf (borrowed for its lifetime); key is stolen
- * (NULL with PAT auth). Returns 0 or -errno. */
+ * (NULL with PAT auth); nt (systemd's notify socket, may be NULL) is
+ * borrowed for the engine's lifetime. Returns 0 or -errno. */
 int stream_new(const struct stconf *cf, EVP_PKEY *key, const struct row_host *host,
-    struct stream **ret);
+    struct notify *nt, struct stream **ret);
 void stream_free(struct stream *s);
 /* Runs the loop until *stop is set. Fatal conditions (auth refused,
  * missing pipe) exit through fatalx_code. Returns 0 or -errno. */

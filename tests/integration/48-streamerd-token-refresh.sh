@@ -2,7 +2,9 @@
 # Scoped tokens that live only a few seconds are renewed before they expire:
 # over a run several times their lifetime, every append and status call is
 # accepted (no 401 at all), new tokens are fetched along the way, and the
-# stream stays exactly once.
+# stream stays exactly once. Meanwhile streamerd tells systemd (a datagram
+# socket standing in for it) READY=1 once streaming, WATCHDOG=1 while
+# commits advance, and STOPPING=1 at the end.
 . "$TOP/tests/streamerd/lib.sh"
 
 sed 's/"scoped_token_ttl_s": [0-9]*/"scoped_token_ttl_s": 4/' "$T/thermal.json" > "$T/short.json"
@@ -10,12 +12,31 @@ grep -q '"scoped_token_ttl_s": 4' "$T/short.json" || sd_fail "could not shorten 
 EMU_CONFIG=$T/short.json emu_start --commit-lag-ms 100
 sd_conf jwt
 fs_start -n 20 -r 20 -m 300
-sd_start
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+with open(sys.argv[2], "a") as f:
+    while True:
+        m = s.recv(4096).decode()
+        f.write(m + "\n"); f.flush()
+        if m == "STOPPING=1":
+            break
+' "$T/notify.sock" "$T/notify.msgs" &
+NP=$!
+sleep 0.3
+NOTIFY_SOCKET=$T/notify.sock sd_start
 wait_acked 300 40
 sd_stop
+wait $NP
 fs_stop
 check_table 300
+[ "$(head -n 1 "$T/notify.msgs")" = READY=1 ] || sd_fail "first notification: $(head -n 1 "$T/notify.msgs")"
+[ "$(tail -n 1 "$T/notify.msgs")" = STOPPING=1 ] || sd_fail "last notification: $(tail -n 1 "$T/notify.msgs")"
+wd=$(grep -c '^WATCHDOG=1$' "$T/notify.msgs")
+[ "$wd" -ge 4 ] || sd_fail "only $wd WATCHDOG=1 in a 15 s run"
 tokens=$(grep -c "scoped token obtained" "$T/sd.log")
 [ "$tokens" -ge 3 ] || sd_fail "only $tokens scoped token(s) in a 15 s run with 4 s tokens"
 ! grep -q "HTTP 401" "$T/sd.log" || sd_fail "a request was refused: the token was not renewed in time"
-echo "ok: $tokens scoped tokens, renewed before expiry, 300 records exactly once"
+echo "ok: $tokens scoped tokens, renewed before expiry, 300 records exactly once; READY, $wd WATCHDOG, STOPPING"
