@@ -67,7 +67,9 @@ extern const char *const sensors_require_choices[];
 int sensors_new(const struct sensors_conf *conf, struct i2c_bus *bus,
     const char *state_dir, int64_t now, struct sensors **ret, char *errbuf,
     size_t errlen);
-/* Stops the chips (periodic measurement off, baseline saved) and frees. */
+/* Stops the chips (SCD4x periodic measurement off) and frees. The SGP30
+ * baseline is not read at stop: it is saved hourly once valid, so a stop
+ * loses at most an hour of the chip's learning. */
 void sensors_free(struct sensors *s);
 /* Earliest CLOCK_MONOTONIC ns at which sensors_run must be called. */
 int64_t sensors_next_deadline(const struct sensors *s);
