@@ -201,8 +201,13 @@ load_object(struct ctx *c, const char *prefix, json_t *obj,
 			snprintf(c->err, c->errlen, "%s: \"%s\": unknown key", c->file, path);
 			return -EINVAL;
 		}
-		if (json_is_null(v) && !(k->flags & CONF_REQUIRED))
-			continue;	/* explicit null: keep the default */
+		/* explicit null, or "" for an optional string (the prototype's
+		 * snowflake_config.json writes "pat": "" when a key is used):
+		 * keep the default */
+		if (!(k->flags & CONF_REQUIRED) && (json_is_null(v) ||
+		    (k->type == CONF_STRING && json_is_string(v) &&
+		    json_string_length(v) == 0)))
+			continue;
 		if (load_value(c, path, v, k, base) < 0)
 			return -EINVAL;
 	}
