@@ -7,8 +7,7 @@ streamerd_core_SRCS := streamerd/api.c streamerd/auth.c streamerd/batch.c \
 
 PROGS += streamerd
 streamerd_SRCS := streamerd/main.c
-# sensord_core only for sensord/notify.c (sd_notify), until it moves to common/
-streamerd_LIBS := streamerd_core sensord_core common
+streamerd_LIBS := streamerd_core common
 streamerd_PKGS := libcurl libcrypto jansson libzstd zlib msgpack libseccomp
 streamerd_LDLIBS := -lm
 
