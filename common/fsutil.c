@@ -33,21 +33,29 @@ write_full(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int
-fsync_dir_of(const char *path)
+int
+fs_fsync_dir(const char *dir)
 {
-	char copy[PATH_MAX];
 	int fd, r = 0;
 
-	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
-		return -ENAMETOOLONG;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fsync(fd) < 0)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+/* fsyncs the directory holding path, so a rename in it is durable. */
+static int
+fsync_dir_of(const char *path)
+{
+	char copy[PATH_MAX];
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return -ENAMETOOLONG;
+	return fs_fsync_dir(dirname(copy));
 }
 
 int

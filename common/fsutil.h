@@ -18,6 +18,9 @@ int fs_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len);
  * not readable or writable by group or others. Returns 0, -EPERM (owner),
  * -EACCES (mode) or another -errno; ret_mode and ret_uid say what was found. */
 int fs_check_private(const char *path, mode_t *ret_mode, uid_t *ret_uid);
+/* fsyncs directory dir (after creating, renaming or unlinking in it). 0 or
+ * -errno. */
+int fs_fsync_dir(const char *dir);
 /* mkdir -p for one directory level with mode; EEXIST is success. */
 int fs_mkdir(const char *path, mode_t mode);
 

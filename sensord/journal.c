@@ -466,20 +466,6 @@ journal_flush_acked(struct journal *j)
 /* ------------------------------------------------------------ open */
 
 static int
-fsync_dir(const char *dir)
-{
-	int fd, r = 0;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-static int
 segs_push(struct journal *j, const struct seg *s)
 {
 	if (j->nsegs == j->capsegs) {
@@ -516,7 +502,7 @@ seg_create(struct journal *j)
 		goto fail;
 	}
 	if (j->o.fsync != JOURNAL_FSYNC_NEVER &&
-	    (fdatasync(fd) < 0 || fsync_dir(j->dir) < 0)) {
+	    (fdatasync(fd) < 0 || fs_fsync_dir(j->dir) < 0)) {
 		r = -errno;
 		goto fail;
 	}
