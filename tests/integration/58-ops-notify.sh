@@ -27,6 +27,21 @@ fail() {
 }
 cleanup() {
 	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	# a daemon that ignores SIGTERM gets 10 s, then SIGKILL: never hang here
+	i=0
+	while [ $i -lt 100 ]; do
+		alive=""
+		for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+		[ -z "$alive" ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	for p in $pids; do
+		if kill -0 "$p" 2>/dev/null; then
+			echo "pid $p ignored SIGTERM for 10 s: SIGKILL"
+			kill -KILL "$p" 2>/dev/null
+		fi
+	done
 	for p in $pids; do wait "$p" 2>/dev/null; done
 	sb_stop
 	rm -rf "$tmp"
