@@ -110,7 +110,8 @@ listen_on(struct server *s, const struct server_conf *c, char *err, size_t errle
 	int r;
 
 	if (strlen(c->path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path %s is too long", c->path);
+		snprintf(err, errlen, "socket path is too long (%zu bytes, at most %zu): %.64s...",
+		    strlen(c->path), sizeof(sa.sun_path) - 1, c->path);
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
