@@ -231,7 +231,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct stconf *cf = calloc(1, sizeof(*cf));
+	struct stconf *cf = NULL;
 	struct row_host host;
 	struct stream *s = NULL;
 	struct notify *nt = NULL;
@@ -243,11 +243,18 @@ main(int argc, char **argv)
 	 * supervisor may send it while we are still starting). */
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	if (cf == NULL)
-		return EXIT_RUNTIME;
 	if (parse_opts(argc, argv, &o) < 0) {
 		usage(stderr);
-		return EXIT_USAGE;
+		r = EXIT_USAGE;
+		goto cleanup;
+	}
+	/* Allocated once the arguments are known good and freed at cleanup
+	 * on every return path (startup()'s exits and fatalx() leave it
+	 * reachable from this frame, not leaked). */
+	if ((cf = calloc(1, sizeof(*cf))) == NULL) {
+		fprintf(stderr, "streamerd: out of memory\n");
+		r = EXIT_RUNTIME;
+		goto cleanup;
 	}
 	if (o.check || o.drop || o.configtest) {
 		signal(SIGTERM, SIG_DFL);
@@ -258,8 +265,8 @@ main(int argc, char **argv)
 	if (o.configtest) {
 		printf("streamerd: configuration %s OK\n", o.file);
 		EVP_PKEY_free(key);
-		free(cf);
-		return EXIT_OK;
+		r = EXIT_OK;
+		goto cleanup;
 	}
 	row_host_probe(&host);
 	/* systemd's notify socket is connected before the sandbox. */
@@ -289,9 +296,10 @@ main(int argc, char **argv)
 		r = stream_run(s, &stop_flag) < 0 ? EXIT_RUNTIME : EXIT_OK;
 		log_info("stopping");
 	}
+cleanup:
 	stream_free(s);
 	notify_close(nt);
-	free(cf);
 	log_fini();
+	free(cf);
 	return r;
 }
