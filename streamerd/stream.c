@@ -1289,6 +1289,9 @@ stream_check(struct stream *s)
 		return fails + 1;
 	if (s->channel[0] == '\0')
 		snprintf(s->channel, sizeof(s->channel), "%s", s->device);
+	/* s->rq_body still holds the token request's body: replace, not overwrite. */
+	free(s->rq_body);
+	s->rq_body = NULL;
 	if (api_body_status(s->channel[0] ? s->channel : "-", &s->rq_body) < 0 ||
 	    api_url_status(s->url, sizeof(s->url), s->ingest_base, s->cf->database,
 	    s->cf->schema, s->cf->pipe) < 0)
