@@ -13,7 +13,7 @@ fs_start -n 20
 # expect_exit CODE PATTERN: runs streamerd (foreground) to its exit.
 expect_exit() {
 	: > "$T/run.log"
-	timeout 30 "$SD_BIN" -d -f "$T/sd.json" >"$T/run.log" 2>&1
+	ASAN_OPTIONS=$SD_ASAN timeout -k 5 30 "$SD_BIN" -d -f "$T/sd.json" >"$T/run.log" 2>&1
 	rc=$?
 	[ $rc -eq "$1" ] || { cat "$T/run.log"; sd_fail "exit $rc, expected $1 ($2)"; }
 	grep -q -- "$2" "$T/run.log" || { cat "$T/run.log"; sd_fail "no '$2' in the log"; }
