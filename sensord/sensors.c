@@ -358,15 +358,29 @@ sensors_free(struct sensors *s)
 	free(s);
 }
 
+/* Deadlines a few ms apart (one chip's command finishing just after
+ * another's, every second) are served in one wake-up: the earliest deadline
+ * is pushed back to the last one within COALESCE_NS of it. A chip is then
+ * served at most that late, never early: its result waits in the chip, and
+ * the SGP30 keeps its 1 s grid from planned times, so it does not drift. */
+#define COALESCE_NS (20 * NS_PER_MS)
+
 int64_t
 sensors_next_deadline(const struct sensors *s)
 {
-	int64_t next = INT64_MAX;
+	int64_t first = INT64_MAX, last;
 
 	for (int i = 0; i < NCHIPS; i++)
-		if (s->chips[i].state != C_DISABLED && s->chips[i].next < next)
-			next = s->chips[i].next;
-	return next;
+		if (s->chips[i].state != C_DISABLED && s->chips[i].next < first)
+			first = s->chips[i].next;
+	if (first == INT64_MAX)
+		return first;
+	last = first;
+	for (int i = 0; i < NCHIPS; i++)
+		if (s->chips[i].state != C_DISABLED && s->chips[i].next > last &&
+		    s->chips[i].next - first <= COALESCE_NS)
+			last = s->chips[i].next;
+	return last;
 }
 
 void

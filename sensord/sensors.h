@@ -71,7 +71,8 @@ int sensors_new(const struct sensors_conf *conf, struct i2c_bus *bus,
  * baseline is not read at stop: it is saved hourly once valid, so a stop
  * loses at most an hour of the chip's learning. */
 void sensors_free(struct sensors *s);
-/* Earliest CLOCK_MONOTONIC ns at which sensors_run must be called. */
+/* CLOCK_MONOTONIC ns at which sensors_run must be called: the earliest chip
+ * deadline, or the last one within 20 ms of it (served together). */
 int64_t sensors_next_deadline(const struct sensors *s);
 /* Does all chip I/O that is due at now; never blocks longer than one I2C
  * transfer. */
