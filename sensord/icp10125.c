@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "drv.h"
+#include "chip.h"
 #include "log.h"
 
 #define ICP_ADDR 0x63
@@ -26,7 +26,7 @@
 #define CMD_OTP_READ	0xC7F7
 #define OTP_ADDRESS	0x0066
 
-#define T_RESET		(NS_PER_MS / 5 + DRV_MARGIN)	/* 170 µs specified; kernel uses 200 µs */
+#define T_RESET		(NS_PER_MS / 5 + CHIP_MARGIN)	/* 170 µs specified; kernel uses 200 µs */
 #define PERIOD		NS_PER_S
 
 enum step {
@@ -35,7 +35,7 @@ enum step {
 	S_MEASURE,	/* conversion running */
 };
 
-/* T-first command and maximum conversion time per mode (DRV_MARGIN on top). */
+/* T-first command and maximum conversion time per mode (CHIP_MARGIN on top). */
 static const struct {
 	uint16_t cmd;
 	int64_t wait;
@@ -101,7 +101,7 @@ icp_start(void *st, int64_t now, int64_t *ret_next)
 	struct icp *c = st;
 	int r;
 
-	r = drv_send(c->bus, ICP_ADDR, CMD_SOFT_RESET, NULL, 0);
+	r = chip_send(c->bus, ICP_ADDR, CMD_SOFT_RESET, NULL, 0);
 	if (r < 0)
 		return r;
 	c->step = S_RESET;
@@ -118,19 +118,19 @@ read_identity(struct icp *c, const char **ret_what)
 	int r;
 
 	*ret_what = "read_id";
-	r = drv_send_read(c->bus, ICP_ADDR, CMD_READ_ID, &id, 1);
+	r = chip_send_read(c->bus, ICP_ADDR, CMD_READ_ID, &id, 1);
 	if (r < 0)
 		return r;
 	c->id = id;
 	if ((id & 0x3F) != 0x08)
 		return -ENODEV;
 	*ret_what = "set_otp_pointer";
-	r = drv_send(c->bus, ICP_ADDR, CMD_OTP_POINTER, &arg, 1);
+	r = chip_send(c->bus, ICP_ADDR, CMD_OTP_POINTER, &arg, 1);
 	if (r < 0)
 		return r;
 	*ret_what = "read_otp";
 	for (int i = 0; i < 4; i++) {
-		r = drv_send_read(c->bus, ICP_ADDR, CMD_OTP_READ, &w, 1);
+		r = chip_send_read(c->bus, ICP_ADDR, CMD_OTP_READ, &w, 1);
 		if (r < 0)
 			return r;
 		c->otp[i] = (int16_t)w;
@@ -139,7 +139,7 @@ read_identity(struct icp *c, const char **ret_what)
 }
 
 static void
-identify(struct icp *c, struct drv_out *out, int64_t now)
+identify(struct icp *c, struct chip_out *out, int64_t now)
 {
 	const char *what;
 	int r = read_identity(c, &what);
@@ -151,7 +151,7 @@ identify(struct icp *c, struct drv_out *out, int64_t now)
 		return;
 	}
 	if (r < 0) {
-		drv_fail(out, r, what);
+		chip_fail(out, r, what);
 		return;
 	}
 	if (!c->identified) {
@@ -166,34 +166,34 @@ identify(struct icp *c, struct drv_out *out, int64_t now)
 }
 
 static void
-measure(struct icp *c, struct drv_out *out, int64_t now)
+measure(struct icp *c, struct chip_out *out, int64_t now)
 {
 	int m = mode_of(c);
-	int r = drv_send(c->bus, ICP_ADDR, modes[m].cmd, NULL, 0);
+	int r = chip_send(c->bus, ICP_ADDR, modes[m].cmd, NULL, 0);
 
 	c->slot += PERIOD;
 	if (c->slot <= now)
 		c->slot += (now - c->slot) / PERIOD * PERIOD + PERIOD;
 	if (r < 0) {
-		drv_fail(out, r, "measure");
+		chip_fail(out, r, "measure");
 		return;
 	}
 	c->step = S_MEASURE;
-	out->next = now + modes[m].wait + DRV_MARGIN;
+	out->next = now + modes[m].wait + CHIP_MARGIN;
 }
 
 /* T-first layout: T | P_MMSB P_MLSB | P_LMSB P_LLSB; P_LLSB is not data. */
 static void
-got_measurement(struct icp *c, struct drv_out *out)
+got_measurement(struct icp *c, struct chip_out *out)
 {
 	uint16_t w[3];
 	uint32_t p_dout;
-	int r = drv_read_words(c->bus, ICP_ADDR, w, 3);
+	int r = chip_read_words(c->bus, ICP_ADDR, w, 3);
 
 	c->step = S_IDLE;
 	out->next = c->slot;
 	if (r < 0) {
-		drv_fail(out, r, "measure");
+		chip_fail(out, r, "measure");
 		return;
 	}
 	p_dout = (uint32_t)w[1] << 8 | w[2] >> 8;
@@ -209,7 +209,7 @@ got_measurement(struct icp *c, struct drv_out *out)
 }
 
 static void
-icp_poll(void *st, int64_t now, const struct drv_env *env, struct drv_out *out)
+icp_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out)
 {
 	struct icp *c = st;
 
@@ -252,33 +252,33 @@ icp_probe(void *st, char *info, size_t len)
 {
 	struct icp *c = st;
 	const char *what;
-	struct drv_out out = { 0 };
+	struct chip_out out = { 0 };
 	int r;
 
-	r = drv_send(c->bus, ICP_ADDR, CMD_SOFT_RESET, NULL, 0);
+	r = chip_send(c->bus, ICP_ADDR, CMD_SOFT_RESET, NULL, 0);
 	if (r < 0) {
-		snprintf(info, len, "no answer (%s)", drv_errname(r));
+		snprintf(info, len, "no answer (%s)", chip_errname(r));
 		return r;
 	}
-	drv_sleep_ns(T_RESET);
+	chip_sleep_ns(T_RESET);
 	r = read_identity(c, &what);
 	if (r == -ENODEV) {
 		snprintf(info, len, "unexpected id 0x%04x", c->id);
 		return r;
 	}
 	if (r < 0) {
-		snprintf(info, len, "%s: %s", what, drv_errname(r));
+		snprintf(info, len, "%s: %s", what, chip_errname(r));
 		return r;
 	}
-	r = drv_send(c->bus, ICP_ADDR, modes[mode_of(c)].cmd, NULL, 0);
+	r = chip_send(c->bus, ICP_ADDR, modes[mode_of(c)].cmd, NULL, 0);
 	if (r == 0) {
-		drv_sleep_ns(modes[mode_of(c)].wait + DRV_MARGIN);
+		chip_sleep_ns(modes[mode_of(c)].wait + CHIP_MARGIN);
 		got_measurement(c, &out);
 		r = out.err;
 	}
 	if (r < 0) {
 		snprintf(info, len, "id 0x%04x, OTP read OK, measurement: %s", c->id,
-		    out.fault ? out.what : drv_errname(r));
+		    out.fault ? out.what : chip_errname(r));
 		return r;
 	}
 	snprintf(info, len, "id 0x%04x, OTP read OK (%d, %d, %d, %d), %.2f Pa %.2f C",
@@ -287,7 +287,7 @@ icp_probe(void *st, char *info, size_t len)
 	return 0;
 }
 
-const struct drv_ops icp10125_driver = {
+const struct chip_ops icp10125_driver = {
 	.name = "icp10125",
 	.addr = ICP_ADDR,
 	.state_size = sizeof(struct icp),

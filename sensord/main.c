@@ -32,7 +32,7 @@
 #include "notify.h"
 #include "priv.h"
 #include "proto.h"
-#include "sconf.h"
+#include "config.h"
 #include "sensors.h"
 #include "server.h"
 #include "sysstat.h"
@@ -46,7 +46,7 @@
 static volatile sig_atomic_t got_term, got_hup;
 
 struct daemon {
-	struct sconf conf;
+	struct config conf;
 	struct i2c_bus *bus;
 	struct sensors *sensors;
 	struct journal *journal;
@@ -210,7 +210,7 @@ timers(struct daemon *d, int64_t now)
 			d->next_record = now + d->interval_ns;
 		}
 	}
-	if (d->conf.journal.fsync == SCONF_FSYNC_INTERVAL && now >= d->next_fsync) {
+	if (d->conf.journal.fsync == CONFIG_FSYNC_INTERVAL && now >= d->next_fsync) {
 		if (journal_sync(d->journal) < 0)
 			log_warn("journal fsync");
 		d->next_fsync = now + d->conf.journal.fsync_interval_ms * NS_PER_MS;
@@ -243,7 +243,7 @@ next_deadline(const struct daemon *d)
 	t = min64(t, d->next_ack_flush);
 	t = min64(t, d->next_retain);
 	t = min64(t, server_next_deadline(d->server));
-	if (d->conf.journal.fsync == SCONF_FSYNC_INTERVAL)
+	if (d->conf.journal.fsync == CONFIG_FSYNC_INTERVAL)
 		t = min64(t, d->next_fsync);
 	if (d->progressed)
 		t = min64(t, d->next_watchdog);
@@ -368,7 +368,7 @@ open_bus(struct daemon *d)
 static void
 prepare_dirs(struct daemon *d, bool root, uid_t uid, gid_t gid)
 {
-	char sockdir[SCONF_PATH_LEN];
+	char sockdir[CONFIG_PATH_LEN];
 	char *slash;
 	int r;
 
@@ -406,8 +406,8 @@ open_journal(struct daemon *d)
 		.segment_bytes = (uint64_t)d->conf.journal.segment_bytes,
 		.max_bytes = (uint64_t)d->conf.journal.max_bytes,
 		.max_age_ns = d->conf.journal.max_age_days * NS_PER_DAY,
-		.fsync = d->conf.journal.fsync == SCONF_FSYNC_ALWAYS ? JOURNAL_FSYNC_ALWAYS :
-		    d->conf.journal.fsync == SCONF_FSYNC_INTERVAL ? JOURNAL_FSYNC_INTERVAL :
+		.fsync = d->conf.journal.fsync == CONFIG_FSYNC_ALWAYS ? JOURNAL_FSYNC_ALWAYS :
+		    d->conf.journal.fsync == CONFIG_FSYNC_INTERVAL ? JOURNAL_FSYNC_INTERVAL :
 		    JOURNAL_FSYNC_NEVER,
 	};
 	char err[512];
@@ -488,7 +488,7 @@ main(int argc, char **argv)
 	int rc;
 
 	parse_args(argc, argv, &o);
-	if (sconf_load(o.conf, &d.conf, err, sizeof(err)) < 0) {
+	if (config_load(o.conf, &d.conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sensord: %s\n", err);
 		return EXIT_CONFIG;
 	}

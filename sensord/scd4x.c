@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "drv.h"
+#include "chip.h"
 #include "log.h"
 
 #define SCD4X_ADDR 0x62
@@ -38,10 +38,10 @@
 #define CMD_VARIANT		0x202F
 
 /* Execution times (max) plus the loop's margin. */
-#define T_CMD		(1 * NS_PER_MS + DRV_MARGIN)
-#define T_STOP		(500 * NS_PER_MS + DRV_MARGIN)
-#define T_REINIT	(30 * NS_PER_MS + DRV_MARGIN)
-#define T_SELF_TEST	(10 * NS_PER_S + DRV_MARGIN)
+#define T_CMD		(1 * NS_PER_MS + CHIP_MARGIN)
+#define T_STOP		(500 * NS_PER_MS + CHIP_MARGIN)
+#define T_REINIT	(30 * NS_PER_MS + CHIP_MARGIN)
+#define T_SELF_TEST	(10 * NS_PER_S + CHIP_MARGIN)
 #define T_POLL		NS_PER_S	/* data-ready cadence once a sample is due */
 #define P_MIN_INTERVAL	(60 * NS_PER_S)	/* pressure compensation at most this often */
 #define P_MIN_CHANGE	100.0		/* Pa */
@@ -136,7 +136,7 @@ scd_start(void *st, int64_t now, int64_t *ret_next)
 	struct scd4x *c = st;
 	int r;
 
-	r = drv_send(c->bus, SCD4X_ADDR, CMD_STOP_PERIODIC, NULL, 0);
+	r = chip_send(c->bus, SCD4X_ADDR, CMD_STOP_PERIODIC, NULL, 0);
 	if (r < 0)
 		return r;
 	c->step = S_STOPPING;
@@ -148,14 +148,14 @@ scd_start(void *st, int64_t now, int64_t *ret_next)
 }
 
 static void
-send_or_fail(struct scd4x *c, struct drv_out *out, int64_t now, uint16_t cmd,
+send_or_fail(struct scd4x *c, struct chip_out *out, int64_t now, uint16_t cmd,
     const uint16_t *args, size_t nargs, const char *what, enum step next_step,
     int64_t wait)
 {
-	int r = drv_send(c->bus, SCD4X_ADDR, cmd, args, nargs);
+	int r = chip_send(c->bus, SCD4X_ADDR, cmd, args, nargs);
 
 	if (r < 0) {
-		drv_fail(out, r, what);
+		chip_fail(out, r, what);
 		return;
 	}
 	c->step = next_step;
@@ -164,10 +164,10 @@ send_or_fail(struct scd4x *c, struct drv_out *out, int64_t now, uint16_t cmd,
 
 /* The serial read failed once: reinit (idle only) reloads a sane state. */
 static void
-serial_failed(struct scd4x *c, struct drv_out *out, int64_t now, int r)
+serial_failed(struct scd4x *c, struct chip_out *out, int64_t now, int r)
 {
 	if (c->reinit_tried) {
-		drv_fail(out, r, "get_serial_number");
+		chip_fail(out, r, "get_serial_number");
 		return;
 	}
 	c->reinit_tried = true;
@@ -175,10 +175,10 @@ serial_failed(struct scd4x *c, struct drv_out *out, int64_t now, int r)
 }
 
 static void
-got_serial(struct scd4x *c, struct drv_out *out, int64_t now)
+got_serial(struct scd4x *c, struct chip_out *out, int64_t now)
 {
 	uint16_t w[3];
-	int r = drv_read_words(c->bus, SCD4X_ADDR, w, 3);
+	int r = chip_read_words(c->bus, SCD4X_ADDR, w, 3);
 
 	if (r < 0) {
 		serial_failed(c, out, now, r);
@@ -191,13 +191,13 @@ got_serial(struct scd4x *c, struct drv_out *out, int64_t now)
 
 /* Older firmware may not know get_sensor_variant: a NACK only means unknown. */
 static void
-got_variant(struct scd4x *c, struct drv_out *out, int64_t now)
+got_variant(struct scd4x *c, struct chip_out *out, int64_t now)
 {
 	uint16_t w;
-	int r = drv_read_words(c->bus, SCD4X_ADDR, &w, 1);
+	int r = chip_read_words(c->bus, SCD4X_ADDR, &w, 1);
 
 	if (r == -EBADMSG) {
-		drv_fail(out, r, "get_sensor_variant");
+		chip_fail(out, r, "get_sensor_variant");
 		return;
 	}
 	c->has_variant = r == 0;
@@ -221,7 +221,7 @@ log_identity(struct scd4x *c)
 }
 
 static void
-write_setting(struct scd4x *c, struct drv_out *out, int64_t now)
+write_setting(struct scd4x *c, struct chip_out *out, int64_t now)
 {
 	uint16_t arg;
 
@@ -260,7 +260,7 @@ write_setting(struct scd4x *c, struct drv_out *out, int64_t now)
 }
 
 static bool
-pressure_due(const struct scd4x *c, const struct drv_env *env, int64_t now)
+pressure_due(const struct scd4x *c, const struct chip_env *env, int64_t now)
 {
 	if (!env || !env->has_p)
 		return false;
@@ -271,13 +271,13 @@ pressure_due(const struct scd4x *c, const struct drv_env *env, int64_t now)
 
 /* Measuring: compensation first (1 ms), then the data-ready question. */
 static void
-measuring(struct scd4x *c, struct drv_out *out, int64_t now, const struct drv_env *env)
+measuring(struct scd4x *c, struct chip_out *out, int64_t now, const struct chip_env *env)
 {
 	if (pressure_due(c, env, now)) {
 		uint16_t arg = scd4x_pressure_word(env->p);
-		int r = drv_send(c->bus, SCD4X_ADDR, CMD_AMBIENT_PRESSURE, &arg, 1);
+		int r = chip_send(c->bus, SCD4X_ADDR, CMD_AMBIENT_PRESSURE, &arg, 1);
 		if (r < 0) {
-			drv_fail(out, r, "set_ambient_pressure");
+			chip_fail(out, r, "set_ambient_pressure");
 			return;
 		}
 		log_debug("scd4x: ambient pressure %u hPa", arg);
@@ -297,13 +297,13 @@ measuring(struct scd4x *c, struct drv_out *out, int64_t now, const struct drv_en
 }
 
 static void
-got_ready(struct scd4x *c, struct drv_out *out, int64_t now)
+got_ready(struct scd4x *c, struct chip_out *out, int64_t now)
 {
 	uint16_t w;
-	int r = drv_read_words(c->bus, SCD4X_ADDR, &w, 1);
+	int r = chip_read_words(c->bus, SCD4X_ADDR, &w, 1);
 
 	if (r < 0) {
-		drv_fail(out, r, "get_data_ready_status");
+		chip_fail(out, r, "get_data_ready_status");
 		return;
 	}
 	if (w & 0x07FF) {
@@ -324,13 +324,13 @@ got_ready(struct scd4x *c, struct drv_out *out, int64_t now)
 }
 
 static void
-got_measurement(struct scd4x *c, struct drv_out *out, int64_t now)
+got_measurement(struct scd4x *c, struct chip_out *out, int64_t now)
 {
 	uint16_t w[3];
-	int r = drv_read_words(c->bus, SCD4X_ADDR, w, 3);
+	int r = chip_read_words(c->bus, SCD4X_ADDR, w, 3);
 
 	if (r < 0) {
-		drv_fail(out, r, "read_measurement");
+		chip_fail(out, r, "read_measurement");
 		return;
 	}
 	c->last_data = now;
@@ -352,7 +352,7 @@ got_measurement(struct scd4x *c, struct drv_out *out, int64_t now)
 }
 
 static void
-scd_poll(void *st, int64_t now, const struct drv_env *env, struct drv_out *out)
+scd_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out)
 {
 	struct scd4x *c = st;
 
@@ -395,7 +395,7 @@ scd_stop(void *st, int64_t now)
 
 	(void)now;
 	if (c->step >= S_MEASURING)
-		(void)drv_send(c->bus, SCD4X_ADDR, CMD_STOP_PERIODIC, NULL, 0);
+		(void)chip_send(c->bus, SCD4X_ADDR, CMD_STOP_PERIODIC, NULL, 0);
 }
 
 static const char *
@@ -410,12 +410,12 @@ scd_state(const void *st)
 static int
 probe_cmd(struct scd4x *c, uint16_t cmd, int64_t wait, uint16_t *w, size_t n)
 {
-	int r = drv_send(c->bus, SCD4X_ADDR, cmd, NULL, 0);
+	int r = chip_send(c->bus, SCD4X_ADDR, cmd, NULL, 0);
 
 	if (r < 0)
 		return r;
-	drv_sleep_ns(wait);
-	return n ? drv_read_words(c->bus, SCD4X_ADDR, w, n) : 0;
+	chip_sleep_ns(wait);
+	return n ? chip_read_words(c->bus, SCD4X_ADDR, w, n) : 0;
 }
 
 static int
@@ -430,15 +430,15 @@ probe_measure(struct scd4x *c, char *info, size_t len, size_t off)
 	for (int i = 0; r == 0 && i < 10 && !(ready & 0x07FF); i++) {
 		r = probe_cmd(c, CMD_DATA_READY, T_CMD, &ready, 1);
 		if (r == 0 && !(ready & 0x07FF))
-			drv_sleep_ns(T_POLL);
+			chip_sleep_ns(T_POLL);
 	}
 	if (r == 0 && !(ready & 0x07FF))
 		r = -ETIMEDOUT;
 	if (r == 0)
 		r = probe_cmd(c, CMD_READ_MEASUREMENT, T_CMD, w, 3);
-	(void)drv_send(c->bus, SCD4X_ADDR, CMD_STOP_PERIODIC, NULL, 0);
+	(void)chip_send(c->bus, SCD4X_ADDR, CMD_STOP_PERIODIC, NULL, 0);
 	if (r < 0) {
-		snprintf(info + off, len - off, ", measurement: %s", drv_errname(r));
+		snprintf(info + off, len - off, ", measurement: %s", chip_errname(r));
 		return r;
 	}
 	scd4x_convert(w, &co2, &t, &rh);
@@ -455,22 +455,22 @@ scd_probe(void *st, char *info, size_t len)
 	size_t off;
 	int r;
 
-	r = drv_send(c->bus, SCD4X_ADDR, CMD_STOP_PERIODIC, NULL, 0);
+	r = chip_send(c->bus, SCD4X_ADDR, CMD_STOP_PERIODIC, NULL, 0);
 	if (r < 0) {
-		snprintf(info, len, "no answer (%s)", drv_errname(r));
+		snprintf(info, len, "no answer (%s)", chip_errname(r));
 		return r;
 	}
-	drv_sleep_ns(T_STOP);
+	chip_sleep_ns(T_STOP);
 	r = probe_cmd(c, CMD_SERIAL, T_CMD, w, 3);
 	if (r < 0) {
-		snprintf(info, len, "serial number: %s", drv_errname(r));
+		snprintf(info, len, "serial number: %s", chip_errname(r));
 		return r;
 	}
 	c->serial = (uint64_t)w[0] << 32 | (uint64_t)w[1] << 16 | w[2];
 	c->has_variant = probe_cmd(c, CMD_VARIANT, T_CMD, &c->variant, 1) == 0;
 	r = probe_cmd(c, CMD_SELF_TEST, T_SELF_TEST, &test, 1);
 	off = (size_t)snprintf(info, len, "%s serial 0x%012" PRIX64 ", self-test %s",
-	    variant_name(c), c->serial, r < 0 ? drv_errname(r) : test ? "FAILED" : "ok");
+	    variant_name(c), c->serial, r < 0 ? chip_errname(r) : test ? "FAILED" : "ok");
 	if (off >= len)
 		off = len - 1;
 	if (r == 0 && test != 0) {
@@ -482,7 +482,7 @@ scd_probe(void *st, char *info, size_t len)
 	return probe_measure(c, info, len, off);
 }
 
-const struct drv_ops scd4x_driver = {
+const struct chip_ops scd4x_driver = {
 	.name = "scd4x",
 	.addr = SCD4X_ADDR,
 	.state_size = sizeof(struct scd4x),

@@ -4,7 +4,7 @@
  * the drivers should not each reinvent: fault counting and naming, retry with
  * exponential back-off (1 s doubling to 60 s) followed by a full
  * re-initialisation, the status of each chip, and the hand-over of samples to
- * the record. Compensation flows through struct drv_env: the ICP-10125 runs
+ * the record. Compensation flows through struct chip_env: the ICP-10125 runs
  * first in each turn so the SCD4x sees the latest pressure, and the SCD4x runs
  * before the SGP30 so a new T/RH sample reaches the SGP30 at its next slot.
  *
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "drv.h"
+#include "chip.h"
 #include "i2c_bus.h"
 #include "log.h"
 #include "sensors.h"
@@ -34,7 +34,7 @@ enum chip_id { CHIP_SCD4X, CHIP_SGP30, CHIP_ICP10125, NCHIPS };
 enum chip_state { C_DISABLED, C_ABSENT, C_RUNNING, C_RETRYING };
 
 struct chip {
-	const struct drv_ops *ops;
+	const struct chip_ops *ops;
 	void *st;
 	enum chip_state state;
 	bool recovering;	/* failed since the last good sample */
@@ -43,13 +43,13 @@ struct chip {
 	uint64_t measurements, faults;
 	int64_t last_ok;	/* Unix ns */
 	bool has_sample;
-	struct drv_out sample;	/* the latest sample not yet taken */
+	struct chip_out sample;	/* the latest sample not yet taken */
 };
 
 struct sensors {
 	struct i2c_bus *bus;
 	struct chip chips[NCHIPS];
-	struct drv_env env;
+	struct chip_env env;
 	int64_t last_now;
 	unsigned nfaults, faults_dropped;
 	char faults[FAULT_CAP][PROTO_FAULT_LEN];
@@ -92,7 +92,7 @@ const char *const sensors_require_choices[] = {
 	NULL
 };
 
-static const struct drv_ops *const drivers[NCHIPS] = {
+static const struct chip_ops *const drivers[NCHIPS] = {
 	[CHIP_SCD4X] = &scd4x_driver,
 	[CHIP_SGP30] = &sgp30_driver,
 	[CHIP_ICP10125] = &icp10125_driver,
@@ -159,7 +159,7 @@ chip_failed(struct chip *c, int64_t now, const char *what)
 
 static void
 got_sample(struct sensors *s, struct chip *c, enum chip_id id, int64_t now,
-    const struct drv_out *out)
+    const struct chip_out *out)
 {
 	int64_t t_meas = clock_realtime_ns() - clock_mono_ns() + now;
 
@@ -193,7 +193,7 @@ got_sample(struct sensors *s, struct chip *c, enum chip_id id, int64_t now,
 static void
 restart(struct sensors *s, struct chip *c, int64_t now)
 {
-	char what[DRV_WHAT_LEN];
+	char what[CHIP_WHAT_LEN];
 	int r = c->ops->start(c->st, now, &c->next);
 
 	if (r == 0) {
@@ -206,7 +206,7 @@ restart(struct sensors *s, struct chip *c, int64_t now)
 		c->backoff = c->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : c->backoff * 2;
 		return;
 	}
-	snprintf(what, sizeof(what), "no answer (%s)", drv_errname(r));
+	snprintf(what, sizeof(what), "no answer (%s)", chip_errname(r));
 	add_fault(s, c, what);
 	chip_failed(c, now, what);
 }
@@ -215,7 +215,7 @@ static void
 step(struct sensors *s, enum chip_id id, int64_t now)
 {
 	struct chip *c = &s->chips[id];
-	struct drv_out out = { 0 };
+	struct chip_out out = { 0 };
 
 	if (c->state == C_ABSENT || c->state == C_RETRYING) {
 		restart(s, c, now);
@@ -228,7 +228,7 @@ step(struct sensors *s, enum chip_id id, int64_t now)
 	if (out.fault)
 		add_fault(s, c, out.what);
 	if (out.err < 0) {
-		chip_failed(c, now, out.what[0] ? out.what : drv_errname(out.err));
+		chip_failed(c, now, out.what[0] ? out.what : chip_errname(out.err));
 		return;
 	}
 	c->next = out.next;
@@ -260,7 +260,7 @@ describe_probe(struct sensors *s, const struct sensors_conf *conf, const int *re
 		off += (size_t)snprintf(errbuf + off, errlen - off, "%s %s at 0x%02x on %s: %s%s%s%s",
 		    i == 0 ? " Probed:" : ";", drivers[i]->name, drivers[i]->addr,
 		    s->bus->name, how, res[i] < 0 ? " (" : "",
-		    res[i] < 0 ? drv_errname(res[i]) : "", res[i] < 0 ? ")" : "");
+		    res[i] < 0 ? chip_errname(res[i]) : "", res[i] < 0 ? ")" : "");
 	}
 }
 
@@ -327,7 +327,7 @@ sensors_new(const struct sensors_conf *conf, struct i2c_bus *bus,
 			c->state = C_ABSENT;
 			c->next = now + c->backoff;
 			log_warnx("%s at 0x%02x on %s: no answer (%s)", c->ops->name,
-			    c->ops->addr, bus->name, drv_errname(res[i]));
+			    c->ops->addr, bus->name, chip_errname(res[i]));
 		}
 	}
 	if (!require_met(s, conf->require)) {
@@ -462,8 +462,8 @@ sensors_probe(const struct sensors_conf *conf, struct i2c_bus *bus)
 
 	printf("%-9s %-5s %-8s %s\n", "chip", "addr", "result", "details");
 	for (int i = 0; i < NCHIPS; i++) {
-		const struct drv_ops *ops = drivers[i];
-		char info[DRV_INFO_LEN] = "";
+		const struct chip_ops *ops = drivers[i];
+		char info[CHIP_INFO_LEN] = "";
 		const void *block;
 		bool enabled;
 		void *st;

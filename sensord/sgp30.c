@@ -24,7 +24,7 @@
 #include <jansson.h>
 
 #include "clock.h"
-#include "drv.h"
+#include "chip.h"
 #include "fsutil.h"
 #include "log.h"
 
@@ -40,10 +40,10 @@
 #define CMD_SERIAL		0x3682
 
 /* Execution times (max) plus the loop's margin. */
-#define T_SERIAL	(NS_PER_MS / 2 + DRV_MARGIN)
-#define T_CMD		(10 * NS_PER_MS + DRV_MARGIN)	/* init, feature set, baseline, AH */
-#define T_MEASURE	(12 * NS_PER_MS + DRV_MARGIN)
-#define T_TEST		(220 * NS_PER_MS + DRV_MARGIN)
+#define T_SERIAL	(NS_PER_MS / 2 + CHIP_MARGIN)
+#define T_CMD		(10 * NS_PER_MS + CHIP_MARGIN)	/* init, feature set, baseline, AH */
+#define T_MEASURE	(12 * NS_PER_MS + CHIP_MARGIN)
+#define T_TEST		(220 * NS_PER_MS + CHIP_MARGIN)
 #define PERIOD		NS_PER_S
 #define WARMUP		(15 * NS_PER_S)
 #define HOUR		(3600 * NS_PER_S)
@@ -118,7 +118,7 @@ sgp_start(void *st, int64_t now, int64_t *ret_next)
 	struct sgp30 *c = st;
 	int r;
 
-	r = drv_send(c->bus, SGP30_ADDR, CMD_SERIAL, NULL, 0);
+	r = chip_send(c->bus, SGP30_ADDR, CMD_SERIAL, NULL, 0);
 	if (r < 0)
 		return r;
 	c->step = S_SERIAL;
@@ -128,14 +128,14 @@ sgp_start(void *st, int64_t now, int64_t *ret_next)
 }
 
 static void
-send_or_fail(struct sgp30 *c, struct drv_out *out, int64_t now, uint16_t cmd,
+send_or_fail(struct sgp30 *c, struct chip_out *out, int64_t now, uint16_t cmd,
     const uint16_t *args, size_t nargs, const char *what, enum step next_step,
     int64_t wait)
 {
-	int r = drv_send(c->bus, SGP30_ADDR, cmd, args, nargs);
+	int r = chip_send(c->bus, SGP30_ADDR, cmd, args, nargs);
 
 	if (r < 0) {
-		drv_fail(out, r, what);
+		chip_fail(out, r, what);
 		return;
 	}
 	c->step = next_step;
@@ -217,13 +217,13 @@ baseline_save(const struct sgp30 *c, uint16_t co2, uint16_t tvoc)
 /* ---- start-up ---------------------------------------------------------- */
 
 static void
-got_serial(struct sgp30 *c, struct drv_out *out, int64_t now)
+got_serial(struct sgp30 *c, struct chip_out *out, int64_t now)
 {
 	uint16_t w[3];
-	int r = drv_read_words(c->bus, SGP30_ADDR, w, 3);
+	int r = chip_read_words(c->bus, SGP30_ADDR, w, 3);
 
 	if (r < 0) {
-		drv_fail(out, r, "get_serial_id");
+		chip_fail(out, r, "get_serial_id");
 		return;
 	}
 	c->serial = (uint64_t)w[0] << 32 | (uint64_t)w[1] << 16 | w[2];
@@ -241,13 +241,13 @@ features_ok(uint16_t fs)
 }
 
 static void
-got_features(struct sgp30 *c, struct drv_out *out, int64_t now)
+got_features(struct sgp30 *c, struct chip_out *out, int64_t now)
 {
 	uint16_t fs;
-	int r = drv_read_words(c->bus, SGP30_ADDR, &fs, 1);
+	int r = chip_read_words(c->bus, SGP30_ADDR, &fs, 1);
 
 	if (r < 0) {
-		drv_fail(out, r, "get_feature_set");
+		chip_fail(out, r, "get_feature_set");
 		return;
 	}
 	if (!features_ok(fs)) {
@@ -276,7 +276,7 @@ log_identity(struct sgp30 *c)
 
 /* The measurement grid starts here; everything after keeps its phase. */
 static void
-begin_measuring(struct sgp30 *c, struct drv_out *out, int64_t now)
+begin_measuring(struct sgp30 *c, struct chip_out *out, int64_t now)
 {
 	c->slot = now;
 	c->next_save = c->t_init + (c->restored ? RESTORED_VALID : FRESH_VALID);
@@ -286,7 +286,7 @@ begin_measuring(struct sgp30 *c, struct drv_out *out, int64_t now)
 }
 
 static void
-initialised(struct sgp30 *c, struct drv_out *out, int64_t now)
+initialised(struct sgp30 *c, struct chip_out *out, int64_t now)
 {
 	uint16_t co2, tvoc, args[2];
 	int r;
@@ -304,9 +304,9 @@ initialised(struct sgp30 *c, struct drv_out *out, int64_t now)
 	/* set_iaq_baseline takes TVOC first, the reverse of get_iaq_baseline. */
 	args[0] = tvoc;
 	args[1] = co2;
-	r = drv_send(c->bus, SGP30_ADDR, CMD_SET_BASELINE, args, 2);
+	r = chip_send(c->bus, SGP30_ADDR, CMD_SET_BASELINE, args, 2);
 	if (r < 0) {
-		drv_fail(out, r, "set_iaq_baseline");
+		chip_fail(out, r, "set_iaq_baseline");
 		return;
 	}
 	c->restored = true;
@@ -318,9 +318,9 @@ initialised(struct sgp30 *c, struct drv_out *out, int64_t now)
 /* ---- measuring --------------------------------------------------------- */
 
 static void
-measure(struct sgp30 *c, struct drv_out *out, int64_t now)
+measure(struct sgp30 *c, struct chip_out *out, int64_t now)
 {
-	int r = drv_send(c->bus, SGP30_ADDR, CMD_MEASURE_IAQ, NULL, 0);
+	int r = chip_send(c->bus, SGP30_ADDR, CMD_MEASURE_IAQ, NULL, 0);
 
 	/* Advance the grid whatever happened; slots missed while the loop was
 	 * stalled are skipped, not made up in a burst. */
@@ -328,7 +328,7 @@ measure(struct sgp30 *c, struct drv_out *out, int64_t now)
 	if (c->slot <= now)
 		c->slot += (now - c->slot) / PERIOD * PERIOD + PERIOD;
 	if (r < 0) {
-		drv_fail(out, r, "measure_iaq");
+		chip_fail(out, r, "measure_iaq");
 		return;
 	}
 	c->t_meas = now;
@@ -338,7 +338,7 @@ measure(struct sgp30 *c, struct drv_out *out, int64_t now)
 
 /* After a measurement: one extra command at most, then back to the grid. */
 static void
-between(struct sgp30 *c, struct drv_out *out, int64_t now, const struct drv_env *env)
+between(struct sgp30 *c, struct chip_out *out, int64_t now, const struct chip_env *env)
 {
 	if (c->step == S_MEASURE && c->conf.humidity_compensation && env &&
 	    env->has_th && env->th_seq != c->th_seq) {
@@ -358,14 +358,14 @@ between(struct sgp30 *c, struct drv_out *out, int64_t now, const struct drv_env 
 }
 
 static void
-got_measurement(struct sgp30 *c, struct drv_out *out, int64_t now,
-    const struct drv_env *env)
+got_measurement(struct sgp30 *c, struct chip_out *out, int64_t now,
+    const struct chip_env *env)
 {
 	uint16_t w[2];
-	int r = drv_read_words(c->bus, SGP30_ADDR, w, 2);
+	int r = chip_read_words(c->bus, SGP30_ADDR, w, 2);
 
 	if (r < 0) {
-		drv_fail(out, r, "measure_iaq");
+		chip_fail(out, r, "measure_iaq");
 		return;
 	}
 	out->sample = true;
@@ -378,14 +378,14 @@ got_measurement(struct sgp30 *c, struct drv_out *out, int64_t now,
 }
 
 static void
-got_baseline(struct sgp30 *c, struct drv_out *out, int64_t now,
-    const struct drv_env *env)
+got_baseline(struct sgp30 *c, struct chip_out *out, int64_t now,
+    const struct chip_env *env)
 {
 	uint16_t w[2];
-	int r = drv_read_words(c->bus, SGP30_ADDR, w, 2);
+	int r = chip_read_words(c->bus, SGP30_ADDR, w, 2);
 
 	if (r < 0) {
-		drv_fail(out, r, "get_iaq_baseline");
+		chip_fail(out, r, "get_iaq_baseline");
 		return;
 	}
 	c->next_save = now + HOUR;
@@ -403,7 +403,7 @@ got_baseline(struct sgp30 *c, struct drv_out *out, int64_t now,
 }
 
 static void
-sgp_poll(void *st, int64_t now, const struct drv_env *env, struct drv_out *out)
+sgp_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out)
 {
 	struct sgp30 *c = st;
 
@@ -460,12 +460,12 @@ sgp_state(const void *st)
 static int
 probe_cmd(struct sgp30 *c, uint16_t cmd, int64_t wait, uint16_t *w, size_t n)
 {
-	int r = drv_send(c->bus, SGP30_ADDR, cmd, NULL, 0);
+	int r = chip_send(c->bus, SGP30_ADDR, cmd, NULL, 0);
 
 	if (r < 0)
 		return r;
-	drv_sleep_ns(wait);
-	return n ? drv_read_words(c->bus, SGP30_ADDR, w, n) : 0;
+	chip_sleep_ns(wait);
+	return n ? chip_read_words(c->bus, SGP30_ADDR, w, n) : 0;
 }
 
 /* measure_test must come before iaq_init: it leaves the chip asleep. */
@@ -479,7 +479,7 @@ sgp_probe(void *st, char *info, size_t len)
 
 	r = probe_cmd(c, CMD_SERIAL, T_SERIAL, w, 3);
 	if (r < 0) {
-		snprintf(info, len, "no answer (%s)", drv_errname(r));
+		snprintf(info, len, "no answer (%s)", chip_errname(r));
 		return r;
 	}
 	c->serial = (uint64_t)w[0] << 32 | (uint64_t)w[1] << 16 | w[2];
@@ -487,7 +487,7 @@ sgp_probe(void *st, char *info, size_t len)
 	off = (size_t)snprintf(info, len, "serial 0x%012" PRIX64, c->serial);
 	if (r < 0 || !features_ok(c->features)) {
 		snprintf(info + off, len - off, ", feature set %s",
-		    r < 0 ? drv_errname(r) : "unsupported");
+		    r < 0 ? chip_errname(r) : "unsupported");
 		return r < 0 ? r : -ENODEV;
 	}
 	rt = probe_cmd(c, CMD_MEASURE_TEST, T_TEST, &test, 1);
@@ -497,20 +497,20 @@ sgp_probe(void *st, char *info, size_t len)
 	if (r == 0)
 		r = probe_cmd(c, CMD_MEASURE_IAQ, T_MEASURE, w, 2);
 	off += (size_t)snprintf(info + off, len - off, ", feature set 0x%04x, self-test %s",
-	    c->features, rt < 0 ? drv_errname(rt) : test == 0xD400 ? "ok" : "FAILED");
+	    c->features, rt < 0 ? chip_errname(rt) : test == 0xD400 ? "ok" : "FAILED");
 	if (off >= len)
 		off = len - 1;
 	if (rt == 0 && test != 0xD400)
 		return -EIO;
 	if (r < 0) {
-		snprintf(info + off, len - off, ", measurement: %s", drv_errname(r));
+		snprintf(info + off, len - off, ", measurement: %s", chip_errname(r));
 		return r;
 	}
 	snprintf(info + off, len - off, ", %u ppm %u ppb (warm-up)", w[0], w[1]);
 	return 0;
 }
 
-const struct drv_ops sgp30_driver = {
+const struct chip_ops sgp30_driver = {
 	.name = "sgp30",
 	.addr = SGP30_ADDR,
 	.state_size = sizeof(struct sgp30),

@@ -22,7 +22,7 @@
 #include "notify.h"
 #include "row.h"
 #include "sandbox.h"
-#include "stconf.h"
+#include "config.h"
 #include "stream.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -40,7 +40,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: streamerd [-f FILE] [-d] [-n] [--check] [--drop-channel]\n"
 	    "                 [--batch-size N] [--flush-interval SECONDS] [-v] [--help] [--version]\n"
-	    "  -f FILE              configuration (default " STCONF_DEFAULT_PATH ")\n"
+	    "  -f FILE              configuration (default " CONFIG_DEFAULT_PATH ")\n"
 	    "  -d                   stay in the foreground and log to stderr\n"
 	    "  -n                   check the configuration and credential files, then exit\n"
 	    "  --check              check every stage (config, credentials, key, clock, sensord,\n"
@@ -77,7 +77,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	char *end;
 	int c;
 
-	o->file = STCONF_DEFAULT_PATH;
+	o->file = CONFIG_DEFAULT_PATH;
 	while ((c = getopt_long(argc, argv, "f:dnvh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->file = optarg; break;
@@ -151,7 +151,7 @@ static const struct sandbox_rule streamerd_rules[] = {
 };
 
 static void
-banner(const struct stconf *cf)
+banner(const struct config *cf)
 {
 	log_info("==========================================================");
 	log_info("SNOWPIPE STREAMING CLIENT - PRODUCTION MODE");
@@ -160,7 +160,7 @@ banner(const struct stconf *cf)
 	log_info("streamerd %s: account %s, pipe %s.%s.%s, auth %s, compression %s, batches "
 	    "of up to %" PRId64 " rows / %" PRId64 " bytes every %" PRId64 " ms",
 	    SNOWSENSE_VERSION, cf->control_base, cf->database, cf->schema, cf->pipe,
-	    stconf_uses_keypair(cf) ? "key-pair JWT" : "programmatic access token",
+	    config_uses_keypair(cf) ? "key-pair JWT" : "programmatic access token",
 	    cf->compression == 0 ? "gzip" : cf->compression == 1 ? "zstd" : "none",
 	    cf->batch_max_rows, cf->batch_max_bytes, cf->flush_interval_ms);
 }
@@ -169,13 +169,13 @@ banner(const struct stconf *cf)
  * in check mode prints PASS/FAIL lines instead of exiting. Returns the key
  * (NULL with a PAT) or exits. */
 static EVP_PKEY *
-startup(const struct opts *o, struct stconf *cf, int *fails)
+startup(const struct opts *o, struct config *cf, int *fails)
 {
 	char err[1024], fp[AUTH_FP_LEN];
 	EVP_PKEY *key = NULL;
 	int r;
 
-	if ((r = stconf_load(o->file, cf, err, sizeof(err))) < 0) {
+	if ((r = config_load(o->file, cf, err, sizeof(err))) < 0) {
 		if (o->check) {
 			printf("FAIL config: %s\n", err);
 			exit(EXIT_CONFIG);
@@ -189,7 +189,7 @@ startup(const struct opts *o, struct stconf *cf, int *fails)
 	if (o->check)
 		printf("PASS config: %s (pipe %s.%s.%s at %s)\n", o->file, cf->database,
 		    cf->schema, cf->pipe, cf->control_base);
-	if ((r = stconf_check_credentials(cf, err, sizeof(err))) < 0) {
+	if ((r = config_check_credentials(cf, err, sizeof(err))) < 0) {
 		if (!o->check)
 			fatalx_code(EXIT_CONFIG, "refusing to run: %s", err);
 		printf("FAIL credential file permissions: %s\n", err);
@@ -197,7 +197,7 @@ startup(const struct opts *o, struct stconf *cf, int *fails)
 	}
 	if (o->check)
 		printf("PASS credential file permissions\n");
-	if (stconf_uses_keypair(cf)) {
+	if (config_uses_keypair(cf)) {
 		if ((r = auth_load_key(cf->private_key_file, cf->private_key_passphrase_file, &key,
 		    err, sizeof(err))) < 0) {
 			if (!o->check)
@@ -231,7 +231,7 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct stconf *cf = NULL;
+	struct config *cf = NULL;
 	struct row_host host;
 	struct stream *s = NULL;
 	struct notify *nt = NULL;

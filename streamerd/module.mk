@@ -2,7 +2,7 @@
 # a library so unit tests and fuzz targets can reach the modules.
 LIBS += streamerd_core
 streamerd_core_SRCS := streamerd/api.c streamerd/auth.c streamerd/batch.c \
-	streamerd/http.c streamerd/row.c streamerd/stconf.c streamerd/stmetrics.c \
+	streamerd/http.c streamerd/row.c streamerd/config.c streamerd/metrics.c \
 	streamerd/stream.c streamerd/sub.c
 
 PROGS += streamerd

@@ -41,7 +41,7 @@
 #include "http.h"
 #include "log.h"
 #include "notify.h"
-#include "stmetrics.h"
+#include "metrics.h"
 #include "stream.h"
 #include "sub.h"
 
@@ -68,7 +68,7 @@ struct queue {
 };
 
 struct stream {
-	const struct stconf *cf;
+	const struct config *cf;
 	struct http *http;
 	struct batch_coder *coder;
 	EVP_PKEY *key;
@@ -118,7 +118,7 @@ struct stream {
 	bool auth_refreshed, need_rewind;
 	char rewind_why[160];
 
-	struct stmetrics m;
+	struct metrics m;
 	int64_t next_stats, next_metrics;
 	struct notify *nt;
 	bool ready_sent;
@@ -886,7 +886,7 @@ on_committed(struct stream *s, const char *tok, int64_t now)
 	while ((b = s->sent.head) != NULL && b->last_seq <= seq) {
 		q_pop(&s->sent);
 		s->m.rows_committed += b->nrows;
-		stmetrics_latency(&s->m, (double)(now - b->appended_ns) / 1e6);
+		metrics_latency(&s->m, (double)(now - b->appended_ns) / 1e6);
 		batch_free(b);
 	}
 	send_ack(s, now);
@@ -1008,7 +1008,7 @@ periodic(struct stream *s, int64_t now)
 		feed_watchdog(s, now);
 
 	if (now >= s->next_stats) {
-		stmetrics_log(&s->m, clock_realtime_ns());
+		metrics_log(&s->m, clock_realtime_ns());
 		s->next_stats = now + STATS_EVERY_NS;
 		/* A drained backlog leaves freed batch buffers in the heap; give
 		 * them back so steady-state RSS stays small on a Pi. */
@@ -1016,7 +1016,7 @@ periodic(struct stream *s, int64_t now)
 			malloc_trim(0);
 	}
 	if (s->cf->metrics_file[0] != '\0' && now >= s->next_metrics) {
-		if ((r = stmetrics_write(&s->m, s->cf->metrics_file, s->channel,
+		if ((r = metrics_write(&s->m, s->cf->metrics_file, s->channel,
 		    clock_realtime_ns())) < 0)
 			log_warnx("metrics file %s: %s", s->cf->metrics_file, strerror(-r));
 		s->next_metrics = now + METRICS_EVERY_NS;
@@ -1084,16 +1084,16 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 			sub_read_some(s, now);
 	}
 	notify_send(s->nt, "STOPPING=1");
-	stmetrics_log(&s->m, clock_realtime_ns());
+	metrics_log(&s->m, clock_realtime_ns());
 	if (s->cf->metrics_file[0] != '\0')
-		stmetrics_write(&s->m, s->cf->metrics_file, s->channel, clock_realtime_ns());
+		metrics_write(&s->m, s->cf->metrics_file, s->channel, clock_realtime_ns());
 	return 0;
 }
 
 /* ------------------------------------------------------------ life cycle */
 
 int
-stream_new(const struct stconf *cf, EVP_PKEY *key, const struct row_host *host,
+stream_new(const struct config *cf, EVP_PKEY *key, const struct row_host *host,
     struct notify *nt, struct stream **ret)
 {
 	struct stream *s = calloc(1, sizeof(*s));

@@ -14,7 +14,7 @@
 #include <openssl/evp.h>
 
 #include "row.h"
-#include "stconf.h"
+#include "config.h"
 
 struct stream;
 
@@ -23,7 +23,7 @@ struct notify;
 /* Creates the engine for cf (borrowed for its lifetime); key is stolen
  * (NULL with PAT auth); nt (systemd's notify socket, may be NULL) is
  * borrowed for the engine's lifetime. Returns 0 or -errno. */
-int stream_new(const struct stconf *cf, EVP_PKEY *key, const struct row_host *host,
+int stream_new(const struct config *cf, EVP_PKEY *key, const struct row_host *host,
     struct notify *nt, struct stream **ret);
 void stream_free(struct stream *s);
 /* Runs the loop until *stop is set. Fatal conditions (auth refused,

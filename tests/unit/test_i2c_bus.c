@@ -2,7 +2,7 @@
  * i2c_bus and the drivers' framing helpers: opening failures of the Linux
  * backend (no i2c adapter exists here, so ENOENT and a non-i2c node are what
  * can be exercised), errno normalisation and counters in the wrappers, and the
- * exact bytes drv_send puts on the wire for the spec's frames (§8), with CRC
+ * exact bytes chip_send puts on the wire for the spec's frames (§8), with CRC
  * checking on the way back.
  */
 #include <errno.h>
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "drv.h"
+#include "chip.h"
 #include "i2c_bus.h"
 
 /* A scripted bus: records the last write, answers reads from a buffer, and
@@ -133,7 +133,7 @@ static void
 expect_frame(struct script *s, struct i2c_bus *bus, uint16_t cmd, const uint16_t *args,
     size_t nargs, const uint8_t *frame, size_t len)
 {
-	assert_int_equal(drv_send(bus, 0x62, cmd, args, nargs), 0);
+	assert_int_equal(chip_send(bus, 0x62, cmd, args, nargs), 0);
 	assert_int_equal(s->addr, 0x62);
 	assert_int_equal(s->wlen, len);
 	assert_memory_equal(s->wbuf, frame, len);
@@ -170,7 +170,7 @@ test_send_frames(void **state)
 	/* set_iaq_baseline: TVOC first, then CO2eq (§8) */
 	expect_frame(&s, &bus, 0x201E, (const uint16_t[]){ 0x936B, 0x90D7 }, 2,
 	    (const uint8_t[]){ 0x20, 0x1E, 0x93, 0x6B, 0xB0, 0x90, 0xD7, 0x5F }, 8);
-	assert_int_equal(drv_send(&bus, 0x62, 0x0000, (const uint16_t[]){ 1, 2, 3, 4 }, 4),
+	assert_int_equal(chip_send(&bus, 0x62, 0x0000, (const uint16_t[]){ 1, 2, 3, 4 }, 4),
 	    -EINVAL);
 }
 
@@ -185,7 +185,7 @@ test_read_words(void **state)
 	(void)state;
 	memcpy(s.rbuf, meas, sizeof(meas));
 	s.rlen = sizeof(meas);
-	assert_int_equal(drv_read_words(&bus, 0x62, w, 3), 0);
+	assert_int_equal(chip_read_words(&bus, 0x62, w, 3), 0);
 	assert_int_equal(w[0], 0x01F4);
 	assert_int_equal(w[1], 0x6667);
 	assert_int_equal(w[2], 0x5EB9);
@@ -194,16 +194,16 @@ test_read_words(void **state)
 		uint16_t z[3] = { 7, 7, 7 };
 		memcpy(s.rbuf, meas, sizeof(meas));
 		s.rbuf[k] ^= 0x01;
-		assert_int_equal(drv_read_words(&bus, 0x62, z, 3), -EBADMSG);
+		assert_int_equal(chip_read_words(&bus, 0x62, z, 3), -EBADMSG);
 		assert_int_equal(z[0], 7);
 		assert_int_equal(z[2], 7);
 	}
 	/* reading past the response gives 0xFF 0xFF 0xFF, whose CRC is wrong */
 	memcpy(s.rbuf, meas, 3);
 	s.rlen = 3;
-	assert_int_equal(drv_read_words(&bus, 0x62, w, 2), -EBADMSG);
-	assert_int_equal(drv_read_words(&bus, 0x62, w, 4), -EINVAL);
-	assert_int_equal(drv_read_words(&bus, 0x62, w, 0), -EINVAL);
+	assert_int_equal(chip_read_words(&bus, 0x62, w, 2), -EBADMSG);
+	assert_int_equal(chip_read_words(&bus, 0x62, w, 4), -EINVAL);
+	assert_int_equal(chip_read_words(&bus, 0x62, w, 0), -EINVAL);
 }
 
 static void
@@ -218,26 +218,26 @@ test_send_read_combined(void **state)
 	s.rbuf[1] = 0x48;
 	s.rbuf[2] = 0xF1;
 	s.rlen = 3;
-	assert_int_equal(drv_send_read(&bus, 0x63, 0xEFC8, &id, 1), 0);
+	assert_int_equal(chip_send_read(&bus, 0x63, 0xEFC8, &id, 1), 0);
 	assert_int_equal(id, 0x0148);
 	assert_int_equal(s.write_reads, 1);
 	assert_int_equal(s.writes, 0);
 	assert_int_equal(s.wbuf[0], 0xEF);
 	assert_int_equal(s.wbuf[1], 0xC8);
 	s.fail = -ENXIO;
-	assert_int_equal(drv_send_read(&bus, 0x63, 0xEFC8, &id, 1), -EREMOTEIO);
+	assert_int_equal(chip_send_read(&bus, 0x63, 0xEFC8, &id, 1), -EREMOTEIO);
 }
 
 static void
 test_errnames(void **state)
 {
-	struct drv_out out = { 0 };
+	struct chip_out out = { 0 };
 
 	(void)state;
-	assert_string_equal(drv_errname(-EREMOTEIO), "nack");
-	assert_string_equal(drv_errname(-EBADMSG), "crc error");
-	assert_string_equal(drv_errname(-ETIMEDOUT), "timeout");
-	drv_fail(&out, -EBADMSG, "read_measurement");
+	assert_string_equal(chip_errname(-EREMOTEIO), "nack");
+	assert_string_equal(chip_errname(-EBADMSG), "crc error");
+	assert_string_equal(chip_errname(-ETIMEDOUT), "timeout");
+	chip_fail(&out, -EBADMSG, "read_measurement");
 	assert_int_equal(out.err, -EBADMSG);
 	assert_true(out.fault);
 	assert_string_equal(out.what, "crc error on read_measurement");

@@ -18,7 +18,7 @@
 
 #include "clock.h"
 #include "conf.h"
-#include "drv.h"
+#include "chip.h"
 #include "fakebus_bus.h"
 #include "sensors.h"
 

@@ -21,7 +21,7 @@
 
 #include "clock.h"
 #include "conf.h"
-#include "drv.h"
+#include "chip.h"
 #include "fakebus_bus.h"
 #include "fsutil.h"
 #include "sensors.h"
@@ -209,7 +209,7 @@ test_schedule_realtime(void **state)
 		if (d > end)
 			break;
 		if (d > now)
-			drv_sleep_ns(d - now);
+			chip_sleep_ns(d - now);
 		sensors_run(s, clock_mono_ns());
 	}
 	print_message("%zu measure_iaq in 6 s\n", b->nlog);

@@ -1,5 +1,5 @@
 /*
- * stconf: key table and cross-key validation. The prototype's config keys
+ * config: key table and cross-key validation. The prototype's config keys
  * are accepted unchanged so an existing snowflake_config.json works; the
  * secret keys are flagged so that no error message ever echoes a PAT.
  */
@@ -14,11 +14,11 @@
 #include "batch.h"
 #include "conf.h"
 #include "fsutil.h"
-#include "stconf.h"
+#include "config.h"
 
 static const char *const comp_names[] = { "gzip", "zstd", "none", NULL };
 
-#define S struct stconf
+#define S struct config
 static const struct conf_key keys[] = {
 	CONF_K_STR("pat", S, pat, "", CONF_SECRET),
 	CONF_K_STR("private_key_file", S, private_key_file, "", 0),
@@ -34,7 +34,7 @@ static const struct conf_key keys[] = {
 	CONF_K_STR("url", S, url, "", 0),
 	CONF_K_STR("account_url", S, account_url, "", 0),
 	CONF_K_STR("ca_file", S, ca_file, "", 0),
-	CONF_K_STR("socket", S, socket, STCONF_DEFAULT_SOCKET, 0),
+	CONF_K_STR("socket", S, socket, CONFIG_DEFAULT_SOCKET, 0),
 	CONF_K_INT("batch_max_rows", S, batch_max_rows, 1, 100000, 10000, 0),
 	CONF_K_INT("batch_max_bytes", S, batch_max_bytes, 4096, 16 * 1024 * 1024, 2000000, 0),
 	CONF_K_INT("flush_interval_ms", S, flush_interval_ms, 10, 600000, 1000, 0),
@@ -47,7 +47,7 @@ static const struct conf_key keys[] = {
 #undef S
 
 bool
-stconf_uses_keypair(const struct stconf *c)
+config_uses_keypair(const struct config *c)
 {
 	return c->private_key_file[0] != '\0';
 }
@@ -76,7 +76,7 @@ base_from(const char *in, char *out, size_t cap)
 }
 
 static int
-derive(struct stconf *c, const char *name, char *err, size_t errlen)
+derive(struct config *c, const char *name, char *err, size_t errlen)
 {
 	char host[300];
 
@@ -85,7 +85,7 @@ derive(struct stconf *c, const char *name, char *err, size_t errlen)
 		    "token) or \"private_key_file\" (key-pair JWT)", name);
 		return -EINVAL;
 	}
-	if (stconf_uses_keypair(c) && (c->user[0] == '\0' || c->account[0] == '\0')) {
+	if (config_uses_keypair(c) && (c->user[0] == '\0' || c->account[0] == '\0')) {
 		snprintf(err, errlen, "%s: key-pair authentication needs \"user\" and "
 		    "\"account\"", name);
 		return -EINVAL;
@@ -125,7 +125,7 @@ derive(struct stconf *c, const char *name, char *err, size_t errlen)
 }
 
 int
-stconf_load(const char *path, struct stconf *c, char *err, size_t errlen)
+config_load(const char *path, struct config *c, char *err, size_t errlen)
 {
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	int r;
@@ -165,7 +165,7 @@ check_one(const char *what, const char *path, char *err, size_t errlen)
 }
 
 int
-stconf_check_credentials(const struct stconf *c, char *err, size_t errlen)
+config_check_credentials(const struct config *c, char *err, size_t errlen)
 {
 	int r;
 

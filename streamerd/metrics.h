@@ -1,19 +1,19 @@
 /*
- * stmetrics: streamerd's counters, the once-a-minute stats line, and the
+ * metrics: streamerd's counters, the once-a-minute stats line, and the
  * metrics file in Prometheus text format (written atomically, so
  * scripts/supervise status and node_exporter's textfile collector never
  * read half a file). Also keeps the last append->commit latencies for
  * percentiles.
  */
-#ifndef STREAMERD_STMETRICS_H
-#define STREAMERD_STMETRICS_H
+#ifndef STREAMERD_METRICS_H
+#define STREAMERD_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define STMETRICS_LAT_N 1024	/* latency samples kept (ring; oldest overwritten) */
+#define METRICS_LAT_N 1024	/* latency samples kept (ring; oldest overwritten) */
 
-struct stmetrics {
+struct metrics {
 	uint64_t rows_appended, rows_committed, batches_appended;
 	uint64_t bytes_raw, bytes_wire;
 	uint64_t requests, retries, error_rows, rewinds, connections;
@@ -22,20 +22,20 @@ struct stmetrics {
 	uint64_t journal_last_seq;	/* newest seq known to exist */
 	int64_t last_commit_wall_ns;	/* 0: none yet */
 	int64_t start_wall_ns;
-	double lat_ms[STMETRICS_LAT_N];
+	double lat_ms[METRICS_LAT_N];
 	size_t lat_n, lat_next;
 };
 
 /* Records one append->commit latency in milliseconds. */
-void stmetrics_latency(struct stmetrics *m, double ms);
+void metrics_latency(struct metrics *m, double ms);
 /* Latency percentile p (0..100) over the kept samples; -1 when none. */
-double stmetrics_percentile(const struct stmetrics *m, double p);
+double metrics_percentile(const struct metrics *m, double p);
 /* Records not yet committed that the journal is known to hold. */
-uint64_t stmetrics_backlog(const struct stmetrics *m);
+uint64_t metrics_backlog(const struct metrics *m);
 /* Logs the stats line (info). */
-void stmetrics_log(const struct stmetrics *m, int64_t now_wall_ns);
+void metrics_log(const struct metrics *m, int64_t now_wall_ns);
 /* Writes the Prometheus text file at path. 0 or -errno. */
-int stmetrics_write(const struct stmetrics *m, const char *path, const char *channel,
+int metrics_write(const struct metrics *m, const char *path, const char *channel,
     int64_t now_wall_ns);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * stmetrics: counters are plain integers bumped by the one loop thread; the
+ * metrics: counters are plain integers bumped by the one loop thread; the
  * file is rendered into a fixed buffer and replaced atomically.
  */
 #include <errno.h>
@@ -10,14 +10,14 @@
 
 #include "fsutil.h"
 #include "log.h"
-#include "stmetrics.h"
+#include "metrics.h"
 
 void
-stmetrics_latency(struct stmetrics *m, double ms)
+metrics_latency(struct metrics *m, double ms)
 {
 	m->lat_ms[m->lat_next] = ms;
-	m->lat_next = (m->lat_next + 1) % STMETRICS_LAT_N;
-	if (m->lat_n < STMETRICS_LAT_N)
+	m->lat_next = (m->lat_next + 1) % METRICS_LAT_N;
+	if (m->lat_n < METRICS_LAT_N)
 		m->lat_n++;
 }
 
@@ -30,9 +30,9 @@ cmp_d(const void *a, const void *b)
 }
 
 double
-stmetrics_percentile(const struct stmetrics *m, double p)
+metrics_percentile(const struct metrics *m, double p)
 {
-	double tmp[STMETRICS_LAT_N];
+	double tmp[METRICS_LAT_N];
 	size_t i;
 
 	if (m->lat_n == 0)
@@ -44,13 +44,13 @@ stmetrics_percentile(const struct stmetrics *m, double p)
 }
 
 uint64_t
-stmetrics_backlog(const struct stmetrics *m)
+metrics_backlog(const struct metrics *m)
 {
 	return m->journal_last_seq > m->committed_seq ? m->journal_last_seq - m->committed_seq : 0;
 }
 
 static double
-commit_age_s(const struct stmetrics *m, int64_t now)
+commit_age_s(const struct metrics *m, int64_t now)
 {
 	int64_t from = m->last_commit_wall_ns ? m->last_commit_wall_ns : m->start_wall_ns;
 
@@ -58,19 +58,19 @@ commit_age_s(const struct stmetrics *m, int64_t now)
 }
 
 void
-stmetrics_log(const struct stmetrics *m, int64_t now)
+metrics_log(const struct metrics *m, int64_t now)
 {
 	log_info("stats: rows appended %" PRIu64 ", rows committed %" PRIu64 ", committed seq %"
 	    PRIu64 ", backlog %" PRIu64 ", bytes raw %" PRIu64 " compressed %" PRIu64
 	    ", retries %" PRIu64 ", error rows %" PRIu64 ", last commit age %.0fs, "
 	    "commit latency p50 %.0f ms p99 %.0f ms, connections %" PRIu64,
-	    m->rows_appended, m->rows_committed, m->committed_seq, stmetrics_backlog(m),
+	    m->rows_appended, m->rows_committed, m->committed_seq, metrics_backlog(m),
 	    m->bytes_raw, m->bytes_wire, m->retries, m->error_rows, commit_age_s(m, now),
-	    stmetrics_percentile(m, 50), stmetrics_percentile(m, 99), m->connections);
+	    metrics_percentile(m, 50), metrics_percentile(m, 99), m->connections);
 }
 
 int
-stmetrics_write(const struct stmetrics *m, const char *path, const char *channel,
+metrics_write(const struct metrics *m, const char *path, const char *channel,
     int64_t now)
 {
 	char buf[4096];
@@ -96,10 +96,10 @@ stmetrics_write(const struct stmetrics *m, const char *path, const char *channel
 	    "streamerd_commit_latency_ms{quantile=\"0.5\"} %.1f\n"
 	    "streamerd_commit_latency_ms{quantile=\"0.99\"} %.1f\n",
 	    channel, m->rows_appended, m->rows_committed, m->batches_appended, m->committed_seq,
-	    stmetrics_backlog(m), commit_age_s(m, now), m->bytes_raw, m->bytes_wire,
+	    metrics_backlog(m), commit_age_s(m, now), m->bytes_raw, m->bytes_wire,
 	    m->requests, m->retries, m->error_rows, m->rewinds, m->connections,
-	    m->sensord_connects, m->records_missing, stmetrics_percentile(m, 50),
-	    stmetrics_percentile(m, 99));
+	    m->sensord_connects, m->records_missing, metrics_percentile(m, 50),
+	    metrics_percentile(m, 99));
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -ENOSPC;
 	return fs_write_atomic(path, buf, (size_t)n, 0644);

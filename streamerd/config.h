@@ -1,21 +1,21 @@
 /*
- * stconf: streamerd's configuration — the JSON keys (the prototype's
+ * config: streamerd's configuration — the JSON keys (the prototype's
  * snowflake_config.json keys plus streamerd's own), their defaults and
  * ranges, the cross-key rules (one credential, pipe or table, a reachable
  * account URL), and the permission check of every credential file.
  */
-#ifndef STREAMERD_STCONF_H
-#define STREAMERD_STCONF_H
+#ifndef STREAMERD_CONFIG_H
+#define STREAMERD_CONFIG_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define STCONF_DEFAULT_PATH "/etc/snowsense/streamerd.json"
-#define STCONF_DEFAULT_SOCKET "/run/snowsense/sensord.sock"
+#define CONFIG_DEFAULT_PATH "/etc/snowsense/streamerd.json"
+#define CONFIG_DEFAULT_SOCKET "/run/snowsense/sensord.sock"
 
-struct stconf {
+struct config {
 	char path[PATH_MAX];		/* the file it came from */
 	char pat[4096];
 	char private_key_file[PATH_MAX];
@@ -44,12 +44,12 @@ struct stconf {
 
 /* Loads and validates path into c. Returns 0, or -EINVAL / -errno with a
  * message naming the file and key in err. */
-int stconf_load(const char *path, struct stconf *c, char *err, size_t errlen);
+int config_load(const char *path, struct config *c, char *err, size_t errlen);
 /* Checks every credential file (the config itself when it holds a PAT, the
  * key, the passphrase file): owned by the running user, no group/other
  * access. Returns 0 or -EPERM/-EACCES/-errno with the fix in err. */
-int stconf_check_credentials(const struct stconf *c, char *err, size_t errlen);
+int config_check_credentials(const struct config *c, char *err, size_t errlen);
 /* True when key-pair (JWT) authentication is configured. */
-bool stconf_uses_keypair(const struct stconf *c);
+bool config_uses_keypair(const struct config *c);
 
 #endif

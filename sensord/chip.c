@@ -1,5 +1,5 @@
 /*
- * drv: Sensirion-style framing shared by the three chip drivers (a 16-bit
+ * chip: Sensirion-style framing shared by the three chip drivers (a 16-bit
  * command, argument and response words each followed by a CRC-8), so no
  * driver builds byte strings or checks CRCs by hand.
  */
@@ -10,18 +10,18 @@
 
 #include "clock.h"
 #include "crc.h"
-#include "drv.h"
+#include "chip.h"
 
-#define DRV_MAX_ARGS 3
+#define CHIP_MAX_ARGS 3
 
 int
-drv_send(struct i2c_bus *bus, uint16_t addr, uint16_t cmd, const uint16_t *args,
+chip_send(struct i2c_bus *bus, uint16_t addr, uint16_t cmd, const uint16_t *args,
     size_t nargs)
 {
-	uint8_t b[2 + 3 * DRV_MAX_ARGS];
+	uint8_t b[2 + 3 * CHIP_MAX_ARGS];
 	size_t n = 0;
 
-	if (nargs > DRV_MAX_ARGS)
+	if (nargs > CHIP_MAX_ARGS)
 		return -EINVAL;
 	b[n++] = (uint8_t)(cmd >> 8);
 	b[n++] = (uint8_t)cmd;
@@ -46,12 +46,12 @@ decode(const uint8_t *raw, uint16_t *words, size_t n)
 }
 
 int
-drv_read_words(struct i2c_bus *bus, uint16_t addr, uint16_t *words, size_t n)
+chip_read_words(struct i2c_bus *bus, uint16_t addr, uint16_t *words, size_t n)
 {
-	uint8_t raw[3 * DRV_MAX_WORDS];
+	uint8_t raw[3 * CHIP_MAX_WORDS];
 	int r;
 
-	if (n == 0 || n > DRV_MAX_WORDS)
+	if (n == 0 || n > CHIP_MAX_WORDS)
 		return -EINVAL;
 	r = i2c_bus_read(bus, addr, raw, 3 * n);
 	if (r < 0)
@@ -60,14 +60,14 @@ drv_read_words(struct i2c_bus *bus, uint16_t addr, uint16_t *words, size_t n)
 }
 
 int
-drv_send_read(struct i2c_bus *bus, uint16_t addr, uint16_t cmd, uint16_t *words,
+chip_send_read(struct i2c_bus *bus, uint16_t addr, uint16_t cmd, uint16_t *words,
     size_t n)
 {
 	uint8_t c[2] = { (uint8_t)(cmd >> 8), (uint8_t)cmd };
-	uint8_t raw[3 * DRV_MAX_WORDS];
+	uint8_t raw[3 * CHIP_MAX_WORDS];
 	int r;
 
-	if (n == 0 || n > DRV_MAX_WORDS)
+	if (n == 0 || n > CHIP_MAX_WORDS)
 		return -EINVAL;
 	r = i2c_bus_write_read(bus, addr, c, sizeof(c), raw, 3 * n);
 	if (r < 0)
@@ -76,7 +76,7 @@ drv_send_read(struct i2c_bus *bus, uint16_t addr, uint16_t cmd, uint16_t *words,
 }
 
 const char *
-drv_errname(int err)
+chip_errname(int err)
 {
 	switch (err) {
 	case -EREMOTEIO: return "nack";
@@ -87,15 +87,15 @@ drv_errname(int err)
 }
 
 void
-drv_fail(struct drv_out *out, int err, const char *what)
+chip_fail(struct chip_out *out, int err, const char *what)
 {
 	out->err = err < 0 ? err : -EIO;
 	out->fault = true;
-	snprintf(out->what, sizeof(out->what), "%s on %s", drv_errname(out->err), what);
+	snprintf(out->what, sizeof(out->what), "%s on %s", chip_errname(out->err), what);
 }
 
 void
-drv_sleep_ns(int64_t ns)
+chip_sleep_ns(int64_t ns)
 {
 	struct timespec ts;
 	int64_t until = clock_mono_ns() + ns;

@@ -1,6 +1,6 @@
 /*
- * drv: the one interface every chip driver implements, and the word/CRC
- * framing helpers they share. A driver is a const struct drv_ops; the manager
+ * chip: the one interface every chip driver implements, and the word/CRC
+ * framing helpers they share. A driver is a const struct chip_ops; the manager
  * (sensors.c) allocates state_size bytes per instance and hands that state to
  * every op, so a driver keeps nothing in file-scope variables.
  *
@@ -10,8 +10,8 @@
  * Retrying, back-off and fault bookkeeping live in the manager: a driver only
  * reports "this chip failed" (out->err) with a short reason.
  */
-#ifndef SNOWSENSE_DRV_H
-#define SNOWSENSE_DRV_H
+#ifndef SNOWSENSE_CHIP_H
+#define SNOWSENSE_CHIP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,17 +22,17 @@
 #include "proto.h"
 #include "sensors.h"
 
-#define DRV_WHAT_LEN 72
-#define DRV_INFO_LEN 160
-#define DRV_MAX_WORDS 3		/* the longest response here */
+#define CHIP_WHAT_LEN 72
+#define CHIP_INFO_LEN 160
+#define CHIP_MAX_WORDS 3		/* the longest response here */
 /* Added to every execution-time wait: the loop reads its clock once per
  * turn and the transfers of other chips in the same turn come first, so a
  * command goes out a little after "now" and its answer must not be asked
  * for exactly "now + execution time" later. */
-#define DRV_MARGIN (2 * NS_PER_MS)
+#define CHIP_MARGIN (2 * NS_PER_MS)
 
 /* What the manager knows from the other chips, for compensation. */
-struct drv_env {
+struct chip_env {
 	bool has_p;		/* ICP-10125 has measured */
 	double p;		/* its latest pressure, Pa */
 	bool has_th;		/* SCD4x has measured */
@@ -41,7 +41,7 @@ struct drv_env {
 };
 
 /* What one poll produced. */
-struct drv_out {
+struct chip_out {
 	int64_t next;		/* call poll again at this CLOCK_MONOTONIC ns */
 	bool sample;		/* the block below holds a fresh, CRC-valid measurement */
 	union {
@@ -51,10 +51,10 @@ struct drv_out {
 	} u;			/* t_meas is left for the manager to fill */
 	int err;		/* < 0: the chip failed; restart it after a back-off */
 	bool fault;		/* something worth a fault line: what says it */
-	char what[DRV_WHAT_LEN];	/* e.g. "crc error on read_measurement" */
+	char what[CHIP_WHAT_LEN];	/* e.g. "crc error on read_measurement" */
 };
 
-struct drv_ops {
+struct chip_ops {
 	const char *name;	/* "scd4x": config block, logs, faults, status */
 	uint16_t addr;		/* 7-bit I2C address */
 	size_t state_size;	/* bytes the manager allocates (zeroed) per instance */
@@ -66,8 +66,8 @@ struct drv_ops {
 	 * before it. 0 and *ret_next, or -errno when nothing answers. */
 	int (*start)(void *st, int64_t now, int64_t *ret_next);
 	/* Does the I/O due at now, using env for compensation; fills out. */
-	void (*poll)(void *st, int64_t now, const struct drv_env *env,
-	    struct drv_out *out);
+	void (*poll)(void *st, int64_t now, const struct chip_env *env,
+	    struct chip_out *out);
 	/* Leaves the chip quiet (e.g. periodic measurement off); no waiting. */
 	void (*stop)(void *st, int64_t now);
 	/* Blocking hardware test of `sensord --probe`: identity, self-test,
@@ -79,29 +79,29 @@ struct drv_ops {
 	void (*fini)(void *st);
 };
 
-extern const struct drv_ops scd4x_driver;
-extern const struct drv_ops sgp30_driver;
-extern const struct drv_ops icp10125_driver;
+extern const struct chip_ops scd4x_driver;
+extern const struct chip_ops sgp30_driver;
+extern const struct chip_ops icp10125_driver;
 
-/* ---- framing helpers (drv.c) ----------------------------------------- */
+/* ---- framing helpers (chip.c) ----------------------------------------- */
 
 /* Writes cmd and nargs argument words, each followed by its CRC, to addr.
  * 0 or -errno (-EREMOTEIO: NACK). */
-int drv_send(struct i2c_bus *bus, uint16_t addr, uint16_t cmd,
+int chip_send(struct i2c_bus *bus, uint16_t addr, uint16_t cmd,
     const uint16_t *args, size_t nargs);
 /* Reads n words (data + CRC each) from addr into words (host order).
  * 0, -EBADMSG on a CRC mismatch (words untouched), or -errno. */
-int drv_read_words(struct i2c_bus *bus, uint16_t addr, uint16_t *words, size_t n);
+int chip_read_words(struct i2c_bus *bus, uint16_t addr, uint16_t *words, size_t n);
 /* Zero-wait command then its n-word answer in one combined transfer. */
-int drv_send_read(struct i2c_bus *bus, uint16_t addr, uint16_t cmd,
+int chip_send_read(struct i2c_bus *bus, uint16_t addr, uint16_t cmd,
     uint16_t *words, size_t n);
 /* Short name of a transfer error for fault lines: "nack", "crc error",
  * "timeout", else strerror; borrowed, static. */
-const char *drv_errname(int err);
+const char *chip_errname(int err);
 /* Fills out as "chip failed": err and "<errname> on <what>". */
-void drv_fail(struct drv_out *out, int err, const char *what);
+void chip_fail(struct chip_out *out, int err, const char *what);
 /* Sleeps for ns of CLOCK_MONOTONIC (probe only: the loop never sleeps). */
-void drv_sleep_ns(int64_t ns);
+void chip_sleep_ns(int64_t ns);
 
 /* ---- pure conversions, exported for the unit tests ------------------ */
 

@@ -1,5 +1,5 @@
 /*
- * sconf: the shipped example loads as is; defaults; the cross-key checks
+ * config: the shipped example loads as is; defaults; the cross-key checks
  * (socket mode, journal sizes, absolute paths) name the key at fault;
  * unknown keys in nested blocks are refused; device falls back to the
  * hostname.
@@ -16,35 +16,35 @@
 
 #include <cmocka.h>
 
-#include "sconf.h"
+#include "config.h"
 
 static int
-load(const char *text, struct sconf *c, char *err, size_t errlen)
+load(const char *text, struct config *c, char *err, size_t errlen)
 {
-	return sconf_load_string("t.json", text, strlen(text), c, err, errlen);
+	return config_load_string("t.json", text, strlen(text), c, err, errlen);
 }
 
 static void
 test_example_loads(void **state)
 {
-	struct sconf c;
+	struct config c;
 	char err[256] = "", path[512];
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/config/sensord.json", getenv("TOP") ?
 	    getenv("TOP") : ".");
-	if (sconf_load(path, &c, err, sizeof(err)) != 0)
+	if (config_load(path, &c, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	assert_string_equal(c.device, "greenhouse-pi");
 	assert_int_equal(c.socket_mode_bits, 0660);
-	assert_int_equal(c.journal.fsync, SCONF_FSYNC_ALWAYS);
+	assert_int_equal(c.journal.fsync, CONFIG_FSYNC_ALWAYS);
 	assert_true(c.sensors.scd4x.enabled);
 }
 
 static void
 test_defaults(void **state)
 {
-	struct sconf c;
+	struct config c;
 	char err[256], host[64] = "";
 
 	(void)state;
@@ -53,7 +53,7 @@ test_defaults(void **state)
 	assert_int_equal(c.interval_ms, 5000);
 	assert_string_equal(c.socket, "/run/snowsense/sensord.sock");
 	assert_int_equal(c.socket_mode_bits, 0660);
-	assert_int_equal(c.journal.fsync, SCONF_FSYNC_ALWAYS);
+	assert_int_equal(c.journal.fsync, CONFIG_FSYNC_ALWAYS);
 	assert_int_equal(c.journal.segment_bytes, 1024 * 1024);
 	assert_int_equal(c.max_clients, 128);
 	assert_string_equal(c.metrics_file, "");
@@ -81,7 +81,7 @@ test_errors_name_the_key(void **state)
 		{ "{\"scd4x\":{\"colour\":1}}", "\"scd4x.colour\": unknown key" },
 		{ "{\"require\":\"most\"}", "\"require\"" },
 	};
-	struct sconf c;
+	struct config c;
 	char err[256];
 
 	(void)state;
@@ -96,7 +96,7 @@ test_errors_name_the_key(void **state)
 static void
 test_failed_load_leaves_config(void **state)
 {
-	struct sconf c;
+	struct config c;
 	char err[256];
 
 	(void)state;
