@@ -1,9 +1,8 @@
 # sensord/: the privileged daemon (bus, chips, journal, socket server).
-# Everything but main.c (and the sensortap client, see sensortap.module.mk)
-# goes into sensord_core so unit tests, fuzz targets and benchmarks link the
-# same code the daemon runs.
+# Everything but main.c goes into sensord_core so unit tests, fuzz targets
+# and benchmarks link the same code the daemon runs.
 LIBS += sensord_core
-sensord_core_SRCS := $(filter-out sensord/main.c sensord/sensortap.c,$(sort $(wildcard sensord/*.c)))
+sensord_core_SRCS := $(filter-out sensord/main.c,$(sort $(wildcard sensord/*.c)))
 
 PROGS += sensord
 sensord_SRCS := sensord/main.c
