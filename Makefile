@@ -1,8 +1,10 @@
 # snowsense — top-level GNU Makefile (non-recursive).
 #
 # Each directory adds its programs, libraries and tests through a module.mk
-# (or NAME.module.mk)
 # fragment included below, so adding a module never means editing this file.
+# Include paths are per directory: a fragment sets CPPFLAGS.<dir> for each
+# directory it compiles, so a file sees only the headers it may use (neither
+# daemon sees the other's headers, common/ sees only its own).
 # Objects go to $(BUILD): build/ normally, build-san/ with SAN=1,
 # build-fuzz/ for the libFuzzer targets, build-<triplet>/ with CROSS=.
 
@@ -47,7 +49,7 @@ HARDEN += -D_FORTIFY_SOURCE=2
 endif
 
 CFLAGS  ?= -O2 -g
-CPPFLAGS_ALL := -D_GNU_SOURCE -DSNOWSENSE_VERSION='"$(VERSION)"' -Icommon -Isensord -Istreamerd $(CPPFLAGS)
+CPPFLAGS_ALL := -D_GNU_SOURCE -DSNOWSENSE_VERSION='"$(VERSION)"' $(CPPFLAGS)
 CFLAGS_ALL   := -std=c17 $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL  := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 
@@ -60,25 +62,38 @@ TEST_PROGS   :=	# helper programs built for `make check`
 TEST_SHLIBS  :=	# shared objects built for `make check` (LD_PRELOAD fakes)
 LIBS         :=	# static convenience libraries, linked by programs and unit tests
 ALL_PKGS     :=	# every pkg-config package any unit test may need
+# Per directory, also set by the fragments:
+#   CPPFLAGS.<dir>   include paths of the sources in <dir>, e.g. -Icommon -I<dir>
+#   TEST_LIBS.<dir>  libraries (in link order) of the unit tests (test_*.c) and
+#                    fuzz targets (fuzz_*.c) in <dir>
 
-include $(sort $(wildcard */module.mk */*.module.mk tests/*/module.mk))
+include $(sort $(wildcard */module.mk tests/*/module.mk))
 
 # ---------------------------------------------------------------- rules
 
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 picobjs = $(patsubst %.c,$(BUILD)/pic/%.o,$(1))
 libfile = $(BUILD)/lib/lib$(1).a
+libfiles = $(foreach l,$(1),$(call libfile,$(l)))
+
+# The include paths of the directory a source is in; a directory nobody
+# declared is an error rather than a compile that finds the wrong header.
+srcdir = $(patsubst %/,%,$(dir $(1)))
+dircppflags = $(if $(filter undefined,$(origin CPPFLAGS.$(call srcdir,$(1)))),\
+	$(error $(1): no include paths for $(call srcdir,$(1))/: set CPPFLAGS.$(call srcdir,$(1)) in its module.mk),\
+	$(CPPFLAGS.$(call srcdir,$(1))))
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(call pkgcflags,$(ALL_PKGS)) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS_ALL) $(call dircppflags,$<) $(CFLAGS_ALL) $(call pkgcflags,$(ALL_PKGS)) -MMD -MP -c -o $@ $<
 
 $(BUILD)/pic/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(filter-out -fPIE,$(CFLAGS_ALL)) -fPIC $(call pkgcflags,$(ALL_PKGS)) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS_ALL) $(call dircppflags,$<) $(filter-out -fPIE,$(CFLAGS_ALL)) -fPIC $(call pkgcflags,$(ALL_PKGS)) -MMD -MP -c -o $@ $<
 
-# Rebuild everything when the flags change.
-FLAGSTR := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL)
+# Rebuild everything when the flags change (per-directory ones included).
+FLAGSTR := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) \
+	$(foreach v,$(sort $(filter CPPFLAGS.%,$(.VARIABLES))),$(v)=$($(v)))
 $(BUILD)/.flags: FORCE
 	@mkdir -p $(@D)
 	@echo '$(FLAGSTR)' | cmp -s - $@ || echo '$(FLAGSTR)' > $@
@@ -105,15 +120,32 @@ $(BUILD)/lib/$(1).so: $(call picobjs,$($(1)_SRCS))
 endef
 $(foreach s,$(TEST_SHLIBS),$(eval $(call shlib_rule,$(s))))
 
-# Unit tests: tests/unit/test_*.c, one binary each, linked with every library.
-UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-UNIT_LIBS  := $(foreach l,$(LIBS),$(call libfile,$(l)))
+# Unit tests and fuzz targets are found by name: test_*.c and fuzz_*.c in
+# tests/unit/<component>/, tests/fuzz/<component>/ and beside a test tool
+# (tests/<tool>/). Each links only the libraries TEST_LIBS.<dir> names, so
+# the two daemons' modules (both have a config_load) never meet in one link.
+# Binaries are $(BUILD)/tests/test_<name> and build-fuzz/fuzz/fuzz_<name>:
+# names must be unique across directories.
+UNIT_SRCS  := $(sort $(wildcard tests/unit/*/test_*.c tests/*/test_*.c))
+UNIT_NAMES := $(basename $(notdir $(UNIT_SRCS)))
+UNIT_BINS  := $(addprefix $(BUILD)/tests/,$(UNIT_NAMES))
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/*/fuzz_*.c tests/*/fuzz_*.c))
+FUZZ_NAMES := $(basename $(notdir $(FUZZ_SRCS)))
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIBS)
-	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< -Wl,--start-group $(UNIT_LIBS) -Wl,--end-group \
+testlibs = $(if $(filter undefined,$(origin TEST_LIBS.$(call srcdir,$(1)))),\
+	$(error $(1): set TEST_LIBS.$(call srcdir,$(1)) (the libraries its tests link) in a module.mk),\
+	$(strip $(call libfiles,$(TEST_LIBS.$(call srcdir,$(1))))))
+$(foreach n,$(sort $(UNIT_NAMES) $(FUZZ_NAMES)),\
+	$(if $(word 2,$(filter %/$(n).c,$(UNIT_SRCS) $(FUZZ_SRCS))),\
+	$(error two tests are named $(n): $(filter %/$(n).c,$(UNIT_SRCS) $(FUZZ_SRCS)))))
+
+define unit_rule
+$(BUILD)/tests/$(basename $(notdir $(1))): $(call objs,$(1)) $(call testlibs,$(1))
+	@mkdir -p $$(@D)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $$< -Wl,--start-group $(call testlibs,$(1)) -Wl,--end-group \
 		$(call pkglibs,cmocka $(ALL_PKGS)) -lm
+endef
+$(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(t))))
 
 PROG_BINS := $(addprefix $(BUILD)/bin/,$(PROGS))
 TEST_BINS := $(addprefix $(BUILD)/bin/,$(TEST_PROGS)) \
@@ -133,20 +165,22 @@ valgrind: tests
 	@BUILD=$(BUILD) VALGRIND=1 tests/run-tests $(UNIT_BINS)
 
 # ---------------------------------------------------------------- fuzzing
+# A target's seed corpus is corpus/<name>/ beside its source.
 FUZZ_SECONDS ?= 30
-FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang CI= CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
 		$(addprefix build-fuzz/fuzz/,$(FUZZ_NAMES))
 
-build-fuzz/fuzz/%: build-fuzz/obj/tests/fuzz/%.o $(UNIT_LIBS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< \
-		-Wl,--start-group $(UNIT_LIBS) -Wl,--end-group $(call pkglibs,$(ALL_PKGS)) -lm
+define fuzz_rule
+$(BUILD)/fuzz/$(basename $(notdir $(1))): $(call objs,$(1)) $(call testlibs,$(1))
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $$@ $$< \
+		-Wl,--start-group $(call testlibs,$(1)) -Wl,--end-group $(call pkglibs,$(ALL_PKGS)) -lm
+endef
+$(foreach t,$(FUZZ_SRCS),$(eval $(call fuzz_rule,$(t))))
 
 fuzz-run: fuzz
-	@tests/fuzz/run-all build-fuzz/fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+	@tests/fuzz/run-all build-fuzz/fuzz $(FUZZ_SECONDS) $(FUZZ_SRCS)
 
 # ---------------------------------------------------------------- deps
 # Every Debian package the build, tests, demo and benchmarks need.

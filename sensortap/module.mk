@@ -1,5 +1,6 @@
 # sensortap/: the reference client of sensord's socket protocol (debug tap).
 # It links only common/.
+CPPFLAGS.sensortap := -Icommon -Isensortap
 PROGS += sensortap
 sensortap_SRCS := sensortap/sensortap.c
 sensortap_LIBS := common

@@ -1,8 +1,9 @@
 # streamerd/: the Snowpipe Streaming client daemon. Everything but main.c is
 # a library so unit tests and fuzz targets can reach the modules.
+CPPFLAGS.streamerd := -Icommon -Istreamerd
 LIBS += streamerd_core
 streamerd_core_SRCS := streamerd/api.c streamerd/auth.c streamerd/batch.c \
-	streamerd/http.c streamerd/row.c streamerd/config.c streamerd/metrics.c \
+	streamerd/config.c streamerd/http.c streamerd/metrics.c streamerd/row.c \
 	streamerd/stream.c streamerd/sub.c
 
 PROGS += streamerd

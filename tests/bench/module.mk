@@ -2,6 +2,8 @@
 # processors (deps-cross, check-cross), the benchmark table (bench) and the
 # fault-injection soak (chaos). None of them is part of `make all`.
 
+CPPFLAGS.tests/bench := -Icommon -Isensord
+
 # This fragment defines rules while the top Makefile is still including
 # fragments; naming `all` first keeps it the default goal.
 all:
@@ -31,7 +33,7 @@ deps-cross:
 
 # Build the unit tests for ARCH and run them under qemu-user. Only the unit
 # tests: integration tests need the preload fakes and the emulator, which are
-# host tools. The recipe expands UNIT_SRCS late, after the top Makefile set it.
+# host tools. The recipe expands UNIT_NAMES late, after the top Makefile set it.
 # CROSS_SKIP: tests that cannot mean anything under qemu-user. A seccomp
 # filter built for aarch64 is checked by the host kernel against qemu's own
 # x86-64 system calls, so the tests that load a filter (test_sandbox,
@@ -43,8 +45,8 @@ deps-cross:
 CROSS_SKIP    ?= test_sandbox test_clock test_i2c_bus test_server
 CROSS_TIMEOUT ?= 120
 CROSS_QEMU_LD = /usr/$(call cross_triplet,$(ARCH))
-cross_units = $(patsubst tests/unit/%.c,build-$(call cross_triplet,$(ARCH))/tests/%,\
-	$(filter-out $(addprefix tests/unit/,$(addsuffix .c,$(CROSS_SKIP))),$(UNIT_SRCS)))
+cross_units = $(addprefix build-$(call cross_triplet,$(ARCH))/tests/,\
+	$(filter-out $(CROSS_SKIP),$(UNIT_NAMES)))
 check-cross:
 	@command -v $(call cross_triplet,$(ARCH))-gcc >/dev/null || \
 		{ echo "no $(call cross_triplet,$(ARCH))-gcc: run  sudo make deps-cross ARCH=$(ARCH)"; exit 1; }
@@ -54,6 +56,14 @@ check-cross:
 	@echo "check-cross: not run under qemu-user: $(CROSS_SKIP)"
 	@RUNNER="timeout $(CROSS_TIMEOUT) $(call cross_qemu,$(ARCH)) -L $(CROSS_QEMU_LD)" \
 		BUILD=build-$(call cross_triplet,$(ARCH)) tests/run-tests $(cross_units)
+
+# `make bench` runs this: journal append rate (fsync never/always) and
+# replay rate through the server to one client, as one JSON line.
+TEST_PROGS += journal-bench
+journal-bench_SRCS := tests/bench/journal-bench.c
+journal-bench_LIBS := sensord_core common
+journal-bench_PKGS := msgpack jansson libseccomp
+journal-bench_LDLIBS := -lm
 
 # A sensord journal with a backlog, for the drain benchmark.
 TEST_PROGS += journal-fill

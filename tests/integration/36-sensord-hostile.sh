@@ -17,7 +17,7 @@ printf '\x80' >"$dir/junk/empty-map"
 printf '\x81\xa2op\xa3rec' >"$dir/junk/server-op"
 printf '\x82\xa2op\xa9subscribe\xa4from\xa5never' >"$dir/junk/bad-from"
 printf '\xdd\xff\xff\xff\xff' >"$dir/junk/huge-array"
-corpus=$TOP/tests/fuzz/corpus/fuzz_proto
+corpus=$TOP/tests/fuzz/common/corpus/fuzz_proto
 files="$dir/junk/*"
 [ -d "$corpus" ] && files="$files $corpus/*"
 # shellcheck disable=SC2086

@@ -1,5 +1,6 @@
 # tests/sdclient/: a scriptable socket client for sensord's integration
 # tests (acks, stuck and hostile clients, many subscribers at once).
+CPPFLAGS.tests/sdclient := -Icommon
 TEST_PROGS += sdclient
 sdclient_SRCS := tests/sdclient/sdclient.c
 sdclient_LIBS := common

@@ -1,4 +1,5 @@
 # tapserver: a tiny scripted sensord stand-in for sensortap's tests.
+CPPFLAGS.tests/tapserver := -Icommon
 TEST_PROGS += tapserver
 tapserver_SRCS := tests/tapserver/tapserver.c
 tapserver_LIBS := common

@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "../fakei2c/chip.h"
-#include "../fakei2c/fakebus_test.h"
+#include "chip.h"
+#include "fakebus_test.h"
 
 #define A 0x63
 

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../fakei2c/fakebus_test.h"
+#include "fakebus_test.h"
 
 #define A 0x58
 

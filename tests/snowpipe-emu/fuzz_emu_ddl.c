@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../snowpipe-emu/emu_ddl.c"
+#include "emu_ddl.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../fakei2c/fakebus_test.h"
+#include "fakebus_test.h"
 
 static struct fakebus *
 bus(const char *json)

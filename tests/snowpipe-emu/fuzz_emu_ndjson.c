@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../snowpipe-emu/emu_rows.c"
+#include "emu_rows.c"
 
 static struct emu_column cols[] = {
 	{ .name = "N", .type = EMU_T_NUMBER, .precision = 10, .scale = 2 },

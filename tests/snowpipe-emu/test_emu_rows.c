@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../snowpipe-emu/emu_rows.c"
+#include "emu_rows.c"
 
 static bool
 valid(const char *s)

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "../fakei2c/fakebus_test.h"
+#include "fakebus_test.h"
 
 #define A 0x62
 

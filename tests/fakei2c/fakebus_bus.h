@@ -5,7 +5,7 @@
  * It can also log the times at which one chosen command was written, and
  * drive the chip manager's loop the way sensord does (jump to the next
  * deadline, optionally late by a chosen wake-up latency).
- * Header-only, static functions, for tests/unit.
+ * Header-only, static functions, for sensord's driver tests (tests/unit/sensord).
  */
 #ifndef SNOWSENSE_FAKEBUS_BUS_H
 #define SNOWSENSE_FAKEBUS_BUS_H
@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "../fakei2c/fakebus.h"
+#include "fakebus.h"
 #include "i2c_bus.h"
 #include "sensors.h"
 

@@ -1,0 +1,14 @@
+# tests/unit/: cmocka unit tests, one folder per component, each test_*.c one
+# binary (found by the top Makefile). A folder compiles with its component's
+# include path and links only its component's libraries plus common/, so
+# sensord's and streamerd's same-named modules (config, metrics) never meet.
+# sensord's driver tests run the chips on the in-process fake bus
+# (tests/fakei2c/fakebus_bus.h, libfakebus.a).
+CPPFLAGS.tests/unit/common = $(CPPFLAGS.common)
+TEST_LIBS.tests/unit/common = common
+
+CPPFLAGS.tests/unit/sensord = $(CPPFLAGS.sensord) -Itests/fakei2c
+TEST_LIBS.tests/unit/sensord = sensord_core fakebus common
+
+CPPFLAGS.tests/unit/streamerd = $(CPPFLAGS.streamerd)
+TEST_LIBS.tests/unit/streamerd = streamerd_core common
