@@ -56,6 +56,9 @@ LDFLAGS_ALL  := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 pkgcflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkglibs   = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
 
+# Fragments define rules (install-man, bench, …) before the `all` rule below.
+.DEFAULT_GOAL := all
+
 # Filled in by the module.mk fragments.
 PROGS        :=	# installed programs
 TEST_PROGS   :=	# helper programs built for `make check`
@@ -67,7 +70,7 @@ ALL_PKGS     :=	# every pkg-config package any unit test may need
 #   TEST_LIBS.<dir>  libraries (in link order) of the unit tests (test_*.c) and
 #                    fuzz targets (fuzz_*.c) in <dir>
 
-include $(sort $(wildcard */module.mk tests/*/module.mk))
+include $(sort $(wildcard */module.mk tests/*/module.mk)) cross.mk
 
 # ---------------------------------------------------------------- rules
 
@@ -201,12 +204,16 @@ deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
 
 # ---------------------------------------------------------------- install
-install: all
+# The three programs here; what is not a program (supervise, man pages,
+# units, example configs) is added to install-extra/uninstall-extra by the
+# fragment of its directory (scripts/, man/, config/).
+.PHONY: install-extra uninstall-extra
+install: all install-extra
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BUILD)/bin/sensord $(BUILD)/bin/streamerd $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/bin/sensortap $(DESTDIR)$(BINDIR)/
 
-uninstall:
+uninstall: uninstall-extra
 	rm -f $(DESTDIR)$(SBINDIR)/sensord $(DESTDIR)$(SBINDIR)/streamerd $(DESTDIR)$(BINDIR)/sensortap
 
 clean:

@@ -16,7 +16,8 @@ fail() {
 }
 
 # The three programs are installed by the top-level rule once they exist;
-# before that, check what scripts/module.mk installs on its own.
+# before that, check what the scripts/, man/ and config/ fragments install
+# on their own (install-extra).
 target=install
 utarget=uninstall
 for p in sensord streamerd sensortap; do
