@@ -154,7 +154,7 @@ pk_record(msgpack_packer *pk, const struct record *r)
 static void
 pk_status(msgpack_packer *pk, const struct proto_status *st)
 {
-	msgpack_pack_map(pk, 10);
+	msgpack_pack_map(pk, 11);
 	pk_key(pk, "op"); pk_str(pk, "status");
 	pk_key(pk, "uptime_s"); msgpack_pack_uint64(pk, st->uptime_s);
 	pk_key(pk, "journal_id"); msgpack_pack_uint64(pk, st->journal_id);
@@ -163,6 +163,7 @@ pk_status(msgpack_packer *pk, const struct proto_status *st)
 	pk_key(pk, "acked_seq"); msgpack_pack_uint64(pk, st->acked_seq);
 	pk_key(pk, "records_written"); msgpack_pack_uint64(pk, st->records_written);
 	pk_key(pk, "records_dropped"); msgpack_pack_uint64(pk, st->records_dropped);
+	pk_key(pk, "seqs_skipped"); msgpack_pack_uint64(pk, st->seqs_skipped);
 	pk_key(pk, "clients"); msgpack_pack_uint32(pk, st->clients);
 	pk_key(pk, "chips");
 	msgpack_pack_array(pk, st->nchips);
@@ -584,6 +585,8 @@ static const struct field status_s_fields[] = {
 	UF("acked_seq", rd_u64, status.acked_seq),
 	UF("records_written", rd_u64, status.records_written),
 	UF("records_dropped", rd_u64, status.records_dropped),
+	/* optional: a sensord from before the seq floor does not send it */
+	FIELD("seqs_skipped", false, rd_u64, struct proto_msg, u.status.seqs_skipped),
 	UF("clients", rd_u32, status.clients), UF("chips", rd_chips, status.chips),
 };
 static const struct field err_fields[] = {

@@ -91,6 +91,7 @@ struct proto_status {
 	uint64_t first_seq, last_seq, acked_seq;
 	uint64_t records_written;	/* since start */
 	uint64_t records_dropped;	/* unacked records forced out by retention, ever */
+	uint64_t seqs_skipped;		/* jumped over after unclean stops, ever */
 	uint32_t clients;
 	uint32_t nchips;
 	struct proto_chip_status chips[PROTO_MAX_CHIPS];

@@ -12,6 +12,13 @@
  * or partly written entry only at the end of the newest segment, which
  * recovery truncates. A bad entry elsewhere (bit rot) is skipped when the
  * entry after it is intact, and reported: a reader then sees a gap.
+ *
+ * State files, each one line replaced by temp + fsync + rename: "acked"
+ * (journal id, acked seq, records dropped by retention ever) and "seqfloor"
+ * (journal id, floor, seqs skipped ever, counted-below). No seq at or above
+ * the floor has been handed out: with fsync "interval" or "never" the floor
+ * is moved a block ahead before the block is used, and journal_close sets
+ * it to the exact next seq after the last sync. See docs/journal.md.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,7 +40,16 @@
 #define SEG_MAGIC "SNSJRNL"	/* plus its NUL: 8 bytes */
 #define SEG_VERSION 1
 #define ACKED_FILE "acked"
-#define ACKED_MAX 256
+#define FLOOR_FILE "seqfloor"
+#define STATE_MAX 256		/* either state file: one short line */
+/* Seqs reserved per seq floor write (interval, never): the block doubles
+ * while one lasts under BLOCK_FAST_NS of record time and halves past
+ * BLOCK_SLOW_NS, so the floor is written about once a minute whatever the
+ * record rate, and an unclean stop skips about a minute's worth of seqs. */
+#define BLOCK_MIN 16
+#define BLOCK_MAX (1U << 20)
+#define BLOCK_FAST_NS (30LL * 1000000000LL)
+#define BLOCK_SLOW_NS (300LL * 1000000000LL)
 /* A reader holds at most two entries (one bad, the next to resync on). */
 #define ER_MAX (2 * (JOURNAL_ENTRY_HDR + JOURNAL_MAX_ENTRY))
 #define ER_INIT (32 * 1024)
@@ -47,6 +63,10 @@ struct seg {
 	int64_t last_t;
 };
 
+struct floor_state {
+	uint64_t id, floor, skipped, counted;
+};
+
 struct journal {
 	char dir[PATH_MAX - 64];	/* room for "/seg-<20 digits>.jnl.damaged" */
 	struct journal_opts o;
@@ -56,6 +76,12 @@ struct journal {
 	int fd;			/* the active segment */
 	uint64_t next_seq;
 	uint64_t floor_seq;	/* next_seq at least this (set-aside segments) */
+	uint64_t reserved;	/* the seq floor on disk: seqs below it may be out */
+	uint64_t block;		/* seqs the next reservation takes */
+	int64_t block_t;	/* record time of the last reservation, 0: none yet */
+	uint64_t skipped;	/* seqs skipped at start-ups, ever */
+	uint64_t counted;	/* seqs below this are counted in skipped */
+	bool sync_failed;	/* an fdatasync failed: what it covered may be lost */
 	uint64_t acked, acked_saved;
 	uint64_t dropped, dropped_saved;
 	uint64_t written;
@@ -292,6 +318,8 @@ er_next(struct ereader *r, uint64_t limit, struct journal_entry *e)
 
 enum { TAIL_CLEAN, TAIL_TORN, TAIL_BAD };
 
+#define JUMPS_SHOWN 4
+
 struct seg_scan {
 	uint64_t id, first_seq;
 	uint64_t first_entry, last_seq, entries;
@@ -299,6 +327,11 @@ struct seg_scan {
 	uint64_t good_end;	/* after the last good entry */
 	uint64_t size;		/* of the file */
 	uint64_t skipped;
+	/* Seqs jumped over between two intact neighbours (or after the
+	 * header): only the writer makes those, when a start-up continued
+	 * above the seq floor or a set-aside segment. Not damage. */
+	unsigned jumps;
+	uint64_t jump[JUMPS_SHOWN][2];
 	int tail;
 	bool bad_header;
 };
@@ -329,11 +362,21 @@ scan_fd(int fd, struct seg_scan *s)
 	er_init(&r);
 	er_start(&r, fd, JOURNAL_SEG_HDR);
 	for (;;) {
+		uint64_t bad = r.skipped, prev;
+
 		rc = er_next(&r, s->size, &e);
 		if (rc == 1 && (e.seq < s->first_seq || e.seq <= s->last_seq))
 			rc = -EBADMSG;	/* a seq going backwards is damage too */
 		if (rc != 1)
 			break;
+		prev = s->last_seq ? s->last_seq : s->first_seq - 1;
+		if (e.seq > prev + 1 && r.skipped == bad) {
+			if (s->jumps < JUMPS_SHOWN) {
+				s->jump[s->jumps][0] = prev + 1;
+				s->jump[s->jumps][1] = e.seq - 1;
+			}
+			s->jumps++;
+		}
 		if (!s->first_entry)
 			s->first_entry = e.seq;
 		s->last_seq = e.seq;
@@ -407,23 +450,24 @@ seg_path(const char *dir, uint64_t first, char *out, size_t len)
 		out[0] = '\0';
 }
 
-/* ------------------------------------------------------------ acked file */
+/* ------------------------------------------------------------ state files */
 
+/* Reads a state file of one line: a hex journal id and n-1 decimals (n <= 4);
+ * fields past n are ignored, so a newer sensord may append some. */
 static int
-acked_read(const char *dir, uint64_t *ret_id, uint64_t *ret_acked, uint64_t *ret_dropped)
+state_read(const char *dir, const char *name, uint64_t *v, int n)
 {
 	char path[PATH_MAX], *text, *end;
-	unsigned long long v[3];
 	const char *p;
 	size_t len;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, ACKED_FILE);
-	r = fs_read_all(path, ACKED_MAX, &text, &len);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	r = fs_read_all(path, STATE_MAX, &text, &len);
 	if (r < 0)
 		return r;
 	p = text;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < n; i++) {
 		while (*p == ' ')
 			p++;
 		errno = 0;
@@ -435,9 +479,56 @@ acked_read(const char *dir, uint64_t *ret_id, uint64_t *ret_acked, uint64_t *ret
 		p = end;
 	}
 	free(text);
+	return 0;
+}
+
+static int
+acked_read(const char *dir, uint64_t *ret_id, uint64_t *ret_acked, uint64_t *ret_dropped)
+{
+	uint64_t v[3];
+	int r = state_read(dir, ACKED_FILE, v, 3);
+
+	if (r < 0)
+		return r;
 	*ret_id = v[0];
 	*ret_acked = v[1];
 	*ret_dropped = v[2];
+	return 0;
+}
+
+/* The seq floor file: "<id> <floor> <skipped> <counted>". No seq at or
+ * above floor was ever handed out; skipped counts the seqs start-ups jumped
+ * over, ever; seqs below counted are already in skipped (a second unclean
+ * stop before any append must not count the same range twice). */
+static int
+floor_read(const char *dir, struct floor_state *ret)
+{
+	uint64_t v[4];
+	int r = state_read(dir, FLOOR_FILE, v, 4);
+
+	if (r < 0)
+		return r;
+	ret->id = v[0];
+	ret->floor = v[1];
+	ret->skipped = v[2];
+	ret->counted = v[3];
+	return 0;
+}
+
+/* Durably records that no seq at or above floor has been handed out. */
+static int
+floor_write(struct journal *j, uint64_t floor)
+{
+	char path[PATH_MAX], text[128];
+	int n, r;
+
+	snprintf(path, sizeof(path), "%s/%s", j->dir, FLOOR_FILE);
+	n = snprintf(text, sizeof(text), "%016" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+	    "\n", j->id, floor, j->skipped, j->counted);
+	r = fs_write_atomic(path, text, (size_t)n, 0640);
+	if (r < 0)
+		return r;
+	j->reserved = floor;
 	return 0;
 }
 
@@ -628,6 +719,76 @@ load_acked(struct journal *j)
 	j->dropped = j->dropped_saved = dropped;
 }
 
+/* Applies the seq floor file to next_seq (set to the recovered tail). */
+static void
+load_floor(struct journal *j)
+{
+	struct floor_state f;
+	int r = floor_read(j->dir, &f);
+
+	if (r == -ENOENT)
+		return;		/* a journal older than the seq floor */
+	if (r < 0) {
+		/* Which seqs went out is unknown: jump the largest block, which
+		 * covers any reservation made at a sane record rate. */
+		j->damaged++;
+		log_errx("journal: %s/%s unreadable (%s); skipping %u seqs in case they were "
+		    "handed out", j->dir, FLOOR_FILE, strerror(-r), BLOCK_MAX);
+		j->next_seq += BLOCK_MAX;
+		return;
+	}
+	if (f.id != j->id) {
+		log_warnx("journal: %s/%s belongs to journal %016" PRIx64 ", not %016" PRIx64
+		    "; ignored", j->dir, FLOOR_FILE, f.id, j->id);
+		return;
+	}
+	j->reserved = f.floor;
+	j->skipped = f.skipped;
+	j->counted = f.counted;
+	if (f.floor > j->next_seq) {
+		log_warnx("journal: seqs %" PRIu64 "..%" PRIu64 " skipped: they may have been "
+		    "handed out before the last stop but are not in the journal (a power cut "
+		    "with fsync \"interval\" or \"never\" loses the last records, the price of "
+		    "those modes; or a crash, or damage); none of them is handed out again and "
+		    "subscribers see a gap", j->next_seq, f.floor - 1);
+		j->next_seq = f.floor;
+	}
+}
+
+/* next_seq after recovery: after the last seq any segment holds, and above
+ * every seq that may have been handed out before (set-aside segments, the
+ * seq floor, the acked seq). A jump is counted once and persisted. */
+static void
+choose_next_seq(struct journal *j)
+{
+	uint64_t tail = j->segs[j->nsegs - 1].first_seq, from;
+	int r;
+
+	for (size_t i = 0; i < j->nsegs; i++)
+		if (j->segs[i].last_seq >= tail)
+			tail = j->segs[i].last_seq + 1;
+	j->next_seq = tail;
+	if (j->floor_seq > j->next_seq) {
+		log_errx("journal: continuing at seq %" PRIu64 " after the set-aside segment(s)",
+		    j->floor_seq);
+		j->next_seq = j->floor_seq;
+	}
+	load_floor(j);
+	if (j->acked >= j->next_seq) {
+		log_errx("journal: acked seq %" PRIu64 " is past the last record %" PRIu64
+		    "; continuing after it so no seq is reused", j->acked, j->next_seq - 1);
+		j->next_seq = j->acked + 1;
+	}
+	if (j->next_seq == tail)
+		return;
+	from = tail > j->counted ? tail : j->counted;
+	if (j->next_seq > from)
+		j->skipped += j->next_seq - from;
+	j->counted = j->next_seq;
+	if ((r = floor_write(j, j->next_seq)) < 0)
+		log_warnx("journal: cannot write %s/%s: %s", j->dir, FLOOR_FILE, strerror(-r));
+}
+
 static int
 new_id(uint64_t *ret)
 {
@@ -680,20 +841,7 @@ recover(struct journal *j, char *err, size_t errlen)
 	}
 	load_acked(j);
 	a = &j->segs[j->nsegs - 1];
-	j->next_seq = a->first_seq;
-	for (size_t i = 0; i < j->nsegs; i++)
-		if (j->segs[i].last_seq >= j->next_seq)
-			j->next_seq = j->segs[i].last_seq + 1;
-	if (j->floor_seq > j->next_seq) {
-		log_errx("journal: continuing at seq %" PRIu64 " after the set-aside segment(s)",
-		    j->floor_seq);
-		j->next_seq = j->floor_seq;
-	}
-	if (j->acked >= j->next_seq) {
-		log_errx("journal: acked seq %" PRIu64 " is past the last record %" PRIu64
-		    "; continuing after it so no seq is reused", j->acked, j->next_seq - 1);
-		j->next_seq = j->acked + 1;
-	}
+	choose_next_seq(j);
 	seg_path(j->dir, a->first_seq, path, sizeof(path));
 	j->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (j->fd < 0) {
@@ -717,6 +865,7 @@ journal_open(const char *dir, const struct journal_opts *o, struct journal **ret
 		return -ENOMEM;
 	j->fd = -1;
 	j->o = *o;
+	j->block = BLOCK_MIN;
 	if (snprintf(j->dir, sizeof(j->dir), "%s", dir) >= (int)sizeof(j->dir)) {
 		snprintf(err, errlen, "journal: directory name too long");
 		r = -ENAMETOOLONG;
@@ -743,8 +892,18 @@ journal_close(struct journal *j)
 	if (!j)
 		return;
 	if (j->fd >= 0) {
-		(void)journal_sync(j);
+		bool synced = journal_sync(j) == 0 && !j->sync_failed;
+		int r;
+
 		(void)journal_flush_acked(j);
+		/* An orderly stop: every seq handed out is durable now, so the
+		 * next start continues at next_seq without a gap. After a failed
+		 * fdatasync the kernel may have dropped data that a later one no
+		 * longer reports, so the reserved floor stays. */
+		if (synced && j->reserved != j->next_seq &&
+		    (r = floor_write(j, j->next_seq)) < 0)
+			log_warnx("journal: cannot write %s/%s: %s", j->dir, FLOOR_FILE,
+			    strerror(-r));
 		close(j->fd);
 	}
 	free(j->segs);
@@ -760,13 +919,40 @@ journal_next_seq(const struct journal *j)
 	return j->next_seq;
 }
 
+/* Synced even with fsync "never" (one fdatasync per closed segment): only
+ * the newest segment can then lose records at a power cut, so a seq hole
+ * between segments is always damage, never the price of the fsync mode. */
 static int
 roll(struct journal *j)
 {
-	if (j->o.fsync != JOURNAL_FSYNC_NEVER && j->dirty && fdatasync(j->fd) < 0)
-		return -errno;
-	j->dirty = false;
-	return seg_create(j);
+	int r = journal_sync(j);
+
+	return r < 0 ? r : seg_create(j);
+}
+
+/* Durably moves the seq floor a block past next_seq before next_seq is
+ * handed out, when records are not synced one by one: a start-up after an
+ * unclean stop continues at the floor, so no seq whose record a power cut
+ * took is handed out again. One small fsynced write per block. */
+static int
+reserve(struct journal *j, int64_t t)
+{
+	uint64_t block = j->block;
+	int r;
+
+	if (j->block_t) {
+		int64_t took = t - j->block_t;
+		if (took < BLOCK_FAST_NS && block < BLOCK_MAX)
+			block *= 2;
+		else if (took > BLOCK_SLOW_NS && block > BLOCK_MIN)
+			block /= 2;
+	}
+	r = floor_write(j, j->next_seq + block);
+	if (r < 0)
+		return r;
+	j->block = block;
+	j->block_t = t;
+	return 0;
 }
 
 int
@@ -780,6 +966,11 @@ journal_append(struct journal *j, const void *payload, size_t len, int64_t t,
 
 	if (len == 0 || len > JOURNAL_MAX_ENTRY)
 		return -EINVAL;
+	if (j->o.fsync != JOURNAL_FSYNC_ALWAYS && j->next_seq >= j->reserved) {
+		r = reserve(j, t);
+		if (r < 0)
+			return r;
+	}
 	if (a->entries > 0 && a->size + total > j->o.segment_bytes) {
 		r = roll(j);
 		if (r < 0)
@@ -806,6 +997,7 @@ journal_append(struct journal *j, const void *payload, size_t len, int64_t t,
 	}
 	if (j->o.fsync == JOURNAL_FSYNC_ALWAYS && fdatasync(j->fd) < 0) {
 		r = -errno;
+		j->sync_failed = true;
 		goto undo;
 	}
 	j->dirty = j->o.fsync != JOURNAL_FSYNC_ALWAYS;
@@ -831,8 +1023,10 @@ journal_sync(struct journal *j)
 {
 	if (!j->dirty)
 		return 0;
-	if (fdatasync(j->fd) < 0)
+	if (fdatasync(j->fd) < 0) {
+		j->sync_failed = true;
 		return -errno;
+	}
 	j->dirty = false;
 	return 0;
 }
@@ -909,6 +1103,7 @@ journal_stats(const struct journal *j, struct journal_stats *st)
 	st->acked_seq = j->acked;
 	st->records_written = j->written;
 	st->records_dropped = j->dropped;
+	st->seqs_skipped = j->skipped;
 	st->bytes = j->bytes;
 	st->segments = (unsigned)j->nsegs;
 	st->damaged = j->damaged;
@@ -1089,11 +1284,18 @@ verify_one(const char *dir, uint64_t first, FILE *out, uint64_t *id, uint64_t *p
 		    " bytes", sc.first_entry, sc.last_seq, sc.entries, sc.size);
 	else
 		fprintf(out, "empty, %" PRIu64 " bytes", sc.size);
-	if (sc.entries && *prev_last && sc.first_entry != *prev_last + 1) {
-		fprintf(out, "; DAMAGED: seq %" PRIu64 " follows %" PRIu64, sc.first_entry,
+	/* A segment is created at the seq after the newest record, so its
+	 * name continues the previous one; a start-up's jump lies inside. */
+	if (*prev_last && first != *prev_last + 1) {
+		fprintf(out, "; DAMAGED: starts at seq %" PRIu64 " after seq %" PRIu64, first,
 		    *prev_last);
 		(*problems)++;
 	}
+	for (unsigned i = 0; i < sc.jumps && i < JUMPS_SHOWN; i++)
+		fprintf(out, "; seqs %" PRIu64 "..%" PRIu64 " skipped at a start-up", sc.jump[i][0],
+		    sc.jump[i][1]);
+	if (sc.jumps > JUMPS_SHOWN)
+		fprintf(out, "; %u more skips", sc.jumps - JUMPS_SHOWN);
 	if (sc.skipped) {
 		fprintf(out, "; DAMAGED: %" PRIu64 " entries with a bad CRC", sc.skipped);
 		(*problems)++;
@@ -1111,6 +1313,26 @@ verify_one(const char *dir, uint64_t first, FILE *out, uint64_t *id, uint64_t *p
 		*prev_last = sc.last_seq;
 	}
 	return 0;
+}
+
+/* Prints the seq floor; 1 when its file is unreadable (a problem: the
+ * next start cannot tell which seqs went out), else 0. */
+static unsigned
+verify_floor(const char *dir, uint64_t id, FILE *out)
+{
+	struct floor_state f;
+	int r = floor_read(dir, &f);
+
+	if (r == 0 && f.id == id)
+		fprintf(out, "seq floor %" PRIu64 " (a restart continues at or above it), %" PRIu64
+		    " seqs skipped at start-ups after unclean stops\n", f.floor, f.skipped);
+	else if (r == -ENOENT)
+		fprintf(out, "seq floor: none\n");
+	else if (r == 0)
+		fprintf(out, "seq floor file: another journal's\n");
+	else
+		fprintf(out, "seq floor file: %s: DAMAGED\n", strerror(-r));
+	return r < 0 && r != -ENOENT;
 }
 
 int
@@ -1154,6 +1376,7 @@ journal_verify(const char *dir, FILE *out)
 		fprintf(out, "acked seq: none\n");
 	else
 		fprintf(out, "acked file: %s\n", r < 0 ? strerror(-r) : "another journal's");
+	problems += verify_floor(dir, id, out);
 	if (first)
 		fprintf(out, "journal %016" PRIx64 ": %zu segments, seq %" PRIu64 "..%" PRIu64
 		    ", ", id, n, first, prev_last);

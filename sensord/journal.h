@@ -5,9 +5,14 @@
  * so a replay sends stored bytes as they are. Each segment starts with a
  * header carrying the journal's random 64-bit id and its first seq.
  *
- * seq numbers are assigned here, at append, and never reused; start-up
- * recovery truncates a torn tail and continues after the last good seq (and
- * never below the acked seq). Retention deletes whole closed segments when
+ * seq numbers are assigned here, at append, and never reused, whatever the
+ * fsync mode: start-up recovery truncates a torn tail and continues after
+ * the last good seq, and never below the acked seq or the seq floor. When
+ * records are not synced one by one (fsync interval, never), seqs are
+ * reserved ahead in blocks in a small fsynced file before they are handed
+ * out, so after an unclean stop the seqs a power cut may have taken are
+ * skipped (a reader sees a gap), counted and logged. An orderly close
+ * persists the exact next seq, so a clean restart skips nothing. Retention deletes whole closed segments when
  * fully acked or when max_bytes / max_age force it; records forced out
  * before being acked are counted and logged with their seq range.
  */
@@ -47,6 +52,7 @@ struct journal_stats {
 	uint64_t acked_seq;
 	uint64_t records_written;	/* since open */
 	uint64_t records_dropped;	/* unacked, forced out by retention, ever */
+	uint64_t seqs_skipped;		/* jumped over at start-ups, ever */
 	uint64_t bytes;
 	unsigned segments;
 	unsigned damaged;		/* damage found at open (entries or spans) */

@@ -129,6 +129,7 @@ fill_status(void *ctx, struct proto_status *st)
 	st->acked_seq = js.acked_seq;
 	st->records_written = js.records_written;
 	st->records_dropped = js.records_dropped;
+	st->seqs_skipped = js.seqs_skipped;
 	st->clients = d->server ? server_clients(d->server) : 0;
 	if (d->sensors)
 		sensors_status(d->sensors, st);

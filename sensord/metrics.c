@@ -85,6 +85,9 @@ metrics_format(const struct proto_status *st, const char *device, char *buf, siz
 	    "Records journaled since start.", dev, st->records_written);
 	metric(&o, "sensord_records_dropped_total", "counter",
 	    "Unacked records forced out by retention, ever.", dev, st->records_dropped);
+	metric(&o, "sensord_seqs_skipped_total", "counter",
+	    "Seqs skipped at start-ups after unclean stops (records among them handed out "
+	    "before a power cut are lost), ever.", dev, st->seqs_skipped);
 	metric(&o, "sensord_clients", "gauge", "Connected socket clients.", dev, st->clients);
 	put(&o, "# HELP sensord_chip_measurements_total Good samples since start.\n"
 	    "# TYPE sensord_chip_measurements_total counter\n");

@@ -286,12 +286,13 @@ status_json(const struct proto_status *st)
 		    "faults", (json_int_t)c->faults, "last_ok", (json_int_t)c->last_ok));
 	}
 	snprintf(jid, sizeof(jid), "%016" PRIx64, st->journal_id);
-	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:o}",
+	return json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:o}",
 	    "uptime_s", (json_int_t)st->uptime_s, "journal_id", jid,
 	    "first_seq", (json_int_t)st->first_seq, "last_seq", (json_int_t)st->last_seq,
 	    "acked_seq", (json_int_t)st->acked_seq,
 	    "records_written", (json_int_t)st->records_written,
 	    "records_dropped", (json_int_t)st->records_dropped,
+	    "seqs_skipped", (json_int_t)st->seqs_skipped,
 	    "clients", (int)st->clients, "chips", chips);
 }
 

@@ -2,8 +2,9 @@
 # Damage on disk between runs: a segment cut in the middle of an entry (a
 # torn tail) and a byte flipped inside an entry. --verify-journal reports
 # both; the restart keeps every good entry, says what it found, and carries
-# on; a client replaying from the oldest record is told about the one
-# record that is gone (a gap) and gets every other one.
+# on; a client replaying from the oldest record is told about the records
+# that are gone (gaps) and gets every other one. The torn record had been
+# handed out before the stop, so its seq is never handed out again.
 . "$TOP/tests/integration/sensord-common.inc"
 write_conf '"journal": {"fsync": "never"},'
 
@@ -46,8 +47,11 @@ start_sensord --interval 0.05
 grep -q '1 damaged entry skipped' "$dir/log" || fail "recovery did not report the bad entry"
 "$bin/sdclient" -s "$sock" follow oldest $((last + 2)) >"$dir/follow" || fail "replay: $(tail -n 3 "$dir/follow")"
 grep -q '^gap=10\.\.10$' "$dir/follow" || fail "no gap for seq 10: $(head -n 12 "$dir/follow")"
+grep -q "^gap=$((last + 1))\.\.$((last + 1))$" "$dir/follow" ||
+	fail "no gap for the torn seq $((last + 1)): $(grep gap "$dir/follow")"
 [ "$(grep -c '^rec ' "$dir/follow")" -eq $((last + 2)) ] || fail "records missing"
-grep -q "^rec seq=$((last + 1)) " "$dir/follow" || fail "no new record after the damage"
+grep -q "^rec seq=$((last + 1)) " "$dir/follow" && fail "the torn record's seq was handed out again"
+grep -q "^rec seq=$((last + 2)) " "$dir/follow" || fail "no new record after the damage"
 grep -q '^rec seq=10 ' "$dir/follow" && fail "the damaged record was sent"
 stop_sensord
 rc=0; "$bin/sensord" -f "$conf" --verify-journal >"$dir/verify" || rc=$?

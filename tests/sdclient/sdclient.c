@@ -137,9 +137,9 @@ cmd_status(void)
 
 	printf("journal_id=%016" PRIx64 "\nfirst_seq=%" PRIu64 "\nlast_seq=%" PRIu64
 	    "\nacked_seq=%" PRIu64 "\nrecords_written=%" PRIu64 "\nrecords_dropped=%" PRIu64
-	    "\nclients=%u\nuptime_s=%" PRIu64 "\nnchips=%u\n", s.journal_id, s.first_seq,
-	    s.last_seq, s.acked_seq, s.records_written, s.records_dropped, s.clients,
-	    s.uptime_s, s.nchips);
+	    "\nseqs_skipped=%" PRIu64 "\nclients=%u\nuptime_s=%" PRIu64 "\nnchips=%u\n",
+	    s.journal_id, s.first_seq, s.last_seq, s.acked_seq, s.records_written,
+	    s.records_dropped, s.seqs_skipped, s.clients, s.uptime_s, s.nchips);
 	for (uint32_t i = 0; i < s.nchips && i < PROTO_MAX_CHIPS; i++)
 		printf("chip_%s=%s\n", s.chips[i].name, s.chips[i].state);
 	close(fd);

@@ -177,6 +177,7 @@ test_status_roundtrip(void **state)
 	in.u.status.acked_seq = 700;
 	in.u.status.records_written = 720;
 	in.u.status.records_dropped = 3;
+	in.u.status.seqs_skipped = 16;
 	in.u.status.clients = 2;
 	in.u.status.nchips = 2;
 	snprintf(in.u.status.chips[0].name, 16, "scd4x");

@@ -2,7 +2,13 @@
  * journal: appends survive a reopen with the same id and continuing seqs;
  * cursors replay, wait at the end and follow rolls; a torn tail is cut and a
  * flipped byte is skipped and reported; retention by acks, bytes and age,
- * with forced drops counted and seen by a reader as a jump in seq.
+ * with forced drops counted and seen by a reader as a jump in seq; the seq
+ * floor: after an unclean stop that lost records (a power cut, modelled by
+ * abandoning the journal and cutting its files back to the last sync) no
+ * seq is handed out twice, the jump is counted once and verifies clean.
+ *
+ * journal.c is included to reach its statics: crash() drops a journal
+ * without journal_close's orderly-stop work.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +25,7 @@
 
 #include <cmocka.h>
 
-#include "journal.h"
-#include "log.h"
+#include "journal.c"
 
 #define DAY_NS (86400LL * 1000000000LL)
 
@@ -48,15 +53,31 @@ teardown(void **state)
 }
 
 static struct journal *
-jopen(uint64_t seg, uint64_t max, int64_t age)
+jopen_mode(uint64_t seg, uint64_t max, int64_t age, int mode)
 {
-	struct journal_opts o = { seg, max, age, JOURNAL_FSYNC_NEVER };
+	struct journal_opts o = { seg, max, age, mode };
 	struct journal *j = NULL;
 	char err[256] = "";
 
 	if (journal_open(dir, &o, &j, err, sizeof(err)) != 0)
 		fail_msg("journal_open: %s", err);
 	return j;
+}
+
+static struct journal *
+jopen(uint64_t seg, uint64_t max, int64_t age)
+{
+	return jopen_mode(seg, max, age, JOURNAL_FSYNC_NEVER);
+}
+
+/* The process dies: nothing of journal_close runs. */
+static void
+crash(struct journal *j)
+{
+	close(j->fd);
+	free(j->segs);
+	free(j->wbuf);
+	free(j);
 }
 
 /* Payload of seq s: recognisable, varying length. */
@@ -134,7 +155,7 @@ test_reopen_continues(void **state)
 static void
 test_cursor_replay_and_live(void **state)
 {
-	struct journal_cursor *c, *mid;
+	struct journal_cursor *c = NULL, *mid = NULL;
 	struct journal_entry e;
 	struct journal *j;
 
@@ -154,6 +175,7 @@ test_cursor_replay_and_live(void **state)
 	for (uint64_t s = 151; s <= 300; s++)
 		expect_entry(mid, s);
 	journal_cursor_free(mid);
+	mid = NULL;
 	/* a cursor in the future waits for its seq, skipping older ones */
 	assert_int_equal(journal_cursor_new(j, 305, &mid), 0);
 	assert_int_equal(journal_cursor_next(mid, &e), -EAGAIN);
@@ -199,7 +221,9 @@ test_torn_tail(void **state)
 	j = jopen(1 << 20, 4 << 20, 0);
 	journal_stats(j, &st);
 	assert_int_equal(st.last_seq, 9);
-	assert_int_equal(journal_next_seq(j), 10);
+	/* seq 10 was handed out before the close: never again */
+	assert_int_equal(journal_next_seq(j), 11);
+	assert_int_equal(st.seqs_skipped, 1);
 	append_n(j, 1, 1);
 	journal_close(j);
 	assert_int_equal(verify_quiet(), 0);
@@ -221,7 +245,7 @@ flip(const char *path, off_t at)
 static void
 test_flipped_byte(void **state)
 {
-	struct journal_cursor *c;
+	struct journal_cursor *c = NULL;
 	struct journal_entry e;
 	struct journal_stats st;
 	struct journal *j;
@@ -272,7 +296,7 @@ test_flipped_length_truncates(void **state)
 	journal_stats(j, &st);
 	assert_int_equal(st.last_seq, 14);
 	assert_int_equal(st.damaged, 1);
-	assert_int_equal(journal_next_seq(j), 15);
+	assert_int_equal(journal_next_seq(j), 21);	/* 15..20 were handed out */
 	journal_close(j);
 	assert_int_equal(verify_quiet(), 0);	/* the cut tail is gone */
 }
@@ -334,7 +358,7 @@ test_retention_acked(void **state)
 static void
 test_retention_bytes_forced(void **state)
 {
-	struct journal_cursor *c;
+	struct journal_cursor *c = NULL;
 	struct journal_entry e;
 	struct journal_stats st;
 	struct journal *j;
@@ -394,6 +418,334 @@ test_entry_parse(void **state)
 	assert_int_equal(journal_entry_parse(buf, sizeof(buf), &e), -EBADMSG);
 }
 
+/* ------------------------------------------------------------ seq floor */
+
+static off_t
+file_size(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+static struct floor_state
+floor_now(void)
+{
+	struct floor_state f;
+
+	assert_int_equal(floor_read(dir, &f), 0);
+	return f;
+}
+
+/* journal_verify's report (static buffer) and its result in *ret. */
+static const char *
+verify_text(int *ret)
+{
+	static char text[8192];
+	FILE *f = fmemopen(text, sizeof(text), "w");
+
+	assert_non_null(f);
+	*ret = journal_verify(dir, f);
+	fclose(f);
+	return text;
+}
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A power cut after records were handed out but before they were synced:
+ * the restart continues above the reserved floor, counts the jump, a
+ * reader sees it, and the journal verifies clean. */
+static void
+test_floor_power_cut(void **state)
+{
+	struct journal_cursor *c = NULL;
+	struct journal_entry e;
+	struct journal_stats st;
+	struct journal *j;
+	const char *text;
+	char seg[256];
+	off_t durable;
+	int rc;
+
+	(void)state;
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	append_n(j, 10, 1);
+	assert_int_equal(journal_sync(j), 0);
+	snprintf(seg, sizeof(seg), "%s", last_segment());
+	durable = file_size(seg);
+	append_n(j, 5, 1);	/* 11..15 handed out, not synced */
+	assert_int_equal(floor_now().floor, 1 + BLOCK_MIN);
+	assert_int_equal(journal_ack(j, 13), 0);	/* committed downstream */
+	assert_int_equal(journal_flush_acked(j), 0);
+	crash(j);
+	assert_int_equal(truncate(seg, durable), 0);	/* the cut took 11..15 */
+
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	journal_stats(j, &st);
+	assert_int_equal(st.last_seq, 10);
+	assert_int_equal(st.acked_seq, 13);
+	assert_int_equal(journal_next_seq(j), 1 + BLOCK_MIN);
+	assert_int_equal(st.seqs_skipped, BLOCK_MIN - 10);
+	append_n(j, 1, 1);
+	assert_int_equal(journal_cursor_new(j, 1, &c), 0);
+	for (uint64_t s = 1; s <= 10; s++)
+		expect_entry(c, s);
+	expect_entry(c, 1 + BLOCK_MIN);	/* the reader sees the jump */
+	assert_int_equal(journal_cursor_next(c, &e), -EAGAIN);
+	journal_cursor_free(c);
+	journal_close(j);
+	text = verify_text(&rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(text, "seqs 11..16 skipped at a start-up"));
+	assert_non_null(strstr(text, "6 seqs skipped at start-ups"));
+}
+
+/* An orderly stop persists the exact next seq: no gap, in either mode. */
+static void
+test_floor_clean_stop_no_gap(void **state)
+{
+	static const int modes[] = { JOURNAL_FSYNC_INTERVAL, JOURNAL_FSYNC_NEVER };
+	struct journal_stats st;
+	struct journal *j;
+
+	(void)state;
+	for (size_t m = 0; m < 2; m++) {
+		j = jopen_mode(1 << 20, 4 << 20, 0, modes[m]);
+		append_n(j, 10, 1);
+		journal_close(j);
+		assert_int_equal(floor_now().floor, 20 * m + 11);
+		j = jopen_mode(1 << 20, 4 << 20, 0, modes[m]);
+		journal_stats(j, &st);
+		assert_int_equal(journal_next_seq(j), 20 * m + 11);
+		assert_int_equal(st.seqs_skipped, 0);
+		append_n(j, 10, 1);
+		journal_close(j);
+	}
+	assert_int_equal(verify_quiet(), 0);
+}
+
+/* One floor write per block, not per record; the block grows while blocks
+ * go fast and shrinks when they go slowly. */
+static void
+test_floor_blocks(void **state)
+{
+	int64_t slow = 400LL * 1000000000LL;
+	struct journal *j;
+	char path[128];
+	struct stat a, b;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/%s", dir, FLOOR_FILE);
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_NEVER);
+	append_n(j, 1, 1);
+	assert_int_equal(floor_now().floor, 1 + BLOCK_MIN);
+	assert_int_equal(stat(path, &a), 0);
+	append_n(j, BLOCK_MIN - 1, 1);	/* the rest of the block: no write */
+	assert_int_equal(stat(path, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);	/* replaced by rename when written */
+	assert_int_equal(floor_now().floor, 1 + BLOCK_MIN);
+	append_n(j, 1, 1);	/* used up at once: twice as large */
+	assert_int_equal(floor_now().floor, 1 + BLOCK_MIN + 2 * BLOCK_MIN);
+	append_n(j, 2 * BLOCK_MIN - 1, 1);
+	append_n(j, 1, 1 + slow);	/* took minutes: half as large */
+	assert_int_equal(floor_now().floor, 1 + 3 * BLOCK_MIN + BLOCK_MIN);
+	append_n(j, BLOCK_MIN - 1, 1 + slow);
+	append_n(j, 1, 1 + 2 * slow);	/* never below BLOCK_MIN */
+	assert_int_equal(floor_now().floor, 1 + 4 * BLOCK_MIN + BLOCK_MIN);
+	journal_close(j);
+}
+
+/* fsync "always": records are durable before anyone sees them, so nothing
+ * is reserved and a crash skips nothing; a floor an earlier "interval"
+ * run reserved still holds after a mode change. */
+static void
+test_floor_always_mode(void **state)
+{
+	struct journal_stats st;
+	struct journal *j;
+	char seg[256];
+	off_t durable;
+
+	(void)state;
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_ALWAYS);
+	append_n(j, 10, 1);
+	crash(j);
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_ALWAYS);
+	journal_stats(j, &st);
+	assert_int_equal(journal_next_seq(j), 11);
+	assert_int_equal(st.seqs_skipped, 0);
+	crash(j);
+
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	snprintf(seg, sizeof(seg), "%s", last_segment());
+	durable = file_size(seg);
+	append_n(j, 5, 1);	/* 11..15, reserved up to 26 */
+	crash(j);
+	assert_int_equal(truncate(seg, durable), 0);
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_ALWAYS);
+	journal_stats(j, &st);
+	assert_int_equal(journal_next_seq(j), 11 + BLOCK_MIN);
+	assert_int_equal(st.seqs_skipped, BLOCK_MIN);
+	journal_close(j);
+	assert_int_equal(verify_quiet(), 0);
+}
+
+/* Two unclean stops in a row with nothing appended between them: the same
+ * range is skipped, and counted once. */
+static void
+test_floor_counted_once(void **state)
+{
+	struct journal_stats st;
+	struct journal *j;
+	char seg[256];
+	off_t durable;
+
+	(void)state;
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	append_n(j, 10, 1);
+	assert_int_equal(journal_sync(j), 0);
+	snprintf(seg, sizeof(seg), "%s", last_segment());
+	durable = file_size(seg);
+	append_n(j, 3, 1);
+	crash(j);
+	assert_int_equal(truncate(seg, durable), 0);
+	for (int i = 0; i < 2; i++) {
+		j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+		journal_stats(j, &st);
+		assert_int_equal(journal_next_seq(j), 1 + BLOCK_MIN);
+		assert_int_equal(st.seqs_skipped, BLOCK_MIN - 10);
+		crash(j);
+	}
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	append_n(j, 1, 1);
+	journal_close(j);
+	assert_int_equal(verify_quiet(), 0);
+}
+
+/* The floor is written before its block is used: when it cannot be, the
+ * append fails and consumes nothing. A crash in the middle of the write
+ * leaves the old floor (and perhaps a stale temp file), which still covers
+ * every seq handed out. */
+static void
+test_floor_write_first(void **state)
+{
+	struct journal_stats st;
+	struct journal *j;
+	char tmp[128], buf[16];
+	uint64_t seq = 0;
+
+	(void)state;
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, FLOOR_FILE);
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	append_n(j, BLOCK_MIN, 1);	/* the first block, used up */
+	assert_int_equal(mkdir(tmp, 0700), 0);	/* the next floor write fails */
+	assert_int_equal(journal_append(j, "x", 1, 1, &seq), -EISDIR);
+	assert_int_equal(journal_next_seq(j), 1 + BLOCK_MIN);
+	journal_stats(j, &st);
+	assert_int_equal(st.last_seq, BLOCK_MIN);
+	crash(j);
+	assert_int_equal(rmdir(tmp), 0);
+	write_file(FLOOR_FILE ".tmp", "00");	/* torn temp file */
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	journal_stats(j, &st);
+	assert_int_equal(journal_next_seq(j), 1 + BLOCK_MIN);	/* no needless jump */
+	assert_int_equal(st.seqs_skipped, 0);
+	snprintf(buf, sizeof(buf), "x");
+	assert_int_equal(journal_append(j, buf, 1, 1, &seq), 0);
+	assert_int_equal(seq, 1 + BLOCK_MIN);
+	journal_close(j);
+}
+
+/* An unreadable floor file is damage: the restart jumps the largest block
+ * and rewrites it, after which the journal verifies clean. */
+static void
+test_floor_unreadable(void **state)
+{
+	struct journal_stats st;
+	struct journal *j;
+	int rc;
+
+	(void)state;
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	append_n(j, 10, 1);
+	journal_close(j);
+	write_file(FLOOR_FILE, "garbage\n");
+	assert_non_null(strstr(verify_text(&rc), "seq floor file: Bad message: DAMAGED"));
+	assert_int_equal(rc, 1);
+	j = jopen_mode(1 << 20, 4 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	journal_stats(j, &st);
+	assert_int_equal(journal_next_seq(j), 11 + BLOCK_MAX);
+	assert_int_equal(st.seqs_skipped, BLOCK_MAX);
+	assert_true(st.damaged >= 1);
+	append_n(j, 1, 1);
+	journal_close(j);
+	assert_int_equal(verify_quiet(), 0);
+}
+
+/* A cut just after a segment roll: the new segment kept its header but lost
+ * its records. The jump lies inside it, after its header's first seq, and
+ * is no damage; a missing segment in the middle still is. */
+static void
+test_floor_cut_after_roll(void **state)
+{
+	struct journal_cursor *c = NULL;
+	struct journal_stats st;
+	struct journal *j;
+	char seg[256];
+	uint64_t a, next, last = 0;
+	const char *text;
+	int rc;
+
+	(void)state;
+	j = jopen_mode(4096, 1 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	do {
+		append_n(j, 1, 1);
+		journal_stats(j, &st);
+	} while (st.segments < 2);
+	a = st.last_seq;	/* the first record of the new segment */
+	crash(j);
+	snprintf(seg, sizeof(seg), "%s", last_segment());
+	assert_int_equal(truncate(seg, JOURNAL_SEG_HDR), 0);
+	j = jopen_mode(4096, 1 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	next = journal_next_seq(j);
+	assert_true(next > a);
+	append_n(j, 1, 1);
+	assert_int_equal(journal_cursor_new(j, 1, &c), 0);
+	for (uint64_t s = 1; s < a; s++)
+		expect_entry(c, s);
+	expect_entry(c, next);
+	journal_cursor_free(c);
+	journal_close(j);
+	text = verify_text(&rc);
+	assert_int_equal(rc, 0);
+	snprintf(seg, sizeof(seg), "seqs %" PRIu64 "..%" PRIu64 " skipped at a start-up", a,
+	    next - 1);
+	assert_non_null(strstr(text, seg));
+
+	j = jopen_mode(4096, 1 << 20, 0, JOURNAL_FSYNC_INTERVAL);
+	append_n(j, 200, 1);
+	journal_stats(j, &st);
+	last = st.last_seq;
+	journal_close(j);
+	snprintf(seg, sizeof(seg), "%s/seg-%020" PRIu64 ".jnl", dir, a);
+	assert_int_equal(unlink(seg), 0);	/* now a segment in the middle */
+	assert_non_null(strstr(verify_text(&rc), "DAMAGED: starts at seq"));
+	assert_int_equal(rc, 1);
+	assert_true(last > next);
+}
+
 int
 main(void)
 {
@@ -408,6 +760,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retention_bytes_forced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
 		cmocka_unit_test(test_entry_parse),
+		cmocka_unit_test_setup_teardown(test_floor_power_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_clean_stop_no_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_always_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_counted_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_write_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_unreadable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_cut_after_roll, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,6 +108,7 @@ test_metrics_format(void **state)
 	st.acked_seq = 5;
 	st.records_written = 6;
 	st.records_dropped = 2;
+	st.seqs_skipped = 11;
 	st.clients = 1;
 	st.nchips = 1;
 	snprintf(st.chips[0].name, sizeof(st.chips[0].name), "scd4x");
@@ -117,6 +118,8 @@ test_metrics_format(void **state)
 	assert_true(n > 0);
 	assert_non_null(strstr(buf, "sensord_journal_last_seq{device=\"pi \\\"1\\\"\"} 9\n"));
 	assert_non_null(strstr(buf, "sensord_records_dropped_total{device=\"pi \\\"1\\\"\"} 2\n"));
+	assert_non_null(strstr(buf, "# TYPE sensord_seqs_skipped_total counter\n"
+	    "sensord_seqs_skipped_total{device=\"pi \\\"1\\\"\"} 11\n"));
 	assert_non_null(strstr(buf, "sensord_chip_faults_total{device=\"pi \\\"1\\\"\",chip=\"scd4x\"} 4\n"));
 	assert_non_null(strstr(buf, "state=\"retrying\"} 1\n"));
 	assert_non_null(strstr(buf, "# TYPE sensord_records_written_total counter\n"));
