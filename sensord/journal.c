@@ -334,7 +334,35 @@ struct seg_scan {
 	uint64_t jump[JUMPS_SHOWN][2];
 	int tail;
 	bool bad_header;
+	bool torn_header;	/* shorter than a header, or only zeros */
 };
+
+/* 1 when fd holds only zero bytes from off to size, 0 if not, or -errno.
+ * A power cut can leave a file longer than what reached the disk, the rest
+ * reading as zeros (ext4 commits a size whose blocks were never written):
+ * that is a torn end, not damage. */
+static int
+zeros_from(int fd, uint64_t off, uint64_t size)
+{
+	uint8_t buf[4096];
+
+	while (off < size) {
+		size_t want = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i])
+				return 0;
+		off += (uint64_t)n;
+	}
+	return 1;
+}
 
 /* Reads a whole segment from fd. Fails only on I/O errors; damage is in *s. */
 static int
@@ -356,7 +384,9 @@ scan_fd(int fd, struct seg_scan *s)
 		return -errno;
 	if (n < (ssize_t)sizeof(hdr) || seg_hdr_parse(hdr, &s->id, &s->first_seq) < 0) {
 		s->bad_header = true;
-		return 0;
+		rc = zeros_from(fd, 0, s->size);
+		s->torn_header = rc == 1 || n < (ssize_t)sizeof(hdr);
+		return rc < 0 ? rc : 0;
 	}
 	s->good_end = JOURNAL_SEG_HDR;
 	er_init(&r);
@@ -395,6 +425,13 @@ scan_fd(int fd, struct seg_scan *s)
 		s->tail = TAIL_BAD;
 	else
 		return rc;
+	if (s->tail == TAIL_BAD) {
+		rc = zeros_from(fd, s->good_end, s->size);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			s->tail = TAIL_TORN;
+	}
 	return 0;
 }
 
@@ -572,9 +609,9 @@ segs_push(struct journal *j, const struct seg *s)
 	return 0;
 }
 
-/* Creates the segment whose first seq is j->next_seq and makes it active. */
+/* Creates the segment whose first seq is first and makes it active. */
 static int
-seg_create(struct journal *j)
+seg_create(struct journal *j, uint64_t first)
 {
 	uint8_t hdr[JOURNAL_SEG_HDR];
 	char path[PATH_MAX];
@@ -582,11 +619,11 @@ seg_create(struct journal *j)
 	ssize_t n;
 	int fd, r;
 
-	seg_path(j->dir, j->next_seq, path, sizeof(path));
+	seg_path(j->dir, first, path, sizeof(path));
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -errno;
-	seg_hdr_build(hdr, j->id, j->next_seq);
+	seg_hdr_build(hdr, j->id, first);
 	n = pwrite(fd, hdr, sizeof(hdr), 0);
 	if (n != (ssize_t)sizeof(hdr)) {
 		r = n < 0 ? -errno : -EIO;
@@ -597,7 +634,7 @@ seg_create(struct journal *j)
 		r = -errno;
 		goto fail;
 	}
-	s.first_seq = j->next_seq;
+	s.first_seq = first;
 	s.size = JOURNAL_SEG_HDR;
 	r = segs_push(j, &s);
 	if (r < 0)
@@ -641,7 +678,7 @@ recover_one(struct journal *j, uint64_t first, bool last)
 	r = scan_fd(fd, &sc);
 	if (r < 0)
 		goto out;
-	if (sc.bad_header && last && sc.size < JOURNAL_SEG_HDR) {
+	if (sc.bad_header && last && sc.torn_header) {
 		log_warnx("journal: %s: torn at creation (%" PRIu64 " bytes), removed", path,
 		    sc.size);
 		r = unlink(path) < 0 ? -errno : 0;
@@ -745,14 +782,8 @@ load_floor(struct journal *j)
 	j->reserved = f.floor;
 	j->skipped = f.skipped;
 	j->counted = f.counted;
-	if (f.floor > j->next_seq) {
-		log_warnx("journal: seqs %" PRIu64 "..%" PRIu64 " skipped: they may have been "
-		    "handed out before the last stop but are not in the journal (a power cut "
-		    "with fsync \"interval\" or \"never\" loses the last records, the price of "
-		    "those modes; or a crash, or damage); none of them is handed out again and "
-		    "subscribers see a gap", j->next_seq, f.floor - 1);
+	if (f.floor > j->next_seq)
 		j->next_seq = f.floor;
-	}
 }
 
 /* next_seq after recovery: after the last seq any segment holds, and above
@@ -781,10 +812,19 @@ choose_next_seq(struct journal *j)
 	}
 	if (j->next_seq == tail)
 		return;
+	if (j->next_seq <= j->counted) {
+		log_info("journal: continuing at seq %" PRIu64 " (seqs %" PRIu64 "..%" PRIu64
+		    " were given up at an earlier start)", j->next_seq, tail, j->next_seq - 1);
+		return;
+	}
 	from = tail > j->counted ? tail : j->counted;
-	if (j->next_seq > from)
-		j->skipped += j->next_seq - from;
+	j->skipped += j->next_seq - from;
 	j->counted = j->next_seq;
+	log_warnx("journal: seqs %" PRIu64 "..%" PRIu64 " skipped: they may have been handed "
+	    "out before the last stop but are not in the journal (a power cut with fsync "
+	    "\"interval\" or \"never\" loses the last records, the price of those modes; or "
+	    "a crash, or damage); none of them is handed out again and subscribers see a gap",
+	    tail, j->next_seq - 1);
 	if ((r = floor_write(j, j->next_seq)) < 0)
 		log_warnx("journal: cannot write %s/%s: %s", j->dir, FLOOR_FILE, strerror(-r));
 }
@@ -830,7 +870,7 @@ recover(struct journal *j, char *err, size_t errlen)
 			goto out;
 		}
 		j->next_seq = 1;
-		r = seg_create(j);
+		r = seg_create(j, j->next_seq);
 		if (r < 0) {
 			snprintf(err, errlen, "journal: cannot create the first segment in %s: %s",
 			    j->dir, strerror(-r));
@@ -920,14 +960,16 @@ journal_next_seq(const struct journal *j)
 }
 
 /* Synced even with fsync "never" (one fdatasync per closed segment): only
- * the newest segment can then lose records at a power cut, so a seq hole
- * between segments is always damage, never the price of the fsync mode. */
+ * the newest segment can then lose records at a power cut. The new one is
+ * named after the closed one's last seq, not next_seq, so that segment
+ * names always continue each other and a start-up's jump lies inside a
+ * segment: a seq hole between segments is then always damage. */
 static int
 roll(struct journal *j)
 {
 	int r = journal_sync(j);
 
-	return r < 0 ? r : seg_create(j);
+	return r < 0 ? r : seg_create(j, j->segs[j->nsegs - 1].last_seq + 1);
 }
 
 /* Durably moves the seq floor a block past next_seq before next_seq is
@@ -1272,7 +1314,8 @@ verify_one(const char *dir, uint64_t first, FILE *out, uint64_t *id, uint64_t *p
 		return r;
 	fprintf(out, "segment seg-%020" PRIu64 ".jnl: ", first);
 	if (sc.bad_header || sc.first_seq != first || (*id && sc.id != *id)) {
-		fprintf(out, "DAMAGED: %s\n", sc.bad_header ? "bad header" :
+		fprintf(out, "DAMAGED: %s\n", sc.torn_header ? "torn at creation" :
+		    sc.bad_header ? "bad header" :
 		    sc.first_seq != first ? "header does not match the name" :
 		    "journal id differs from the previous segment");
 		(*problems)++;

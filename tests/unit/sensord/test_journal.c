@@ -746,6 +746,85 @@ test_floor_cut_after_roll(void **state)
 	assert_true(last > next);
 }
 
+/* A cut that took a segment's creation: the restart continues in the full
+ * segment before it, and its first append rolls at once. The new segment
+ * is named after the last record, so names stay continuous and the jump
+ * lies inside it. */
+static void
+test_floor_jump_then_roll(void **state)
+{
+	struct journal_stats st;
+	struct journal *j;
+	char buf[100], name[64];
+	uint64_t seq, next;
+	const char *text;
+	int rc;
+
+	(void)state;
+	memset(buf, 'r', sizeof(buf));
+	j = jopen_mode(4096, 1 << 20, 0, JOURNAL_FSYNC_NEVER);
+	do {
+		assert_int_equal(journal_append(j, buf, sizeof(buf), 1, &seq), 0);
+		journal_stats(j, &st);
+	} while (st.segments < 2);
+	crash(j);
+	assert_int_equal(unlink(last_segment()), 0);	/* its creation never landed */
+	j = jopen_mode(4096, 1 << 20, 0, JOURNAL_FSYNC_NEVER);
+	next = journal_next_seq(j);
+	assert_true(next > seq);
+	assert_int_equal(journal_append(j, buf, sizeof(buf), 1, &seq), 0);	/* rolls */
+	assert_int_equal(seq, next);
+	journal_stats(j, &st);
+	assert_int_equal(st.segments, 2);
+	journal_close(j);
+	text = verify_text(&rc);
+	assert_int_equal(rc, 0);
+	snprintf(name, sizeof(name), "seg-%020" PRIu64 ".jnl: seq %" PRIu64, st.first_seq +
+	    (uint64_t)(4096 - JOURNAL_SEG_HDR) / (JOURNAL_ENTRY_HDR + sizeof(buf)), next);
+	assert_non_null(strstr(text, name));
+}
+
+/* A power cut can leave a file longer than what reached the disk, reading
+ * as zeros: at the end of the newest segment that is a torn tail, and a
+ * newest segment of zeros was torn at creation; neither is damage. */
+static void
+test_zero_tail(void **state)
+{
+	struct journal_stats st;
+	struct journal *j;
+	char seg[256];
+	int rc;
+
+	(void)state;
+	j = jopen(1 << 20, 4 << 20, 0);
+	append_n(j, 10, 1);
+	journal_close(j);
+	snprintf(seg, sizeof(seg), "%s", last_segment());
+	assert_int_equal(truncate(seg, file_size(seg) + 700), 0);
+	assert_non_null(strstr(verify_text(&rc), "DAMAGED: torn tail"));
+	assert_int_equal(rc, 1);
+	j = jopen(1 << 20, 4 << 20, 0);
+	journal_stats(j, &st);
+	assert_int_equal(st.damaged, 0);
+	assert_int_equal(st.last_seq, 10);
+	journal_close(j);
+	assert_int_equal(verify_quiet(), 0);
+	/* closed segments are synced: only the newest can be torn at creation */
+	snprintf(seg, sizeof(seg), "%s/seg-%020d.jnl", dir, 11);
+	write_file(strrchr(seg, '/') + 1, "");
+	assert_int_equal(truncate(seg, 4096), 0);
+	assert_non_null(strstr(verify_text(&rc), "DAMAGED: torn at creation"));
+	j = jopen(1 << 20, 4 << 20, 0);
+	journal_stats(j, &st);
+	assert_int_equal(st.damaged, 0);
+	assert_int_equal(st.segments, 1);	/* the zero segment is gone */
+	assert_int_equal(st.last_seq, 10);
+	assert_int_equal(journal_next_seq(j), 11);
+	append_n(j, 1, 1);
+	journal_close(j);
+	assert_int_equal(verify_quiet(), 0);
+}
+
 int
 main(void)
 {
@@ -768,6 +847,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_floor_write_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_floor_unreadable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_floor_cut_after_roll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_floor_jump_then_roll, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_tail, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
