@@ -2,8 +2,10 @@
 """Checks what landed in the emulator's table against fake-sensord's journal.
 
 usage: check.py DB N JOURNAL_ID_HEX [--values] [--at-least] [--device NAME]
+                [--missing FROM-TO]...
 
-Asserts that the rows of journal JOURNAL_ID are exactly seqs 1..N, each once,
+Asserts that the rows of journal JOURNAL_ID are exactly seqs 1..N (less the
+--missing ranges: seqs the journal did not hold), each once,
 committed in seq order (--at-least: seqs 1..M for some M >= N, for a check
 while records are still being committed); with --values also that every column equals what
 fake-sensord's make_record() puts in record seq (the same formulas, kept in
@@ -71,6 +73,12 @@ def main():
         n = max(n, max((int(r.split("-")[1]) for (r,) in sqlite3.connect(db).execute(
             "SELECT ROWID FROM THERMAL_SENSOR_DATA") if (r or "").startswith(jid + "-")), default=0))
     device = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "fake-pi"
+    missing = set()
+    for i, a in enumerate(sys.argv):
+        if a == "--missing":
+            lo, hi = (int(x) for x in sys.argv[i + 1].split("-"))
+            missing |= set(range(lo, hi + 1))
+    want = [s for s in range(1, n + 1) if s not in missing]
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row
     rows = con.execute("SELECT oid AS _n, * FROM THERMAL_SENSOR_DATA ORDER BY oid").fetchall()
@@ -79,12 +87,13 @@ def main():
     errs = []
     if len(rows) != len(mine):
         errs.append("%d row(s) not from journal %s" % (len(rows) - len(mine), jid))
-    if sorted(seqs) != list(range(1, n + 1)):
+    if sorted(seqs) != want:
         dup = sorted({s for s in seqs if seqs.count(s) > 1}) if len(seqs) < 200000 else []
-        missing = sorted(set(range(1, n + 1)) - set(seqs))
-        errs.append("expected seqs 1..%d once each; got %d rows, %d distinct, duplicates %s, "
-                    "missing %s, beyond %s" % (n, len(seqs), len(set(seqs)), dup[:10],
-                                               missing[:10], sorted(s for s in set(seqs) if s > n)[:10]))
+        lost = sorted(set(want) - set(seqs))
+        extra = sorted(s for s in set(seqs) if s > n or s in missing)
+        errs.append("expected seqs 1..%d once each (%d not journaled); got %d rows, %d distinct, "
+                    "duplicates %s, missing %s, not journaled or beyond %s"
+                    % (n, len(missing), len(seqs), len(set(seqs)), dup[:10], lost[:10], extra[:10]))
     if any(b <= a for a, b in zip(seqs, seqs[1:])):
         i = next(i for i, (a, b) in enumerate(zip(seqs, seqs[1:])) if b <= a)
         errs.append("not committed in seq order: seq %d after %d" % (seqs[i + 1], seqs[i]))
@@ -115,8 +124,9 @@ def main():
     for m in errs[:20]:
         print("check.py:", m)
     if not errs:
-        print("check.py: %d rows, seqs 1..%d exactly once, in order%s" %
-              (len(mine), n, ", values as journaled" if values else ""))
+        print("check.py: %d rows, seqs 1..%d exactly once, in order%s%s" %
+              (len(mine), n, " (less %d not journaled)" % len(missing) if missing else "",
+               ", values as journaled" if values else ""))
     return 1 if errs else 0
 
 

@@ -6,10 +6,13 @@
  * honours subscribe from a seq / oldest / now, feeds each client as its
  * socket drains, and persists last_seq and the highest ack in a state file
  * so a restarted fake serves the same journal. Several clients may be
- * connected (a restarting streamerd can overlap its predecessor).
+ * connected (a restarting streamerd can overlap its predecessor). With -g
+ * the journal lacks seqs FROM..TO (what retention or a power cut leaves):
+ * like sensord, a client owed one of them gets a gap message once a later
+ * record exists, and fake-sensord says on stderr where in its subscription.
  *
  * usage: fake-sensord SOCKET STATEFILE [-n INITIAL] [-r RATE_HZ] [-m MAX]
- *                     [-j JOURNAL_ID_HEX] [-D DEVICE]
+ *                     [-j JOURNAL_ID_HEX] [-D DEVICE] [-g FROM-TO]
  * Prints "ready" on stdout once listening. SIGTERM/SIGINT: exit 0.
  */
 #include <errno.h>
@@ -32,6 +35,7 @@ struct client {
 	int fd;
 	bool hello, sub;
 	uint64_t next;
+	uint64_t sent;		/* records sent on this subscription */
 };
 
 static volatile sig_atomic_t stop;
@@ -39,6 +43,7 @@ static uint64_t last_seq, acked, journal_id = 0x5eed5eed00c0ffeeULL;
 static const char *state_path;
 static char device[PROTO_NAME_LEN] = "fake-pi";
 static int64_t t0_ns = 1764000000000000000LL;
+static uint64_t hole_from, hole_to;	/* seqs not in the journal; 0, 0: none */
 
 static void
 on_sig(int s)
@@ -170,6 +175,24 @@ feed(struct client *c)
 	while (c->fd >= 0 && c->sub && c->next <= last_seq) {
 		int r;
 
+		if (hole_from && c->next >= hole_from && c->next <= hole_to) {
+			struct proto_msg gap = { .op = PROTO_OP_GAP };
+
+			if (last_seq <= hole_to)
+				return;	/* no record after the hole yet */
+			gap.u.gap.from = c->next;
+			gap.u.gap.to = hole_to;
+			if ((r = send_msg(c->fd, &gap)) == -EAGAIN)
+				return;
+			if (r < 0) {
+				drop(c);
+				return;
+			}
+			fprintf(stderr, "fake-sensord: gap %" PRIu64 "..%" PRIu64 " after %" PRIu64
+			    " records of the subscription\n", gap.u.gap.from, gap.u.gap.to, c->sent);
+			c->next = hole_to + 1;
+			continue;
+		}
 		make_record(c->next, &out.u.rec);
 		if ((r = send_msg(c->fd, &out)) == -EAGAIN)
 			return;
@@ -178,6 +201,7 @@ feed(struct client *c)
 			return;
 		}
 		c->next++;
+		c->sent++;
 	}
 }
 
@@ -200,19 +224,24 @@ main(int argc, char **argv)
 	int ls, opt;
 	int64_t next_gen;
 
-	while ((opt = getopt(argc, argv, "n:r:m:j:D:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:m:j:D:g:")) != -1) {
 		switch (opt) {
 		case 'n': initial = strtoull(optarg, NULL, 10); break;
 		case 'r': rate = strtod(optarg, NULL); break;
 		case 'm': max = strtoull(optarg, NULL, 10); break;
 		case 'j': journal_id = strtoull(optarg, NULL, 16); break;
 		case 'D': snprintf(device, sizeof(device), "%s", optarg); break;
+		case 'g':
+			if (sscanf(optarg, "%" SCNu64 "-%" SCNu64, &hole_from, &hole_to) != 2 ||
+			    hole_from == 0 || hole_to < hole_from)
+				return 2;
+			break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 2 || strlen(argv[optind]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "usage: fake-sensord SOCKET STATEFILE [-n N] [-r HZ] [-m MAX] "
-		    "[-j JID] [-D DEVICE]\n");
+		    "[-j JID] [-D DEVICE] [-g FROM-TO]\n");
 		return 2;
 	}
 	state_path = argv[optind + 1];
