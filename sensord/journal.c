@@ -937,10 +937,11 @@ journal_close(struct journal *j)
 
 		(void)journal_flush_acked(j);
 		/* An orderly stop: every seq handed out is durable now, so the
-		 * next start continues at next_seq without a gap. After a failed
-		 * fdatasync the kernel may have dropped data that a later one no
-		 * longer reports, so the reserved floor stays. */
-		if (synced && j->reserved != j->next_seq &&
+		 * next start continues at next_seq without a gap (nothing to do
+		 * when this run handed none out). After a failed fdatasync the
+		 * kernel may have dropped data that a later one no longer
+		 * reports, so the reserved floor stays. */
+		if (synced && j->written && j->reserved != j->next_seq &&
 		    (r = floor_write(j, j->next_seq)) < 0)
 			log_warnx("journal: cannot write %s/%s: %s", j->dir, FLOOR_FILE,
 			    strerror(-r));
