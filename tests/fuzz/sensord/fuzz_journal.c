@@ -53,6 +53,8 @@ clean_dir(void)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/acked", fdir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/seqfloor", fdir);	/* each input on its own */
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/seg-%020d.jnl", fdir, 1);
 	unlink(path);
 }
