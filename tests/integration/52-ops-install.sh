@@ -60,7 +60,15 @@ for u in sensord streamerd; do
 		fail "$u.service ExecStart: $(grep ^ExecStart "$f")"
 	grep -q /usr/local "$f" && fail "$u.service still mentions /usr/local"
 done
-cmp -s "$top/man/supervise.8" "$d/usr/share/man/man8/supervise.8" || fail "supervise.8 differs"
+# Man pages name the prefix's files (generated from man/*.in at install).
+for m in man8/sensord.8 man8/streamerd.8 man8/supervise.8 man1/sensortap.1; do
+	f=$d/usr/share/man/$m
+	grep -n -e /usr/local -e '@[A-Z_]*@' "$f" && fail "$m names /usr/local or an unsubstituted @NAME@"
+done
+grep -q '^\.Pa /usr/share/snowsense/examples/sensord.json' "$d/usr/share/man/man8/sensord.8" ||
+	fail "sensord.8 does not name /usr/share/snowsense/examples/sensord.json"
+grep -q '^\.Pa /usr/share/snowsense/snowflake/keys.sh' "$d/usr/share/man/man8/streamerd.8" ||
+	fail "streamerd.8 does not name /usr/share/snowsense/snowflake/keys.sh"
 
 # Nothing installed outside the prefix and /etc.
 stray=$(cd "$d" && { find . -type f | grep -v -e '^\./usr/' -e '^\./etc/snowsense/' || true; })
