@@ -154,7 +154,7 @@ PROG_BINS := $(addprefix $(BUILD)/bin/,$(PROGS))
 TEST_BINS := $(addprefix $(BUILD)/bin/,$(TEST_PROGS)) \
 	$(addprefix $(BUILD)/lib/,$(addsuffix .so,$(TEST_SHLIBS))) $(UNIT_BINS)
 
-.PHONY: all tests check valgrind fuzz fuzz-run deps install uninstall clean FORCE
+.PHONY: all tests check check-unit valgrind fuzz fuzz-run deps install uninstall clean FORCE
 all: $(PROG_BINS)
 
 tests: all $(TEST_BINS)
@@ -166,6 +166,11 @@ check: tests
 
 valgrind: tests
 	@BUILD=$(BUILD) VALGRIND=1 tests/run-tests $(UNIT_BINS)
+
+# The unit tests alone (what the Debian package build runs: no daemons, no
+# emulator, no sandbox).
+check-unit: $(UNIT_BINS)
+	@BUILD=$(BUILD) tests/run-tests $(UNIT_BINS)
 
 # ---------------------------------------------------------------- fuzzing
 # A target's seed corpus is corpus/<name>/ beside its source.
