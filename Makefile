@@ -50,6 +50,13 @@ endif
 
 CFLAGS  ?= -O2 -g
 CPPFLAGS_ALL := -D_GNU_SOURCE -DSNOWSENSE_VERSION='"$(VERSION)"' $(CPPFLAGS)
+# 64-bit off_t and ino_t on 32-bit targets (armhf) too: a 32-bit readdir
+# fails with EOVERFLOW on a file system that hands out 64-bit inode numbers
+# or directory offsets (the journal's segment listing under qemu-arm on a
+# 64-bit kernel, big disks). For programs, libraries and tests; not for the
+# LD_PRELOAD fakes (pic/), which define both open and open64 and so must
+# see them as two functions. No-op on 64-bit targets.
+LFS := -D_FILE_OFFSET_BITS=64
 CFLAGS_ALL   := -std=c17 $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS)
 LDFLAGS_ALL  := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 
@@ -88,14 +95,14 @@ dircppflags = $(if $(filter undefined,$(origin CPPFLAGS.$(call srcdir,$(1)))),\
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_ALL) $(call dircppflags,$<) $(CFLAGS_ALL) $(call pkgcflags,$(ALL_PKGS)) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS_ALL) $(LFS) $(call dircppflags,$<) $(CFLAGS_ALL) $(call pkgcflags,$(ALL_PKGS)) -MMD -MP -c -o $@ $<
 
 $(BUILD)/pic/%.o: %.c $(BUILD)/.flags
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(call dircppflags,$<) $(filter-out -fPIE,$(CFLAGS_ALL)) -fPIC $(call pkgcflags,$(ALL_PKGS)) -MMD -MP -c -o $@ $<
 
 # Rebuild everything when the flags change (per-directory ones included).
-FLAGSTR := $(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) \
+FLAGSTR := $(CC) $(CPPFLAGS_ALL) $(LFS) $(CFLAGS_ALL) $(LDFLAGS_ALL) \
 	$(foreach v,$(sort $(filter CPPFLAGS.%,$(.VARIABLES))),$(v)=$($(v)))
 $(BUILD)/.flags: FORCE
 	@mkdir -p $(@D)
