@@ -23,7 +23,7 @@ deps-cross:
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "make deps-cross: all packages present"; else \
 		echo "make deps-cross: installing $$missing"; \
-		{ apt-get update -q || echo "make deps-cross: apt-get update reported errors, trying the install anyway"; }; DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
+		scripts/apt-update $(ARCH) && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
 
 # Build the unit tests for ARCH and run them under qemu-user. Only the unit
 # tests: integration tests need the preload fakes and the emulator, which are
