@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs shellcheck on the shell scripts users run: the ops files (supervise,
-# demo, keys.sh, the ops tests) at every severity, and any other script in
+# demo, keys.sh, the ops and package tests) at every severity, and any other script in
 # scripts/ at warning level and above.
 set -u
 top=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -8,7 +8,7 @@ command -v shellcheck >/dev/null 2>&1 || { echo "shellcheck not installed (make 
 is_sh() { [ -f "$1" ] && head -n 1 "$1" | grep -q '^#!.*/sh'; }
 mine="" others=""
 for f in "$top"/scripts/supervise "$top"/scripts/demo "$top"/scripts/ops-* \
-	"$top"/config/snowflake/*.sh "$top"/tests/integration/5[0-9]-ops-*.sh; do
+	"$top"/config/snowflake/*.sh "$top"/tests/integration/5[0-9]-ops-*.sh "$top"/tests/package/*.sh; do
 	is_sh "$f" && mine="$mine $f"
 done
 for f in "$top"/scripts/*; do
