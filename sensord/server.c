@@ -626,7 +626,9 @@ server_pollfds(struct server *s, struct pollfd *fds, size_t cap, int64_t now)
 
 	if (cap < 1 + s->nclients)
 		return 0;
-	fds[n].fd = now >= s->accept_paused_until ? s->fd : -1;
+	if (s->accept_paused_until && now >= s->accept_paused_until)
+		s->accept_paused_until = 0;	/* over: no deadline left for the loop */
+	fds[n].fd = s->accept_paused_until ? -1 : s->fd;
 	fds[n++].events = POLLIN;
 	for (unsigned i = 0; i < s->nclients; i++) {
 		struct client *c = s->clients[i];

@@ -3,8 +3,9 @@
  * server driven by hand in the same process: hello, replay then live,
  * gaps after forced retention, acks, status, malformed and oversized
  * messages closing only their sender, a client that never reads not
- * holding up the others, refusal of a uid that is not allowed, and the
- * start-up rules for the socket path.
+ * holding up the others, refusal of a uid that is not allowed, the
+ * start-up rules for the socket path, and the pause in accepting when the
+ * process is out of fds, which must end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -489,6 +491,52 @@ test_socket_path_rules(void **state)
 	assert_int_equal(stat(sock, &sb), 0);
 }
 
+/* Out of fds, the server stops accepting for a while instead of spinning;
+ * once the pause is over its deadline must be gone, or the loop that sleeps
+ * until it would never sleep again. */
+static void
+test_accept_pause_ends(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd fds[8];
+	struct rlimit old, low;
+	int64_t now;
+	size_t n;
+	int c, probe;
+
+	(void)state;
+	open_all(1 << 20, 4 << 20, 4);
+	c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	assert_true(c >= 0);
+	memcpy(sa.sun_path, sock, strlen(sock) + 1);
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	probe = dup(c);		/* the lowest free fd: accept would need it */
+	assert_true(probe >= 0);
+	close(probe);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	now = clock_mono_ns();
+	n = server_pollfds(srv, fds, 8, now);
+	assert_int_equal(poll(fds, n, 1000), 1);
+	server_dispatch(srv, fds, n, now);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(server_clients(srv), 0);
+	assert_true(server_next_deadline(srv) > now);
+	assert_true(server_next_deadline(srv) < INT64_MAX);
+	/* the pause is over: the listening socket is polled again and no
+	 * deadline is left behind */
+	now = server_next_deadline(srv);
+	n = server_pollfds(srv, fds, 8, now);
+	assert_true(fds[0].fd >= 0);
+	assert_int_equal(server_next_deadline(srv), INT64_MAX);
+	close(c);	/* under valgrind, the failed accept consumed it */
+	c = connect_client();
+	hello(c);
+	close(c);
+}
+
 int
 main(void)
 {
@@ -501,6 +549,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stuck_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_and_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_path_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_pause_ends, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
