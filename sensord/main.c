@@ -1,10 +1,10 @@
 /*
  * sensord: start-up (config, bus, state dir, journal, chips, socket, then
  * privilege drop and sandbox) and the one loop. Each turn reads
- * CLOCK_MONOTONIC once, waits in ppoll until the earliest deadline (next
- * record, the chips' schedule, fsync, ack persistence, retention) or socket
- * activity, and dispatches. Signals are blocked except inside ppoll, and
- * their handlers only set flags.
+ * CLOCK_MONOTONIC once, waits in ppoll until the earliest timer (next
+ * record, the chips' schedule, fsync, ack persistence, retention, watchdog)
+ * or socket activity, and dispatches. Signals are blocked except inside
+ * ppoll, and their handlers only set flags.
  *
  * A record is journaled before any client can see it: the server reads
  * records only from the journal.
@@ -36,9 +36,10 @@
 #include "sensors.h"
 #include "server.h"
 #include "sysstat.h"
+#include "timer.h"
 
 #define DEFAULT_CONF "/etc/snowsense/sensord.json"
-#define ACK_FLUSH_NS NS_PER_S	/* see journal_flush_acked in loop_turn */
+#define ACK_FLUSH_NS NS_PER_S	/* see on_ack_flush */
 #define RETAIN_NS NS_PER_S	/* checks only the oldest segment: cheap */
 #define WATCHDOG_NS NS_PER_S
 #define NS_PER_DAY (86400LL * NS_PER_S)
@@ -55,8 +56,9 @@ struct daemon {
 	struct notify *notify;
 	int64_t start;			/* CLOCK_MONOTONIC */
 	int64_t interval_ns;
-	int64_t next_record, next_fsync, next_ack_flush, next_retain, next_watchdog;
-	bool progressed;		/* a record was journaled since the last WATCHDOG=1 */
+	struct timer_set timers;
+	struct timer t_chips, t_record, t_fsync, t_ack_flush, t_retain, t_watchdog;
+	int64_t last_watchdog;		/* when WATCHDOG=1 was last sent */
 	uint64_t append_failures;
 	bool metrics_failing;
 	uint64_t overruns;
@@ -137,7 +139,8 @@ fill_status(void *ctx, struct proto_status *st)
 
 /* ------------------------------------------------------------ records */
 
-static void
+/* Journals one record and publishes it; false when it was not journaled. */
+static bool
 make_record(struct daemon *d)
 {
 	struct record *r;
@@ -149,7 +152,7 @@ make_record(struct daemon *d)
 	r = calloc(1, sizeof(*r));
 	if (!r) {
 		log_warnx("out of memory: record skipped");
-		return;
+		return false;
 	}
 	r->seq = journal_next_seq(d->journal);
 	r->t = clock_realtime_ns();
@@ -168,10 +171,9 @@ make_record(struct daemon *d)
 			log_errx("record %" PRIu64 " not journaled (%" PRIu64 " failures so far): "
 			    "%s", r->seq, d->append_failures, strerror(-rc));
 		free(r);
-		return;
+		return false;
 	}
 	free(r);
-	d->progressed = true;
 	server_wake(d->server);
 	if (d->conf.metrics_file[0]) {
 		fill_status(d, &st);
@@ -182,6 +184,7 @@ make_record(struct daemon *d)
 			    strerror(-rc));
 		d->metrics_failing = rc < 0;
 	}
+	return true;
 }
 
 /* ------------------------------------------------------------ loop */
@@ -192,63 +195,120 @@ min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-static void
-timers(struct daemon *d, int64_t now)
+static int64_t
+max64(int64_t a, int64_t b)
 {
-	if (now >= d->next_record) {
-		make_record(d);
-		d->next_record += d->interval_ns;
-		if (d->next_record <= now) {
-			/* A whole interval was lost (machine stalled): restart the
-			 * grid from now rather than firing a burst of records.
-			 * Logged once a minute at most, with a count. */
-			d->overruns++;
-			if (now >= d->next_overrun_log) {
-				log_warnx("record interval overrun (%" PRIu64 " so far)",
-				    d->overruns);
-				d->next_overrun_log = now + 60 * NS_PER_S;
-			}
-			d->next_record = now + d->interval_ns;
-		}
-	}
-	if (d->conf.journal.fsync == CONFIG_FSYNC_INTERVAL && now >= d->next_fsync) {
-		if (journal_sync(d->journal) < 0)
-			log_warn("journal fsync");
-		d->next_fsync = now + d->conf.journal.fsync_interval_ms * NS_PER_MS;
-	}
-	/* Acks are persisted at most once a second, not per ack: losing the
-	 * last second of acks at a crash only means streamerd resumes from
-	 * Snowflake's committed token and records stay a little longer,
-	 * while an fsync per ack would wear an SD card at high ack rates. */
-	if (now >= d->next_ack_flush) {
-		(void)journal_flush_acked(d->journal);
-		d->next_ack_flush = now + ACK_FLUSH_NS;
-	}
-	if (now >= d->next_retain) {
-		journal_retain(d->journal, clock_realtime_ns());
-		d->next_retain = now + RETAIN_NS;
-	}
-	if (d->progressed && now >= d->next_watchdog) {
-		notify_send(d->notify, "WATCHDOG=1");
-		d->progressed = false;
-		d->next_watchdog = now + WATCHDOG_NS;
-	}
+	return a > b ? a : b;
 }
 
-static int64_t
-next_deadline(const struct daemon *d)
+/* The chip manager keeps its own schedule (each driver says when it wants
+ * its next poll, and sensors_next_deadline coalesces deadlines a few ms
+ * apart); this timer follows it, re-read after each run because a run is
+ * the only thing that changes it. A shared tick ("run me early if the loop
+ * is awake anyway") belongs here and in the timer module: a deadline with
+ * slack that timer_run may serve early, given to this timer and to the
+ * once-a-second ones below, so that they share wake-ups. */
+static void
+on_chips(struct timer *t, void *arg, int64_t now)
 {
-	int64_t t = d->next_record;
+	struct daemon *d = arg;
 
-	t = min64(t, sensors_next_deadline(d->sensors));
-	t = min64(t, d->next_ack_flush);
-	t = min64(t, d->next_retain);
-	t = min64(t, server_next_deadline(d->server));
+	sensors_run(d->sensors, now);
+	timer_arm(t, sensors_next_deadline(d->sensors));
+}
+
+/* WATCHDOG=1 means "records are being journaled": armed by a journaled
+ * record (progressed), sent at most once a second, and not re-armed, so
+ * an idle or failing journal sends none and costs no wake-up. */
+static void
+on_watchdog(struct timer *t, void *arg, int64_t now)
+{
+	struct daemon *d = arg;
+
+	(void)t;
+	notify_send(d->notify, "WATCHDOG=1");
+	d->last_watchdog = now;
+}
+
+static void
+progressed(struct daemon *d, int64_t now)
+{
+	if (!timer_armed(&d->t_watchdog))
+		timer_arm(&d->t_watchdog, max64(now, d->last_watchdog + WATCHDOG_NS));
+}
+
+/* Records keep their grid (start + k * interval) so they do not drift. */
+static void
+on_record(struct timer *t, void *arg, int64_t now)
+{
+	struct daemon *d = arg;
+	int64_t next = timer_when(t) + d->interval_ns;
+
+	if (make_record(d))
+		progressed(d, now);
+	if (next <= now) {
+		/* A whole interval was lost (machine stalled): restart the grid
+		 * from now rather than firing a burst of records. Logged once a
+		 * minute at most, with a count. */
+		d->overruns++;
+		if (now >= d->next_overrun_log) {
+			log_warnx("record interval overrun (%" PRIu64 " so far)", d->overruns);
+			d->next_overrun_log = now + 60 * NS_PER_S;
+		}
+		next = now + d->interval_ns;
+	}
+	timer_arm(t, next);
+}
+
+static void
+on_fsync(struct timer *t, void *arg, int64_t now)
+{
+	struct daemon *d = arg;
+
+	if (journal_sync(d->journal) < 0)
+		log_warn("journal fsync");
+	timer_arm_in(t, now, d->conf.journal.fsync_interval_ms * NS_PER_MS);
+}
+
+/* Acks are persisted at most once a second, not per ack: losing the last
+ * second of acks at a crash only means streamerd resumes from Snowflake's
+ * committed token and records stay a little longer, while an fsync per ack
+ * would wear an SD card at high ack rates. */
+static void
+on_ack_flush(struct timer *t, void *arg, int64_t now)
+{
+	struct daemon *d = arg;
+
+	(void)journal_flush_acked(d->journal);
+	timer_arm_in(t, now, ACK_FLUSH_NS);
+}
+
+static void
+on_retain(struct timer *t, void *arg, int64_t now)
+{
+	struct daemon *d = arg;
+
+	journal_retain(d->journal, clock_realtime_ns());
+	timer_arm_in(t, now, RETAIN_NS);
+}
+
+static void
+start_timers(struct daemon *d, int64_t now)
+{
+	timer_set_init(&d->timers);
+	timer_init(&d->t_chips, &d->timers, on_chips, d);
+	timer_init(&d->t_record, &d->timers, on_record, d);
+	timer_init(&d->t_fsync, &d->timers, on_fsync, d);
+	timer_init(&d->t_ack_flush, &d->timers, on_ack_flush, d);
+	timer_init(&d->t_retain, &d->timers, on_retain, d);
+	timer_init(&d->t_watchdog, &d->timers, on_watchdog, d);
+	timer_arm(&d->t_chips, sensors_next_deadline(d->sensors));
+	timer_arm(&d->t_record, now + d->interval_ns);
 	if (d->conf.journal.fsync == CONFIG_FSYNC_INTERVAL)
-		t = min64(t, d->next_fsync);
-	if (d->progressed)
-		t = min64(t, d->next_watchdog);
-	return t;
+		timer_arm(&d->t_fsync, now + d->conf.journal.fsync_interval_ms * NS_PER_MS);
+	timer_arm(&d->t_ack_flush, now + ACK_FLUSH_NS);
+	timer_arm(&d->t_retain, now);
+	d->last_watchdog = now - WATCHDOG_NS;
 }
 
 static int
@@ -256,13 +316,13 @@ run(struct daemon *d, const sigset_t *waitmask)
 {
 	int64_t now = clock_mono_ns();
 
-	d->next_record = now + d->interval_ns;
-	d->next_fsync = now + d->conf.journal.fsync_interval_ms * NS_PER_MS;
-	d->next_ack_flush = now + ACK_FLUSH_NS;
-	d->next_retain = now;
-	d->next_watchdog = now;
+	start_timers(d, now);
 	while (!got_term) {
-		int64_t wait = next_deadline(d) - now;
+		/* The server's one deadline (the end of an accept pause) changes
+		 * inside server_dispatch, so the loop asks for it each turn
+		 * rather than mirroring it in a timer. */
+		int64_t next = min64(timer_next(&d->timers), server_next_deadline(d->server));
+		int64_t wait = next - now;
 		struct timespec ts;
 		size_t n;
 		int r;
@@ -287,9 +347,7 @@ run(struct daemon *d, const sigset_t *waitmask)
 			break;
 		if (r > 0)
 			server_dispatch(d->server, d->fds, n, now);
-		if (now >= sensors_next_deadline(d->sensors))
-			sensors_run(d->sensors, now);
-		timers(d, now);
+		timer_run(&d->timers, now);
 	}
 	log_info("stopping");
 	return EXIT_OK;
