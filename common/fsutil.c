@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,9 @@ fsync_dir_of(const char *path)
 	return fs_fsync_dir(dirname(copy));
 }
 
-int
-fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* temp + write + chmod (+ fsync) + rename (+ fsync of the directory). */
+static int
+replace(const char *path, const void *data, size_t len, mode_t mode, bool durable)
 {
 	char tmp[PATH_MAX];
 	int fd, r;
@@ -72,7 +74,7 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	r = write_full(fd, data, len);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -82,7 +84,19 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		(void)unlink(tmp);
 		return r;
 	}
-	return fsync_dir_of(path);
+	return durable ? fsync_dir_of(path) : 0;
+}
+
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return replace(path, data, len, mode, true);
+}
+
+int
+fs_write_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return replace(path, data, len, mode, false);
 }
 
 int

@@ -11,6 +11,10 @@
 /* Writes data to path via temp file + fsync + rename + directory fsync,
  * with the given mode. Returns 0 or -errno. */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Same without either fsync: readers see the old or the new file, never
+ * half of one, but a power cut may leave either (for files rewritten
+ * often whose loss is harmless, e.g. metrics). 0 or -errno. */
+int fs_write_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode);
 /* Reads a whole file of at most max bytes into *ret_buf (new, NUL-terminated,
  * caller frees) and its length into *ret_len. -EFBIG when larger. */
 int fs_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len);

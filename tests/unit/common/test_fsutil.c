@@ -63,6 +63,37 @@ test_atomic_write_and_read(void **state)
 	assert_int_equal(fs_read_all("/nonexistent/x", 100, &buf, &len), -ENOENT);
 }
 
+/* The no-fsync variant replaces just as atomically, with exactly the mode
+ * asked for whatever the umask, and refuses to follow a planted symlink. */
+static void
+test_atomic_nosync(void **state)
+{
+	char path[128], tmp[140], *buf;
+	size_t len;
+	struct stat st;
+	mode_t old;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/m.prom", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	old = umask(077);
+	assert_int_equal(fs_write_atomic_nosync(path, "a 1\n", 4, 0644), 0);
+	umask(old);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(fs_write_atomic_nosync(path, "a 22\n", 5, 0640), 0);
+	assert_int_equal(fs_read_all(path, 100, &buf, &len), 0);
+	assert_string_equal(buf, "a 22\n");
+	free(buf);
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_int_equal(symlink("/nonexistent", tmp), 0);
+	assert_int_equal(fs_write_atomic_nosync(path, "b", 1, 0644), -ELOOP);
+	assert_int_equal(fs_read_all(path, 100, &buf, &len), 0);
+	assert_string_equal(buf, "a 22\n");	/* the old file stands */
+	free(buf);
+	assert_int_equal(unlink(tmp), 0);
+}
+
 static void
 test_check_private(void **state)
 {
@@ -115,6 +146,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_atomic_write_and_read),
+		cmocka_unit_test(test_atomic_nosync),
 		cmocka_unit_test(test_check_private),
 		cmocka_unit_test(test_mkdir),
 	};
