@@ -1,7 +1,7 @@
 /*
- * metrics: sensord's counters in the Prometheus text exposition format,
- * replaced atomically (node_exporter's textfile collector reads the file
- * whenever it likes, so it must never see half of one).
+ * metrics: sensord's counters as a Prometheus text file (common/prom),
+ * replaced atomically after every record (node_exporter's textfile
+ * collector and scripts read it whenever they like).
  */
 #ifndef SNOWSENSE_METRICS_H
 #define SNOWSENSE_METRICS_H
@@ -10,7 +10,8 @@
 
 #include "proto.h"
 
-/* Renders st into buf (cap bytes); returns the length or -EMSGSIZE. */
+/* Renders st into buf (cap bytes); returns the length or -errno (-EMSGSIZE
+ * when it does not fit). */
 int metrics_format(const struct proto_status *st, const char *device, char *buf,
     size_t cap);
 /* Renders st and replaces path with it (mode 0644). 0 or -errno. */

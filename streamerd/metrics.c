@@ -1,20 +1,27 @@
 /*
  * metrics: counters are plain integers bumped by the one loop thread; the
- * file is rendered into a fixed buffer and replaced atomically.
+ * file is rendered into a fixed buffer and replaced atomically. Latencies
+ * are kept in ms (the log line's unit) and exported in seconds, the base
+ * unit Prometheus expects.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsutil.h"
 #include "log.h"
 #include "metrics.h"
+#include "prom.h"
+
+#define METRICS_MAX 8192	/* the file: ~3 KB */
 
 void
 metrics_latency(struct metrics *m, double ms)
 {
+	m->lat_sum_ms += ms;
+	m->lat_count++;
 	m->lat_ms[m->lat_next] = ms;
 	m->lat_next = (m->lat_next + 1) % METRICS_LAT_N;
 	if (m->lat_n < METRICS_LAT_N)
@@ -69,38 +76,84 @@ metrics_log(const struct metrics *m, int64_t now)
 	    metrics_percentile(m, 50), metrics_percentile(m, 99), m->connections);
 }
 
-int
-metrics_write(const struct metrics *m, const char *path, const char *channel,
-    int64_t now)
+static void
+render_counters(struct prom *p, const struct metrics *m)
 {
-	char buf[4096];
-	int n;
+	const struct { const char *name, *help; uint64_t v; } c[] = {
+		{ "streamerd_rows_appended_total", "Rows sent in accepted appends.",
+		  m->rows_appended },
+		{ "streamerd_rows_committed_total", "Rows Snowflake confirmed committed.",
+		  m->rows_committed },
+		{ "streamerd_batches_appended_total", "Accepted append requests.",
+		  m->batches_appended },
+		{ "streamerd_bytes_raw_total", "NDJSON bytes appended, before compression.",
+		  m->bytes_raw },
+		{ "streamerd_bytes_compressed_total", "Append body bytes, as sent.",
+		  m->bytes_wire },
+		{ "streamerd_requests_total", "HTTP requests to Snowflake.", m->requests },
+		{ "streamerd_retries_total", "Back-offs after a failed request.", m->retries },
+		{ "streamerd_error_rows_total", "Rows the table rejected (never stored).",
+		  m->error_rows },
+		{ "streamerd_channel_reopens_total", "Channel reopens, each replaying from the "
+		  "committed offset.", m->rewinds },
+		{ "streamerd_connections_opened_total", "TLS connections opened to Snowflake.",
+		  m->connections },
+		{ "streamerd_sensord_connects_total", "Connections made to sensord's socket.",
+		  m->sensord_connects },
+		{ "streamerd_records_received_total", "Records received from sensord.",
+		  m->records_received },
+		{ "streamerd_records_missing_total", "Records sensord no longer had (gaps).",
+		  m->records_missing },
+	};
 
-	n = snprintf(buf, sizeof(buf),
-	    "# streamerd metrics (channel %s)\n"
-	    "streamerd_rows_appended_total %" PRIu64 "\n"
-	    "streamerd_rows_committed_total %" PRIu64 "\n"
-	    "streamerd_batches_appended_total %" PRIu64 "\n"
-	    "streamerd_committed_seq %" PRIu64 "\n"
-	    "streamerd_backlog_records %" PRIu64 "\n"
-	    "streamerd_last_commit_age_seconds %.3f\n"
-	    "streamerd_bytes_raw_total %" PRIu64 "\n"
-	    "streamerd_bytes_compressed_total %" PRIu64 "\n"
-	    "streamerd_requests_total %" PRIu64 "\n"
-	    "streamerd_retries_total %" PRIu64 "\n"
-	    "streamerd_error_rows_total %" PRIu64 "\n"
-	    "streamerd_channel_reopens_total %" PRIu64 "\n"
-	    "streamerd_connections_opened_total %" PRIu64 "\n"
-	    "streamerd_sensord_connects_total %" PRIu64 "\n"
-	    "streamerd_records_missing_total %" PRIu64 "\n"
-	    "streamerd_commit_latency_ms{quantile=\"0.5\"} %.1f\n"
-	    "streamerd_commit_latency_ms{quantile=\"0.99\"} %.1f\n",
-	    channel, m->rows_appended, m->rows_committed, m->batches_appended, m->committed_seq,
-	    metrics_backlog(m), commit_age_s(m, now), m->bytes_raw, m->bytes_wire,
-	    m->requests, m->retries, m->error_rows, m->rewinds, m->connections,
-	    m->sensord_connects, m->records_missing, metrics_percentile(m, 50),
-	    metrics_percentile(m, 99));
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		return -ENOSPC;
-	return fs_write_atomic(path, buf, (size_t)n, 0644);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		prom_metric_u64(p, c[i].name, PROM_COUNTER, c[i].help, c[i].v);
+}
+
+static void
+render_latency(struct prom *p, const struct metrics *m)
+{
+	static const struct { const char *label; double p; } q[] = { { "0.5", 50 },
+		{ "0.99", 99 } };
+
+	prom_family(p, "streamerd_commit_latency_seconds", PROM_SUMMARY,
+	    "Append to confirmed commit, over the last 1024 batches.");
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		double ms = metrics_percentile(m, q[i].p);
+		prom_sample(p, NULL, &(struct prom_label){ "quantile", q[i].label }, 1,
+		    ms < 0 ? NAN : ms / 1e3);
+	}
+	prom_sample(p, "_sum", NULL, 0, m->lat_sum_ms / 1e3);
+	prom_sample_u64(p, "_count", NULL, 0, m->lat_count);
+}
+
+static void
+render(struct prom *p, const struct metrics *m, const char *channel, int64_t now)
+{
+	prom_family(p, "streamerd_channel_info", PROM_GAUGE,
+	    "The Snowflake channel streamerd appends to (value always 1).");
+	prom_sample_u64(p, NULL, &(struct prom_label){ "channel", channel }, 1, 1);
+	prom_metric_u64(p, "streamerd_committed_seq", PROM_GAUGE,
+	    "Newest sensord seq Snowflake confirmed committed (0: none in this journal).",
+	    m->committed_seq);
+	prom_metric_u64(p, "streamerd_backlog_records", PROM_GAUGE,
+	    "Records the journal is known to hold that are not committed yet.",
+	    metrics_backlog(m));
+	prom_metric(p, "streamerd_last_commit_age_seconds", PROM_GAUGE,
+	    "Seconds since the last confirmed commit (or since start before one).",
+	    commit_age_s(m, now));
+	render_counters(p, m);
+	render_latency(p, m);
+}
+
+int
+metrics_write(const struct metrics *m, const char *path, const char *device,
+    const char *channel, int64_t now)
+{
+	char buf[METRICS_MAX];
+	struct prom p;
+
+	prom_init(&p, buf, sizeof(buf), &(struct prom_label){ "device", device }, 1);
+	render(&p, m, channel, now);
+	return prom_write(&p, path, 0644);
 }

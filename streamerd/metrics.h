@@ -1,9 +1,9 @@
 /*
  * metrics: streamerd's counters, the once-a-minute stats line, and the
- * metrics file in Prometheus text format (written atomically, so
- * scripts/supervise status and node_exporter's textfile collector never
- * read half a file). Also keeps the last append->commit latencies for
- * percentiles.
+ * metrics file in the Prometheus text format (common/prom: replaced
+ * atomically, so scripts/supervise status and node_exporter's textfile
+ * collector never read half a file). Also keeps the last append->commit
+ * latencies for percentiles.
  */
 #ifndef STREAMERD_METRICS_H
 #define STREAMERD_METRICS_H
@@ -24,6 +24,8 @@ struct metrics {
 	int64_t start_wall_ns;
 	double lat_ms[METRICS_LAT_N];
 	size_t lat_n, lat_next;
+	double lat_sum_ms;		/* every latency ever recorded, for the summary */
+	uint64_t lat_count;
 };
 
 /* Records one append->commit latency in milliseconds. */
@@ -34,8 +36,9 @@ double metrics_percentile(const struct metrics *m, double p);
 uint64_t metrics_backlog(const struct metrics *m);
 /* Logs the stats line (info). */
 void metrics_log(const struct metrics *m, int64_t now_wall_ns);
-/* Writes the Prometheus text file at path. 0 or -errno. */
-int metrics_write(const struct metrics *m, const char *path, const char *channel,
-    int64_t now_wall_ns);
+/* Replaces the Prometheus text file at path (mode 0644), every series
+ * labelled with device. 0 or -errno. */
+int metrics_write(const struct metrics *m, const char *path, const char *device,
+    const char *channel, int64_t now_wall_ns);
 
 #endif

@@ -1016,7 +1016,7 @@ periodic(struct stream *s, int64_t now)
 			malloc_trim(0);
 	}
 	if (s->cf->metrics_file[0] != '\0' && now >= s->next_metrics) {
-		if ((r = metrics_write(&s->m, s->cf->metrics_file, s->channel,
+		if ((r = metrics_write(&s->m, s->cf->metrics_file, s->device, s->channel,
 		    clock_realtime_ns())) < 0)
 			log_warnx("metrics file %s: %s", s->cf->metrics_file, strerror(-r));
 		s->next_metrics = now + METRICS_EVERY_NS;
@@ -1086,7 +1086,8 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 	notify_send(s->nt, "STOPPING=1");
 	metrics_log(&s->m, clock_realtime_ns());
 	if (s->cf->metrics_file[0] != '\0')
-		metrics_write(&s->m, s->cf->metrics_file, s->channel, clock_realtime_ns());
+		metrics_write(&s->m, s->cf->metrics_file, s->device, s->channel,
+		    clock_realtime_ns());
 	return 0;
 }
 

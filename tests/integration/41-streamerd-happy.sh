@@ -32,9 +32,9 @@ for kind in pat jwt jwtenc; do
 	[ "$(acked)" -eq 200 ] || sd_fail "acked $(acked), journaled 200"
 	grep -q "SNOWPIPE STREAMING CLIENT - PRODUCTION MODE" "$T/sd.log" || sd_fail "no banner"
 	grep -q "Using ONLY Snowpipe Streaming v2 REST API" "$T/sd.log" || sd_fail "no banner"
-	grep -q "^streamerd_committed_seq 200$" "$T/metrics.prom" || sd_fail "metrics: committed seq"
-	grep -q "^streamerd_backlog_records 0$" "$T/metrics.prom" || sd_fail "metrics: backlog"
-	grep -q "^streamerd_connections_opened_total 1$" "$T/metrics.prom" ||
+	grep -q "^streamerd_committed_seq{[^}]*} 200$" "$T/metrics.prom" || sd_fail "metrics: committed seq"
+	grep -q "^streamerd_backlog_records{[^}]*} 0$" "$T/metrics.prom" || sd_fail "metrics: backlog"
+	grep -q "^streamerd_connections_opened_total{[^}]*} 1$" "$T/metrics.prom" ||
 		sd_fail "more than one TLS connection: $(grep connections "$T/metrics.prom")"
 	grep -q "stats: rows appended 200, rows committed 200, committed seq 200" "$T/sd.log" ||
 		sd_fail "no final stats line"

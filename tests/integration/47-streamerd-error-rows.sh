@@ -23,5 +23,5 @@ bad=$(sqlite3 "$DB" "SELECT count(*) FROM THERMAL_SENSOR_DATA WHERE CAST(substr(
 grep -q "row(s) rejected by the table; last error: ." "$T/sd.log" || sd_fail "rejections not logged"
 logged=$(sed -n 's/.*: \([0-9]*\) row(s) rejected by the table.*/\1/p' "$T/sd.log" | awk '{ s += $1 } END { print s + 0 }')
 [ "$logged" -eq $rejected ] || sd_fail "logged $logged rejected rows, expected $rejected"
-grep -q "^streamerd_error_rows_total $rejected$" "$T/metrics.prom" || sd_fail "metrics: $(grep error_rows "$T/metrics.prom")"
+grep -q "^streamerd_error_rows_total{[^}]*} $rejected$" "$T/metrics.prom" || sd_fail "metrics: $(grep error_rows "$T/metrics.prom")"
 echo "ok: $rejected rejected rows logged and counted, the journal fully acked"

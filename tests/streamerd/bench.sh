@@ -30,9 +30,9 @@ for comp in zstd gzip none; do
 	hwm=$(kib "$SD_PID" VmHWM)
 	rss=$(kib "$SD_PID" VmRSS)
 	sd_stop		# writes the final metrics file
-	conns=$(sed -n 's/^streamerd_connections_opened_total //p' "$T/metrics.prom")
-	wire=$(sed -n 's/^streamerd_bytes_compressed_total //p' "$T/metrics.prom")
-	raw=$(sed -n 's/^streamerd_bytes_raw_total //p' "$T/metrics.prom")
+	conns=$(sed -n 's/^streamerd_connections_opened_total{[^}]*} //p' "$T/metrics.prom")
+	wire=$(sed -n 's/^streamerd_bytes_compressed_total{[^}]*} //p' "$T/metrics.prom")
+	raw=$(sed -n 's/^streamerd_bytes_raw_total{[^}]*} //p' "$T/metrics.prom")
 	fs_stop
 	committed=$(emu_stat rows_committed)
 	[ "$committed" -eq "$BACKLOG" ] || sd_fail "emulator counted $committed rows, expected $BACKLOG"
@@ -59,6 +59,7 @@ rss=$(kib "$SD_PID" VmRSS)
 cpu=$(cpu_s "$SD_PID")
 sd_stop
 fs_stop
-p50=$(sed -n 's/^streamerd_commit_latency_ms{quantile="0.5"} //p' "$T/metrics.prom")
-p99=$(sed -n 's/^streamerd_commit_latency_ms{quantile="0.99"} //p' "$T/metrics.prom")
+# the summary is in seconds; printed in ms
+p50=$(awk '/^streamerd_commit_latency_seconds\{.*quantile="0.5"/ { print $NF * 1000 }' "$T/metrics.prom")
+p99=$(awk '/^streamerd_commit_latency_seconds\{.*quantile="0.99"/ { print $NF * 1000 }' "$T/metrics.prom")
 echo "steady 5 rec/s for ${STEADY}s (emulator commit lag 1000 ms): append->commit p50 ${p50} ms, p99 ${p99} ms, RSS $((rss / 1024)) MiB, CPU ${cpu} s"

@@ -114,8 +114,15 @@ test_metrics_format(void **state)
 	snprintf(st.chips[0].name, sizeof(st.chips[0].name), "scd4x");
 	snprintf(st.chips[0].state, sizeof(st.chips[0].state), "retrying");
 	st.chips[0].faults = 4;
+	st.chips[0].last_ok = 1767225600123000000;
 	n = metrics_format(&st, "pi \"1\"", buf, sizeof(buf));
 	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "# HELP sensord_chip_state Current state of each chip"));
+	assert_non_null(strstr(buf, "sensord_chip_state{device=\"pi \\\"1\\\"\","
+	    "chip=\"scd4x\",state=\"retrying\"} 1\n"));
+	assert_non_null(strstr(buf, "sensord_chip_last_ok_seconds{device=\"pi \\\"1\\\"\","
+	    "chip=\"scd4x\"} 1767225600.123\n"));
 	assert_non_null(strstr(buf, "sensord_journal_last_seq{device=\"pi \\\"1\\\"\"} 9\n"));
 	assert_non_null(strstr(buf, "sensord_records_dropped_total{device=\"pi \\\"1\\\"\"} 2\n"));
 	assert_non_null(strstr(buf, "# TYPE sensord_seqs_skipped_total counter\n"
