@@ -1,9 +1,10 @@
 /*
  * proto: encoding goes through msgpack-c's packer writing into the caller's
  * fixed buffer (no allocation, overflow is an error); decoding uses the
- * strict mpack reader. Each message kind is a table of keys with a handler
- * and a "required" bit, so required-key, duplicate-key and type checks are
- * one mechanism for every op.
+ * strict mpack reader. Each control message is a table of keys with a
+ * handler and a "required" bit; the record is walked through record.c's
+ * field table, so its map sizes, keys, types and nulls come from there.
+ * Required-key, duplicate-key, type and depth checks are the same for both.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -29,28 +30,13 @@ proto_op_name(enum proto_op op)
 	return "?";
 }
 
-void
-record_add_fault(struct record *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->nfaults >= PROTO_MAX_FAULTS) {
-		/* keep the last slot honest about what did not fit */
-		snprintf(r->faults[PROTO_MAX_FAULTS - 1], PROTO_FAULT_LEN,
-		    "more faults than fit in one record");
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(r->faults[r->nfaults++], PROTO_FAULT_LEN, fmt, ap);
-	va_end(ap);
-}
-
 /* ------------------------------------------------------------ encoder */
 
 struct wbuf {
 	uint8_t *p;
 	size_t len, cap;
 	bool overflow;
+	bool invalid;		/* the message breaks a cap of the record table */
 };
 
 static int
@@ -82,73 +68,69 @@ pk_key(msgpack_packer *pk, const char *k)
 	pk_str(pk, k);
 }
 
+static void pk_map(msgpack_packer *pk, const struct record *r,
+    const struct record_field *map, const char *op);
+
+/* One value of the record, nil when it is null. blk: the map f is in. */
 static void
-pk_double_or_nil(msgpack_packer *pk, bool has, double v)
+pk_value(msgpack_packer *pk, const struct record *r, const struct record_field *blk,
+    const struct record_field *f)
 {
-	if (has)
-		msgpack_pack_double(pk, v);
-	else
+	const char *p = record_value(r, f);
+	unsigned n;
+
+	if (!record_present(r, blk, f)) {
 		msgpack_pack_nil(pk);
+		return;
+	}
+	switch (f->type) {
+	case RECORD_U32: msgpack_pack_uint32(pk, *(const uint32_t *)p); return;
+	case RECORD_U64: msgpack_pack_uint64(pk, *(const uint64_t *)p); return;
+	case RECORD_I64: msgpack_pack_int64(pk, *(const int64_t *)p); return;
+	case RECORD_F64: msgpack_pack_double(pk, *(const double *)p); return;
+	case RECORD_BOOL:
+		*(const bool *)p ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+		return;
+	case RECORD_STR: pk_str(pk, p); return;
+	case RECORD_STRS:
+		n = *(const unsigned *)((const char *)r + f->count);
+		if (n > f->max) {
+			((struct wbuf *)pk->data)->invalid = true;
+			return;
+		}
+		msgpack_pack_array(pk, n);
+		for (unsigned i = 0; i < n; i++)
+			pk_str(pk, p + (size_t)i * f->size);
+		return;
+	case RECORD_MAP: pk_map(pk, r, f, NULL); return;
+	}
+	((struct wbuf *)pk->data)->invalid = true;
+}
+
+/* A map of the record table, its size counted from the table; op, when
+ * given, goes first (the record as a "rec" message). */
+static void
+pk_map(msgpack_packer *pk, const struct record *r, const struct record_field *map,
+    const char *op)
+{
+	msgpack_pack_map(pk, map->nfields + (op != NULL));
+	if (op != NULL) {
+		pk_key(pk, "op");
+		pk_str(pk, op);
+	}
+	for (size_t i = 0; i < map->nfields; i++) {
+		const struct record_field *f = &map->fields[i];
+
+		msgpack_pack_str(pk, f->klen);
+		msgpack_pack_str_body(pk, f->key, f->klen);
+		pk_value(pk, r, map, f);
+	}
 }
 
 static void
 pk_record(msgpack_packer *pk, const struct record *r)
 {
-	const struct rec_sys *s = &r->sys;
-
-	msgpack_pack_map(pk, 11);
-	pk_key(pk, "op"); pk_str(pk, "rec");
-	pk_key(pk, "seq"); msgpack_pack_uint64(pk, r->seq);
-	pk_key(pk, "t"); msgpack_pack_int64(pk, r->t);
-	pk_key(pk, "boot_ns"); msgpack_pack_uint64(pk, r->boot_ns);
-	pk_key(pk, "synced"); r->synced ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-	pk_key(pk, "device"); pk_str(pk, r->device);
-	pk_key(pk, "scd4x");
-	if (r->has_scd4x) {
-		msgpack_pack_map(pk, 4);
-		pk_key(pk, "co2"); msgpack_pack_uint32(pk, r->scd4x.co2);
-		pk_key(pk, "t"); msgpack_pack_double(pk, r->scd4x.t);
-		pk_key(pk, "rh"); msgpack_pack_double(pk, r->scd4x.rh);
-		pk_key(pk, "t_meas"); msgpack_pack_int64(pk, r->scd4x.t_meas);
-	} else {
-		msgpack_pack_nil(pk);
-	}
-	pk_key(pk, "sgp30");
-	if (r->has_sgp30) {
-		msgpack_pack_map(pk, 5);
-		pk_key(pk, "eco2"); msgpack_pack_uint32(pk, r->sgp30.eco2);
-		pk_key(pk, "tvoc"); msgpack_pack_uint32(pk, r->sgp30.tvoc);
-		pk_key(pk, "t_meas"); msgpack_pack_int64(pk, r->sgp30.t_meas);
-		pk_key(pk, "warmup");
-		r->sgp30.warmup ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-		pk_key(pk, "baseline_ok");
-		r->sgp30.baseline_ok ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-	} else {
-		msgpack_pack_nil(pk);
-	}
-	pk_key(pk, "icp10125");
-	if (r->has_icp10125) {
-		msgpack_pack_map(pk, 3);
-		pk_key(pk, "p"); msgpack_pack_double(pk, r->icp10125.p);
-		pk_key(pk, "t"); msgpack_pack_double(pk, r->icp10125.t);
-		pk_key(pk, "t_meas"); msgpack_pack_int64(pk, r->icp10125.t_meas);
-	} else {
-		msgpack_pack_nil(pk);
-	}
-	pk_key(pk, "sys");
-	msgpack_pack_map(pk, 4);
-	pk_key(pk, "cpu_t"); pk_double_or_nil(pk, s->has_cpu_t, s->cpu_t);
-	pk_key(pk, "cpu"); pk_double_or_nil(pk, s->has_cpu, s->cpu);
-	pk_key(pk, "mem"); pk_double_or_nil(pk, s->has_mem, s->mem);
-	pk_key(pk, "disk_free_mb");
-	if (s->has_disk)
-		msgpack_pack_uint64(pk, s->disk_free_mb);
-	else
-		msgpack_pack_nil(pk);
-	pk_key(pk, "faults");
-	msgpack_pack_array(pk, r->nfaults);
-	for (unsigned i = 0; i < r->nfaults; i++)
-		pk_str(pk, r->faults[i]);
+	pk_map(pk, r, &record_root, "rec");
 }
 
 static void
@@ -247,16 +229,14 @@ int
 proto_encode(const struct proto_msg *msg, enum proto_side side, void *buf, size_t cap,
     size_t *ret_len)
 {
-	struct wbuf w = { buf, 0, cap < PROTO_MAX_MSG ? cap : PROTO_MAX_MSG, false };
+	struct wbuf w = { buf, 0, cap < PROTO_MAX_MSG ? cap : PROTO_MAX_MSG, false, false };
 	msgpack_packer pk;
 	int r;
 
-	if (msg->op == PROTO_OP_REC && msg->u.rec.nfaults > PROTO_MAX_FAULTS)
-		return -EINVAL;
 	msgpack_packer_init(&pk, &w, wbuf_write);
 	r = pk_msg(&pk, msg, side);
-	if (r < 0)
-		return r;
+	if (r < 0 || w.invalid)
+		return r < 0 ? r : -EINVAL;
 	if (w.overflow)
 		return -EMSGSIZE;
 	*ret_len = w.len;
@@ -266,13 +246,13 @@ proto_encode(const struct proto_msg *msg, enum proto_side side, void *buf, size_
 int
 proto_encode_record(const struct record *r, void *buf, size_t cap, size_t *ret_len)
 {
-	struct wbuf w = { buf, 0, cap < PROTO_MAX_MSG ? cap : PROTO_MAX_MSG, false };
+	struct wbuf w = { buf, 0, cap < PROTO_MAX_MSG ? cap : PROTO_MAX_MSG, false, false };
 	msgpack_packer pk;
 
-	if (r->nfaults > PROTO_MAX_FAULTS)
-		return -EINVAL;
 	msgpack_packer_init(&pk, &w, wbuf_write);
 	pk_record(&pk, r);
+	if (w.invalid)
+		return -EINVAL;
 	if (w.overflow)
 		return -EMSGSIZE;
 	*ret_len = w.len;
@@ -313,8 +293,6 @@ fail(struct dctx *d, const char *fmt, ...)
 
 static int rd_u64(struct dctx *d, void *dst) { return mpack_read_u64(&d->m, dst); }
 static int rd_i64(struct dctx *d, void *dst) { return mpack_read_i64(&d->m, dst); }
-static int rd_dbl(struct dctx *d, void *dst) { return mpack_read_double(&d->m, dst); }
-static int rd_bool(struct dctx *d, void *dst) { return mpack_read_bool(&d->m, dst); }
 
 static int
 rd_u32(struct dctx *d, void *dst)
@@ -378,142 +356,88 @@ read_fields(struct dctx *d, const struct field *fields, size_t nf, void *base,
 
 #define NF(a) (sizeof(a) / sizeof((a)[0]))
 
-static int
-rd_scd4x(struct dctx *d, void *dst)
-{
-	static const struct field f[] = {
-		FIELD("co2", true, rd_u32, struct rec_scd4x, co2),
-		FIELD("t", true, rd_dbl, struct rec_scd4x, t),
-		FIELD("rh", true, rd_dbl, struct rec_scd4x, rh),
-		FIELD("t_meas", true, rd_i64, struct rec_scd4x, t_meas),
-	};
-	struct record *r = (struct record *)((char *)dst - offsetof(struct record, scd4x));
+/* ---- the record, walked through its table (record.c) */
 
-	if ((r->has_scd4x = !mpack_read_nil(&d->m)))
-		return read_fields(d, f, NF(f), dst, 2);
-	return 0;
-}
+static int rd_map(struct dctx *d, const struct record_field *map, char *base, int depth);
 
 static int
-rd_sgp30(struct dctx *d, void *dst)
+rd_strs(struct dctx *d, const struct record_field *f, char *base)
 {
-	static const struct field f[] = {
-		FIELD("eco2", true, rd_u32, struct rec_sgp30, eco2),
-		FIELD("tvoc", true, rd_u32, struct rec_sgp30, tvoc),
-		FIELD("t_meas", true, rd_i64, struct rec_sgp30, t_meas),
-		FIELD("warmup", true, rd_bool, struct rec_sgp30, warmup),
-		FIELD("baseline_ok", true, rd_bool, struct rec_sgp30, baseline_ok),
-	};
-	struct record *r = (struct record *)((char *)dst - offsetof(struct record, sgp30));
-
-	if ((r->has_sgp30 = !mpack_read_nil(&d->m)))
-		return read_fields(d, f, NF(f), dst, 2);
-	return 0;
-}
-
-static int
-rd_icp(struct dctx *d, void *dst)
-{
-	static const struct field f[] = {
-		FIELD("p", true, rd_dbl, struct rec_icp10125, p),
-		FIELD("t", true, rd_dbl, struct rec_icp10125, t),
-		FIELD("t_meas", true, rd_i64, struct rec_icp10125, t_meas),
-	};
-	struct record *r = (struct record *)((char *)dst - offsetof(struct record, icp10125));
-
-	if ((r->has_icp10125 = !mpack_read_nil(&d->m)))
-		return read_fields(d, f, NF(f), dst, 2);
-	return 0;
-}
-
-/* A sys value: a number, or nil meaning "could not be read". The has_ flag
- * sits at a fixed distance from each value in struct rec_sys. */
-static int
-rd_opt_dbl(struct dctx *d, void *dst, bool *has)
-{
-	if (mpack_read_nil(&d->m)) {
-		*has = false;
-		return 0;
-	}
-	*has = true;
-	return mpack_read_double(&d->m, dst);
-}
-
-static int
-rd_sys_cpu_t(struct dctx *d, void *dst)
-{
-	struct rec_sys *s = (struct rec_sys *)((char *)dst - offsetof(struct rec_sys, cpu_t));
-	return rd_opt_dbl(d, dst, &s->has_cpu_t);
-}
-
-static int
-rd_sys_cpu(struct dctx *d, void *dst)
-{
-	struct rec_sys *s = (struct rec_sys *)((char *)dst - offsetof(struct rec_sys, cpu));
-	return rd_opt_dbl(d, dst, &s->has_cpu);
-}
-
-static int
-rd_sys_mem(struct dctx *d, void *dst)
-{
-	struct rec_sys *s = (struct rec_sys *)((char *)dst - offsetof(struct rec_sys, mem));
-	return rd_opt_dbl(d, dst, &s->has_mem);
-}
-
-static int
-rd_sys_disk(struct dctx *d, void *dst)
-{
-	struct rec_sys *s =
-	    (struct rec_sys *)((char *)dst - offsetof(struct rec_sys, disk_free_mb));
-
-	if (mpack_read_nil(&d->m)) {
-		s->has_disk = false;
-		return 0;
-	}
-	s->has_disk = true;
-	return mpack_read_u64(&d->m, dst);
-}
-
-static int
-rd_sys(struct dctx *d, void *dst)
-{
-	static const struct field f[] = {
-		FIELD("cpu_t", true, rd_sys_cpu_t, struct rec_sys, cpu_t),
-		FIELD("cpu", true, rd_sys_cpu, struct rec_sys, cpu),
-		FIELD("mem", true, rd_sys_mem, struct rec_sys, mem),
-		FIELD("disk_free_mb", true, rd_sys_disk, struct rec_sys, disk_free_mb),
-	};
-	return read_fields(d, f, NF(f), dst, 2);
-}
-
-static int
-rd_faults(struct dctx *d, void *dst)
-{
-	struct record *r = (struct record *)((char *)dst - offsetof(struct record, faults));
 	uint32_t n;
 
-	if (mpack_read_array(&d->m, &n) < 0 || n > PROTO_MAX_FAULTS)
+	if (mpack_read_array(&d->m, &n) < 0 || n > f->max)
 		return -EBADMSG;
 	for (uint32_t i = 0; i < n; i++)
-		if (mpack_read_cstr(&d->m, r->faults[i], PROTO_FAULT_LEN) < 0)
+		if (mpack_read_cstr(&d->m, base + f->off + (size_t)i * f->size, f->size) < 0)
 			return -EBADMSG;
-	r->nfaults = n;
+	*(unsigned *)(base + f->count) = n;
 	return 0;
 }
 
-static const struct field rec_fields[] = {
-	{ "op", true, NULL, 0 },
-	FIELD("seq", true, rd_u64, struct record, seq),
-	FIELD("t", true, rd_i64, struct record, t),
-	FIELD("boot_ns", true, rd_u64, struct record, boot_ns),
-	FIELD("synced", true, rd_bool, struct record, synced),
-	FIELD("device", true, rd_name, struct record, device),
-	FIELD("scd4x", true, rd_scd4x, struct record, scd4x),
-	FIELD("sgp30", true, rd_sgp30, struct record, sgp30),
-	FIELD("icp10125", true, rd_icp, struct record, icp10125),
-	FIELD("sys", true, rd_sys, struct record, sys),
-	FIELD("faults", true, rd_faults, struct record, faults),
-};
+/* One value of f into the record at base; nil is only taken where f may be
+ * null, and then clears its presence flag. */
+static int
+rd_value(struct dctx *d, const struct record_field *f, char *base)
+{
+	char *p = base + f->off;
+
+	if (f->has >= 0 && !(*(bool *)(base + f->has) = !mpack_read_nil(&d->m)))
+		return 0;
+	switch (f->type) {
+	case RECORD_U32: return rd_u32(d, p);
+	case RECORD_U64: return mpack_read_u64(&d->m, (uint64_t *)p);
+	case RECORD_I64: return mpack_read_i64(&d->m, (int64_t *)p);
+	case RECORD_F64: return mpack_read_double(&d->m, (double *)p);
+	case RECORD_BOOL: return mpack_read_bool(&d->m, (bool *)p);
+	case RECORD_STR: return mpack_read_cstr(&d->m, p, f->size);
+	case RECORD_STRS: return rd_strs(d, f, base);
+	case RECORD_MAP: return rd_map(d, f, base, 2);	/* a block holds only scalars */
+	}
+	return -EBADMSG;
+}
+
+/* Walks one map of the record table like read_fields, naming a block's keys
+ * "block.key" in messages. Every field is required unless .optional; the
+ * top-level "op" is one of the unknown keys here (find_op checked it). */
+static int
+rd_map(struct dctx *d, const struct record_field *map, char *base, int depth)
+{
+	const char *dot = map->klen ? "." : "";
+	uint64_t seen = 0;
+	uint32_t n;
+
+	if (depth <= 0)
+		return fail(d, "nesting too deep");
+	if (mpack_read_map(&d->m, &n) < 0)
+		return fail(d, "expected a map for \"%s\"", map->key);
+	while (n--) {
+		const struct record_field *f = map->fields;
+		const char *k;
+		uint32_t klen;
+		size_t i;
+
+		if (mpack_read_str(&d->m, &k, &klen) < 0)
+			return fail(d, "map key is not a string");
+		for (i = 0; i < map->nfields; i++, f++)
+			if (f->klen == klen && memcmp(f->key, k, klen) == 0)
+				break;
+		if (i == map->nfields) {
+			if (mpack_skip(&d->m, depth - 1) < 0)
+				return fail(d, "malformed value for unknown key");
+			continue;
+		}
+		if (seen & (1ULL << i))
+			return fail(d, "duplicate key \"%s%s%s\"", map->key, dot, f->key);
+		seen |= 1ULL << i;
+		if (rd_value(d, f, base) < 0)
+			return f->type == RECORD_MAP ? -EBADMSG :	/* rd_map said why */
+			    fail(d, "bad value for \"%s%s%s\"", map->key, dot, f->key);
+	}
+	for (size_t i = 0; i < map->nfields; i++)
+		if (!map->fields[i].optional && !(seen & (1ULL << i)))
+			return fail(d, "missing key \"%s%s%s\"", map->key, dot, map->fields[i].key);
+	return 0;
+}
 
 static int
 rd_from(struct dctx *d, void *dst)
@@ -593,7 +517,8 @@ static const struct field err_fields[] = {
 	OPF, UF("code", rd_u32, err.code), UF("msg", rd_msg, err.msg),
 };
 
-/* Which ops each side may send, and the key table for each. */
+/* Which ops each side may send, and the key table for each (NULL: the
+ * record's own table). */
 static const struct {
 	enum proto_op op;
 	enum proto_side side;
@@ -604,7 +529,7 @@ static const struct {
 	{ PROTO_OP_HELLO, PROTO_CLIENT, hello_c_fields, NF(hello_c_fields), 0 },
 	{ PROTO_OP_HELLO, PROTO_SERVER, hello_s_fields, NF(hello_s_fields), 0 },
 	{ PROTO_OP_SUBSCRIBE, PROTO_CLIENT, subscribe_fields, NF(subscribe_fields), 0 },
-	{ PROTO_OP_REC, PROTO_SERVER, rec_fields, NF(rec_fields), offsetof(struct proto_msg, u.rec) },
+	{ PROTO_OP_REC, PROTO_SERVER, NULL, 0, offsetof(struct proto_msg, u.rec) },
 	{ PROTO_OP_GAP, PROTO_SERVER, gap_fields, NF(gap_fields), 0 },
 	{ PROTO_OP_ACK, PROTO_CLIENT, ack_fields, NF(ack_fields), 0 },
 	{ PROTO_OP_STATUS, PROTO_CLIENT, status_c_fields, NF(status_c_fields), 0 },
@@ -654,6 +579,7 @@ proto_decode(const void *buf, size_t len, enum proto_side side, struct proto_msg
 	struct dctx d = { { buf, (const uint8_t *)buf + len }, errbuf, errlen };
 	enum proto_op op = 0;
 	struct proto_msg m;
+	char *base;
 
 	if (len > PROTO_MAX_MSG) {
 		fail(&d, "message of %zu bytes exceeds %d", len, PROTO_MAX_MSG);
@@ -666,8 +592,9 @@ proto_decode(const void *buf, size_t len, enum proto_side side, struct proto_msg
 	for (size_t i = 0; i < NF(op_table); i++) {
 		if (op_table[i].op != op || op_table[i].side != side)
 			continue;
-		if (read_fields(&d, op_table[i].f, op_table[i].nf, (char *)&m + op_table[i].base,
-		    MPACK_MAX_DEPTH) < 0)
+		base = (char *)&m + op_table[i].base;
+		if ((op_table[i].f ? read_fields(&d, op_table[i].f, op_table[i].nf, base,
+		    MPACK_MAX_DEPTH) : rd_map(&d, &record_root, base, MPACK_MAX_DEPTH)) < 0)
 			return -EBADMSG;
 		if (d.m.p != d.m.end)
 			return fail(&d, "%zu trailing bytes after the message",

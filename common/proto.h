@@ -1,13 +1,14 @@
 /*
- * proto: the sensord socket protocol and the record, as plain C structs,
- * with a MessagePack encoder (msgpack-c) and a strict decoder.
+ * proto: the sensord socket protocol as plain C structs (the record's are in
+ * record.h), with a MessagePack encoder (msgpack-c) and a strict decoder.
  *
  * One SOCK_SEQPACKET message = one MessagePack map with an "op" key, at most
  * PROTO_MAX_MSG bytes. The decoder accepts exactly what DESIGN.md lists:
- * every required key with the right type, no unknown op, no trailing bytes,
- * nesting no deeper than a record needs. Unknown keys inside a known message
- * are ignored (so a newer peer can add fields) — except in records, where
- * each chip block's keys are checked too.
+ * every required key with the right type, no key twice, no unknown op, no
+ * trailing bytes, nesting no deeper than a record needs. Unknown keys are
+ * skipped (so a newer peer can add fields); inside a record's blocks, where
+ * required keys are checked as everywhere, an unknown key may only carry a
+ * scalar.
  *
  * The decoder allocates nothing: strings are copied into fixed buffers and
  * anything longer than a buffer is an error, so hostile input costs at most
@@ -20,60 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "record.h"
+
 #define PROTO_VERSION 1
 #define PROTO_MAX_MSG (64 * 1024)
 #define PROTO_NAME_LEN 64	/* device and client names, incl. NUL */
-#define PROTO_FAULT_LEN 96	/* one fault string, incl. NUL */
-#define PROTO_MAX_FAULTS 8
 #define PROTO_MSG_LEN 256	/* err.msg and chip state strings, incl. NUL */
 #define PROTO_MAX_CHIPS 4
-
-/* ---- the record ---------------------------------------------------- */
-
-struct rec_scd4x {
-	uint32_t co2;		/* ppm */
-	double t;		/* °C */
-	double rh;		/* %RH */
-	int64_t t_meas;		/* Unix ns */
-};
-
-struct rec_sgp30 {
-	uint32_t eco2;		/* ppm */
-	uint32_t tvoc;		/* ppb */
-	int64_t t_meas;		/* Unix ns */
-	bool warmup;		/* values are the chip's warm-up constants, not real */
-	bool baseline_ok;	/* baseline restored or learned (IAQ valid) */
-};
-
-struct rec_icp10125 {
-	double p;		/* Pa */
-	double t;		/* °C */
-	int64_t t_meas;		/* Unix ns */
-};
-
-/* System figures; each one is absent (has_* false) when it could not be read. */
-struct rec_sys {
-	bool has_cpu_t, has_cpu, has_mem, has_disk;
-	double cpu_t;		/* °C */
-	double cpu;		/* % busy since the previous record */
-	double mem;		/* % used */
-	uint64_t disk_free_mb;
-};
-
-struct record {
-	uint64_t seq;
-	int64_t t;		/* Unix ns, CLOCK_REALTIME when the record was assembled */
-	uint64_t boot_ns;	/* CLOCK_BOOTTIME at the same moment */
-	bool synced;		/* clock synchronised when measured */
-	char device[PROTO_NAME_LEN];
-	bool has_scd4x, has_sgp30, has_icp10125;	/* false: the block is nil */
-	struct rec_scd4x scd4x;
-	struct rec_sgp30 sgp30;
-	struct rec_icp10125 icp10125;
-	struct rec_sys sys;
-	unsigned nfaults;
-	char faults[PROTO_MAX_FAULTS][PROTO_FAULT_LEN];
-};
 
 /* ---- status -------------------------------------------------------- */
 
@@ -168,9 +122,5 @@ int proto_decode(const void *buf, size_t len, enum proto_side side,
 int proto_encode_record(const struct record *r, void *buf, size_t cap, size_t *ret_len);
 /* Name of an op ("hello", ...), or "?" — for log lines. */
 const char *proto_op_name(enum proto_op op);
-/* Adds a fault string to a record (truncated to fit; ignored past the cap,
- * the last slot then says how many were dropped). */
-void record_add_fault(struct record *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 #endif

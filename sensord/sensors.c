@@ -27,7 +27,7 @@
 #define BACKOFF_MIN	NS_PER_S
 #define BACKOFF_MAX	(60 * NS_PER_S)
 #define MAX_STEPS	16	/* zero-wait steps one chip may take per turn */
-#define FAULT_CAP	PROTO_MAX_FAULTS	/* pending fault lines; overflow: counted */
+#define FAULT_CAP	RECORD_MAX_FAULTS	/* pending fault lines; overflow: counted */
 
 enum chip_id { CHIP_SCD4X, CHIP_SGP30, CHIP_ICP10125, NCHIPS };
 
@@ -52,7 +52,7 @@ struct sensors {
 	struct chip_env env;
 	int64_t last_now;
 	unsigned nfaults, faults_dropped;
-	char faults[FAULT_CAP][PROTO_FAULT_LEN];
+	char faults[FAULT_CAP][RECORD_FAULT_LEN];
 };
 
 /* Run order: pressure before CO2, CO2 (T/RH) before the gas sensor. */
@@ -127,7 +127,7 @@ add_fault(struct sensors *s, struct chip *c, const char *what)
 		s->faults_dropped++;
 		return;
 	}
-	snprintf(s->faults[s->nfaults++], PROTO_FAULT_LEN, "%s: %s", c->ops->name, what);
+	snprintf(s->faults[s->nfaults++], RECORD_FAULT_LEN, "%s: %s", c->ops->name, what);
 }
 
 static void

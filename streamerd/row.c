@@ -241,7 +241,7 @@ row_extras(struct sb *b, const struct record *r, uint64_t journal_id)
 	sb_str(b, !r->has_sgp30 ? "null" : r->sgp30.baseline_ok ? "true" : "false");
 	sb_key(b, "faults");
 	sb_add(b, "[", 1);
-	for (unsigned i = 0; i < r->nfaults && i < PROTO_MAX_FAULTS; i++) {
+	for (unsigned i = 0; i < r->nfaults && i < RECORD_MAX_FAULTS; i++) {
 		if (i > 0)
 			sb_add(b, ",", 1);
 		sb_jstr(b, r->faults[i]);

@@ -377,7 +377,7 @@ test_unplug_replug(void **state)
 	assert_true(has_fault(&r, "scd4x: "));
 	/* NACKed attempts are not counted by the model, so count faults:
 	 * one failure, then retries at +1, +3, +7, +15, +31, +63, +123, +183 s */
-	assert_true(r.nfaults >= 7 && r.nfaults <= PROTO_MAX_FAULTS);
+	assert_true(r.nfaults >= 7 && r.nfaults <= RECORD_MAX_FAULTS);
 	assert_int_equal(fakebus_count(b->fb, 0x62, 0x3F86), stops);
 	assert_int_equal(fakebus_count(b->fb, 0x58, 0x2008) - sgp, 200);
 

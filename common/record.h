@@ -1,0 +1,161 @@
+/*
+ * record: what sensord assembles once per interval, and the one table that
+ * describes every field of it: its key, its C type and place in struct
+ * record, whether it may be null and where its presence flag is, its unit,
+ * and the chip block it belongs to. The socket codec (proto.c) walks this
+ * table, so adding a field means: its member here, its entry in record.c,
+ * and the code that measures it.
+ *
+ * Nulls: a nullable value has a bool presence flag beside it (has_*); a
+ * zeroed record is therefore all null, so a value nobody measured can never
+ * reach the wire as 0. A whole block (a chip's map) may be nullable too; a
+ * value is present when its block and its own flag both say so.
+ */
+#ifndef SNOWSENSE_RECORD_H
+#define SNOWSENSE_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECORD_DEVICE_LEN 64	/* device name, incl. NUL */
+#define RECORD_FAULT_LEN 96	/* one fault string, incl. NUL */
+#define RECORD_MAX_FAULTS 8
+
+struct rec_scd4x {
+	uint32_t co2;		/* ppm */
+	double t;		/* °C */
+	double rh;		/* %RH */
+	int64_t t_meas;		/* Unix ns */
+};
+
+struct rec_sgp30 {
+	uint32_t eco2;		/* ppm */
+	uint32_t tvoc;		/* ppb */
+	int64_t t_meas;		/* Unix ns */
+	bool warmup;		/* values are the chip's warm-up constants, not real */
+	bool baseline_ok;	/* baseline restored or learned (IAQ valid) */
+};
+
+struct rec_icp10125 {
+	double p;		/* Pa */
+	double t;		/* °C */
+	int64_t t_meas;		/* Unix ns */
+};
+
+/* System figures; each one is absent (has_* false) when it could not be read. */
+struct rec_sys {
+	bool has_cpu_t, has_cpu, has_mem, has_disk;
+	double cpu_t;		/* °C */
+	double cpu;		/* % busy since the previous record */
+	double mem;		/* % used */
+	uint64_t disk_free_mb;
+};
+
+struct record {
+	uint64_t seq;
+	int64_t t;		/* Unix ns, CLOCK_REALTIME when the record was assembled */
+	uint64_t boot_ns;	/* CLOCK_BOOTTIME at the same moment */
+	bool synced;		/* clock synchronised when measured */
+	char device[RECORD_DEVICE_LEN];
+	bool has_scd4x, has_sgp30, has_icp10125;	/* false: the block is nil */
+	struct rec_scd4x scd4x;
+	struct rec_sgp30 sgp30;
+	struct rec_icp10125 icp10125;
+	struct rec_sys sys;
+	unsigned nfaults;
+	char faults[RECORD_MAX_FAULTS][RECORD_FAULT_LEN];
+};
+
+/* ---- the table ---------------------------------------------------------- */
+
+enum record_type {
+	RECORD_U32,	/* uint32_t */
+	RECORD_U64,	/* uint64_t */
+	RECORD_I64,	/* int64_t */
+	RECORD_F64,	/* double, always finite */
+	RECORD_BOOL,	/* bool */
+	RECORD_STR,	/* char[size], NUL-terminated, no NUL inside */
+	RECORD_STRS,	/* char[max][size] with an unsigned count at .count */
+	RECORD_MAP,	/* a block: the map of fields[0..nfields) */
+};
+
+#define RECORD_NOT_NULL (-1)	/* .has of a value that is never null */
+
+struct record_field {
+	const char *key;	/* in its map: the record's or its block's */
+	size_t klen;		/* strlen(key) */
+	enum record_type type;
+	size_t off;		/* of the value in struct record */
+	ptrdiff_t has;		/* of its bool presence flag, or RECORD_NOT_NULL */
+	size_t size;		/* RECORD_STR, RECORD_STRS: bytes per string, incl. NUL */
+	size_t count;		/* RECORD_STRS: offset of the unsigned count */
+	size_t max;		/* RECORD_STRS: at most this many strings */
+	const struct record_field *fields;	/* RECORD_MAP */
+	size_t nfields;
+	/* May be missing from a record, then null: records journaled before
+	 * this field existed are replayed after an upgrade, so every field
+	 * added after the first release must be optional (and nullable). */
+	bool optional;
+	const char *unit;	/* "ppm", "°C", "ns", ... or "" */
+	const char *flat;	/* its name where blocks are flattened (the row's
+				 * extra keys): NULL means "<block>_<key>", or the
+				 * key for a field outside any block */
+	const char *doc;	/* one line saying what it is */
+};
+
+/* Helpers to write the table (record.c); M is a member path in struct record. */
+#define RECORD_OFF(M) offsetof(struct record, M)
+#define RECORD_VAL(k, ty, M, u, d) \
+	{ .key = k, .klen = sizeof(k) - 1, .type = ty, .off = RECORD_OFF(M), \
+	  .has = RECORD_NOT_NULL, .unit = u, .doc = d }
+/* A value that may be null: H is its bool presence flag. */
+#define RECORD_OPT(k, ty, M, H, u, d) \
+	{ .key = k, .klen = sizeof(k) - 1, .type = ty, .off = RECORD_OFF(M), \
+	  .has = RECORD_OFF(H), .unit = u, .doc = d }
+#define RECORD_STRING(k, M, d) \
+	{ .key = k, .klen = sizeof(k) - 1, .type = RECORD_STR, .off = RECORD_OFF(M), \
+	  .has = RECORD_NOT_NULL, .size = sizeof(((struct record *)0)->M), .unit = "", \
+	  .doc = d }
+/* A block of fields tbl, nil when H is false (H may be RECORD_NOT_NULL). */
+#define RECORD_BLOCK(k, tbl, H, d) \
+	{ .key = k, .klen = sizeof(k) - 1, .type = RECORD_MAP, .has = H, .fields = tbl, \
+	  .nfields = sizeof(tbl) / sizeof((tbl)[0]), .unit = "", .doc = d }
+
+/* The whole record as one map: the root of the table. */
+extern const struct record_field record_root;
+
+/* True when f (a field of block blk, NULL for the record's own fields) has a
+ * value in r: its block is not nil and its own flag, if any, is set. */
+static inline bool
+record_present(const struct record *r, const struct record_field *blk,
+    const struct record_field *f)
+{
+	const char *p = (const char *)r;
+
+	return (blk == NULL || blk->has < 0 || *(const bool *)(p + blk->has)) &&
+	    (f->has < 0 || *(const bool *)(p + f->has));
+}
+
+/* Where f's value is in r (borrowed from r). */
+static inline const void *
+record_value(const struct record *r, const struct record_field *f)
+{
+	return (const char *)r + f->off;
+}
+
+/* The field at path ("seq", "scd4x.co2"), or NULL; *ret_blk gets its block
+ * (NULL for the record's own fields). Borrowed, static. */
+const struct record_field *record_find(const char *path,
+    const struct record_field **ret_blk);
+/* Writes f's flat name (see .flat) into buf; returns its length, or -ENOSPC. */
+int record_flat_name(const struct record_field *blk, const struct record_field *f,
+    char *buf, size_t cap);
+/* Name of a type for people: "uint", "float", "str", ... */
+const char *record_type_name(enum record_type t);
+/* Adds a fault string to a record (truncated to fit; past the cap the last
+ * slot says that more faults did not fit). */
+void record_add_fault(struct record *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

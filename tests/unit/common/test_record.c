@@ -1,0 +1,129 @@
+/*
+ * record: the field table is well formed (what the codec, the row and the
+ * docs rely on), lookups by path and flat names work.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "record.h"
+
+static void
+check_map(const struct record_field *map)
+{
+	assert_true(map->nfields > 0 && map->nfields <= 64);	/* the decoder's seen bits */
+	for (size_t i = 0; i < map->nfields; i++) {
+		const struct record_field *f = &map->fields[i];
+
+		assert_int_equal(f->klen, strlen(f->key));
+		assert_true(f->klen > 0 && f->unit != NULL && f->doc != NULL && f->doc[0]);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(map->fields[j].key, f->key) == 0)
+				fail_msg("key \"%s\" twice in \"%s\"", f->key, map->key);
+		/* a field older records lack must be able to say "null" */
+		if (f->optional && f->has == RECORD_NOT_NULL)
+			fail_msg("\"%s\" is optional but never null", f->key);
+		assert_true(f->has == RECORD_NOT_NULL ||
+		    (size_t)f->has + sizeof(bool) <= sizeof(struct record));
+		assert_true(f->type == RECORD_MAP || f->off < sizeof(struct record));
+		if (f->type == RECORD_STR || f->type == RECORD_STRS)
+			assert_true(f->size > 1);
+		if (f->type == RECORD_STRS)
+			assert_true(f->off + f->max * f->size <= sizeof(struct record) && f->max > 0);
+		if (f->type == RECORD_MAP) {
+			assert_true(map == &record_root);	/* one level of blocks */
+			check_map(f);
+		}
+	}
+}
+
+static void
+test_table_well_formed(void **state)
+{
+	char names[128][64];
+	size_t n = 0;
+
+	(void)state;
+	check_map(&record_root);
+	/* flat names (the row's extra keys) are unique */
+	for (size_t i = 0; i < record_root.nfields; i++) {
+		const struct record_field *f = &record_root.fields[i];
+		size_t m = f->type == RECORD_MAP ? f->nfields : 1;
+
+		for (size_t j = 0; j < m; j++) {
+			const struct record_field *blk = f->type == RECORD_MAP ? f : NULL;
+
+			assert_true(n < 128);
+			assert_true(record_flat_name(blk, blk ? &f->fields[j] : f, names[n],
+			    sizeof(names[n])) > 0);
+			for (size_t k = 0; k < n; k++)
+				if (strcmp(names[k], names[n]) == 0)
+					fail_msg("flat name \"%s\" twice", names[n]);
+			n++;
+		}
+	}
+}
+
+static void
+test_find_and_flat_names(void **state)
+{
+	const struct record_field *blk = (void *)1, *f;
+	char name[64];
+
+	(void)state;
+	f = record_find("scd4x.co2", &blk);
+	assert_non_null(f);
+	assert_string_equal(blk->key, "scd4x");
+	assert_int_equal(f->off, offsetof(struct record, scd4x.co2));
+	assert_int_equal(record_flat_name(blk, f, name, sizeof(name)), 9);
+	assert_string_equal(name, "scd4x_co2");
+	f = record_find("t", &blk);
+	assert_non_null(f);
+	assert_null(blk);
+	assert_int_equal(record_flat_name(blk, f, name, sizeof(name)), 4);
+	assert_string_equal(name, "t_ns");	/* the row's name since the start */
+	f = record_find("sys", &blk);
+	assert_true(f != NULL && f->type == RECORD_MAP);
+	assert_null(record_find("scd4x.nope", &blk));
+	assert_null(record_find("seq.x", &blk));
+	assert_null(record_find("nope", &blk));
+	assert_null(record_find("", &blk));
+	f = record_find("sgp30.baseline_ok", &blk);
+	assert_int_equal(record_flat_name(blk, f, name, 8), -ENOSPC);
+}
+
+static void
+test_presence(void **state)
+{
+	const struct record_field *blk, *co2 = record_find("scd4x.co2", &blk), *sblk,
+	    *cpu = record_find("sys.cpu", &sblk);
+	struct record r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));	/* zeroed: everything nullable is null */
+	assert_false(record_present(&r, blk, co2));
+	assert_false(record_present(&r, sblk, cpu));
+	r.has_scd4x = true;
+	r.sys.has_cpu = true;
+	assert_true(record_present(&r, blk, co2));
+	assert_true(record_present(&r, sblk, cpu));
+	assert_true(record_present(&r, NULL, record_find("seq", &blk)));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_well_formed),
+		cmocka_unit_test(test_find_and_flat_names),
+		cmocka_unit_test(test_presence),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
