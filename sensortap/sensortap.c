@@ -2,7 +2,8 @@
  * sensortap: the reference client of sensord's socket protocol. It says
  * hello, then either asks for status or subscribes (live, from a seq, or
  * from the oldest record the journal still holds) and prints every record
- * as one JSON line with the keys of DESIGN.md. Gap notices go to stderr.
+ * as one JSON line with the keys of the record's field table (record.c),
+ * in its order. Gap notices go to stderr.
  *
  * It never acks: a tap must not move the committed position.
  */
@@ -235,41 +236,43 @@ recv_msg(int fd, int timeout_ms, struct proto_msg *m)
 	return TAP_OK;
 }
 
+/* A record value as JSON, walking the field table: a block becomes an
+ * object, a null value null. blk: the map f is in. */
 static json_t *
-opt_real(bool has, double v)
+field_json(const struct record *r, const struct record_field *blk,
+    const struct record_field *f)
 {
-	return has ? json_real(v) : json_null();
+	const char *v = record_value(r, f);
+	json_t *o;
+
+	if (!record_present(r, blk, f))
+		return json_null();
+	switch (f->type) {
+	case RECORD_U32: return json_integer(*(const uint32_t *)v);
+	case RECORD_U64: return json_integer((json_int_t)*(const uint64_t *)v);
+	case RECORD_I64: return json_integer(*(const int64_t *)v);
+	case RECORD_F64: return json_real(*(const double *)v);
+	case RECORD_BOOL: return json_boolean(*(const bool *)v);
+	case RECORD_STR: return json_string(v);
+	case RECORD_STRS:
+		o = json_array();
+		for (unsigned i = 0, n = *(const unsigned *)((const char *)r + f->count);
+		    i < n && i < f->max; i++)
+			json_array_append_new(o, json_string(v + (size_t)i * f->size));
+		return o;
+	case RECORD_MAP:
+		o = json_object();
+		for (size_t i = 0; i < f->nfields; i++)
+			json_object_set_new(o, f->fields[i].key, field_json(r, f, &f->fields[i]));
+		return o;
+	}
+	return json_null();
 }
 
 static json_t *
 record_json(const struct record *r)
 {
-	json_t *o = json_object(), *faults = json_array();
-	const struct rec_sys *s = &r->sys;
-
-	json_object_set_new(o, "seq", json_integer((json_int_t)r->seq));
-	json_object_set_new(o, "t", json_integer(r->t));
-	json_object_set_new(o, "boot_ns", json_integer((json_int_t)r->boot_ns));
-	json_object_set_new(o, "synced", json_boolean(r->synced));
-	json_object_set_new(o, "device", json_string(r->device));
-	json_object_set_new(o, "scd4x", !r->has_scd4x ? json_null() :
-	    json_pack("{s:i, s:f, s:f, s:I}", "co2", (int)r->scd4x.co2, "t", r->scd4x.t,
-	    "rh", r->scd4x.rh, "t_meas", (json_int_t)r->scd4x.t_meas));
-	json_object_set_new(o, "sgp30", !r->has_sgp30 ? json_null() :
-	    json_pack("{s:i, s:i, s:I, s:b, s:b}", "eco2", (int)r->sgp30.eco2,
-	    "tvoc", (int)r->sgp30.tvoc, "t_meas", (json_int_t)r->sgp30.t_meas,
-	    "warmup", r->sgp30.warmup, "baseline_ok", r->sgp30.baseline_ok));
-	json_object_set_new(o, "icp10125", !r->has_icp10125 ? json_null() :
-	    json_pack("{s:f, s:f, s:I}", "p", r->icp10125.p, "t", r->icp10125.t,
-	    "t_meas", (json_int_t)r->icp10125.t_meas));
-	json_object_set_new(o, "sys", json_pack("{s:o, s:o, s:o, s:o}",
-	    "cpu_t", opt_real(s->has_cpu_t, s->cpu_t), "cpu", opt_real(s->has_cpu, s->cpu),
-	    "mem", opt_real(s->has_mem, s->mem),
-	    "disk_free_mb", s->has_disk ? json_integer((json_int_t)s->disk_free_mb) : json_null()));
-	for (unsigned i = 0; i < r->nfaults; i++)
-		json_array_append_new(faults, json_string(r->faults[i]));
-	json_object_set_new(o, "faults", faults);
-	return o;
+	return field_json(r, NULL, &record_root);
 }
 
 static json_t *
