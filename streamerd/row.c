@@ -1,10 +1,13 @@
 /*
  * row: record -> NDJSON row. Written by hand into a caller buffer (no JSON
  * library) because it runs once per record during a backlog drain and must
- * stay cheap; every string that came from outside (device, faults, host) goes
- * through the escaper. Formats follow SCHEMA.md exactly; a value the record
- * does not carry is written as null, never as 0 or a sentinel.
+ * stay cheap: the column table and the extra keys are resolved against the
+ * record's field table once, numbers and times are written without printf
+ * where the result is the same. Every string that came from outside (device,
+ * faults, host) goes through the escaper. A value the record does not carry
+ * is written as null, never as 0 or a sentinel.
  */
+#include <assert.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
@@ -31,22 +34,16 @@ struct sb {
 	bool over;
 };
 
+/* Keeps one byte free for the NUL row_format puts at the end. */
 static void
 sb_add(struct sb *b, const char *s, size_t n)
 {
-	if (b->over || b->len + n + 1 > b->cap) {
+	if (b->over || n >= b->cap - b->len) {
 		b->over = true;
 		return;
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-sb_str(struct sb *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -74,10 +71,10 @@ sb_jstr(struct sb *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t run = 0;
+	size_t run = 0, i;
 
 	sb_add(b, "\"", 1);
-	for (size_t i = 0; u[i] != '\0'; i++) {
+	for (i = 0; u[i] != '\0'; i++) {
 		unsigned char c = u[i];
 		char esc[7];
 
@@ -98,39 +95,60 @@ sb_jstr(struct sb *b, const char *s)
 			sb_add(b, esc, 6);
 		}
 	}
-	sb_add(b, s + strlen(s) - run, run);
+	sb_add(b, s + i - run, run);
 	sb_add(b, "\"", 1);
 }
 
+/* A string value; "" is null, as for host facts nobody could learn. */
 static void
-sb_key(struct sb *b, const char *k)
+sb_strval(struct sb *b, const char *v)
 {
-	if (b->len > 0 && b->p[b->len - 1] != '{')
-		sb_add(b, ",", 1);
-	sb_add(b, "\"", 1);
-	sb_str(b, k);
-	sb_add(b, "\":", 2);
-}
-
-/* A finite double as JSON; anything else (NaN, inf) is null. */
-static void
-sb_num(struct sb *b, const char *k, bool have, double v)
-{
-	sb_key(b, k);
-	if (!have || !isfinite(v))
-		sb_str(b, "null");
-	else
-		sb_fmt(b, "%.10g", v);
-}
-
-static void
-sb_strval(struct sb *b, const char *k, const char *v)
-{
-	sb_key(b, k);
-	if (v == NULL || v[0] == '\0')
-		sb_str(b, "null");
+	if (v[0] == '\0')
+		sb_add(b, "null", 4);
 	else
 		sb_jstr(b, v);
+}
+
+/* Integers by hand: snprintf was a third of a row's cost. */
+static void
+sb_u64(struct sb *b, uint64_t v)
+{
+	char d[20], *p = d + sizeof(d);
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	sb_add(b, p, (size_t)(d + sizeof(d) - p));
+}
+
+static void
+sb_i64(struct sb *b, int64_t v)
+{
+	if (v < 0)
+		sb_add(b, "-", 1);
+	sb_u64(b, v < 0 ? -(uint64_t)v : (uint64_t)v);
+}
+
+/* n digits of v, zero-padded (times: "07/04/2026"). */
+static void
+sb_pad(struct sb *b, unsigned v, int n)
+{
+	char d[10];
+
+	for (int i = n - 1; i >= 0; i--, v /= 10)
+		d[i] = (char)('0' + v % 10);
+	sb_add(b, d, (size_t)n);
+}
+
+/* A finite double as JSON (%.10g, the row's precision since the prototype);
+ * NaN and infinities are null. */
+static void
+sb_dbl(struct sb *b, double v)
+{
+	if (isfinite(v))
+		sb_fmt(b, "%.10g", v);
+	else
+		sb_add(b, "null", 4);
 }
 
 void
@@ -178,45 +196,56 @@ row_parse_offset_token(const char *tok, uint64_t *ret_journal_id, uint64_t *ret_
 static void
 row_uuid(const char *token, char out[37])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char h[SHA256_DIGEST_LENGTH];
+	char *o = out;
 
 	SHA256((const unsigned char *)token, strlen(token), h);
 	h[6] = (unsigned char)((h[6] & 0x0f) | 0x80);
 	h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11],
-	    h[12], h[13], h[14], h[15]);
-}
-
-static void
-sb_times(struct sb *b, int64_t t_ns)
-{
-	time_t secs = (time_t)(t_ns >= 0 ? t_ns / 1000000000 : -((-t_ns + 999999999) / 1000000000));
-	long ms = (long)((t_ns - (int64_t)secs * 1000000000) / 1000000);
-	struct tm tm;
-	char us[64], iso[96];
-
-	if (gmtime_r(&secs, &tm) == NULL) {
-		const char *k[] = { "ts", "systemtime", "starttime", "endtime", "datetimestamp" };
-
-		for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
-			sb_key(b, k[i]);
-			sb_str(b, "null");
-		}
-		return;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[h[i] >> 4];
+		*o++ = hex[h[i] & 15];
 	}
-	strftime(us, sizeof(us), "%m/%d/%Y %H:%M:%S", &tm);
-	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02d.%03ld",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-	sb_key(b, "ts");
-	sb_fmt(b, "%lld", (long long)secs);
-	sb_strval(b, "systemtime", us);
-	sb_strval(b, "starttime", us);
-	sb_key(b, "endtime");
-	sb_fmt(b, "\"%lld\"", (long long)secs);
-	sb_strval(b, "datetimestamp", iso);
+	*o = '\0';
 }
+
+/* What one row is made from. The record's time is broken down at most once. */
+struct rowctx {
+	struct sb b;
+	const struct record *r;
+	const struct row_host *h;
+	int64_t now_ns;
+	char tok[ROW_OFFSET_TOKEN_LEN];
+	int tm_state;		/* 0: not yet, 1: tm/secs/ms valid, -1: out of range */
+	struct tm tm;
+	time_t secs;
+	long ms;		/* milliseconds past secs */
+};
+
+static bool
+row_tm(struct rowctx *c)
+{
+	int64_t secs = c->r->t / 1000000000, ns = c->r->t % 1000000000;
+
+	if (c->tm_state == 0) {
+		if (ns < 0) {	/* floor, for times before 1970 (no negation: INT64_MIN) */
+			secs--;
+			ns += 1000000000;
+		}
+		c->secs = (time_t)secs;
+		c->ms = (long)(ns / 1000000);
+		c->tm_state = gmtime_r(&c->secs, &c->tm) != NULL &&
+		    c->tm.tm_year >= -1900 && c->tm.tm_year <= 9999 - 1900 ? 1 : -1;
+	}
+	return c->tm_state > 0;
+}
+
+/* One column from its field's value v (NULL for a column not made from the
+ * record); called only when the value is present. */
+typedef void put_fn(struct rowctx *c, const struct record_field *f, const void *v);
 
 static double
 c_to_f(double c)
@@ -224,82 +253,381 @@ c_to_f(double c)
 	return c * 9.0 / 5.0 + 32.0;
 }
 
+/* A field's value as it is: number, bool, string ("" is null) or list. */
 static void
-row_extras(struct sb *b, const struct record *r, uint64_t journal_id)
+put_value(struct rowctx *c, const struct record_field *f, const void *v)
 {
-	char jid[17];
+	struct sb *b = &c->b;
 
-	snprintf(jid, sizeof(jid), "%016" PRIx64, journal_id);
-	sb_key(b, "seq");
-	sb_fmt(b, "%" PRIu64, r->seq);
-	sb_strval(b, "device", r->device);
-	sb_key(b, "synced");
-	sb_str(b, r->synced ? "true" : "false");
-	sb_key(b, "sgp30_warmup");
-	sb_str(b, !r->has_sgp30 ? "null" : r->sgp30.warmup ? "true" : "false");
-	sb_key(b, "sgp30_baseline_ok");
-	sb_str(b, !r->has_sgp30 ? "null" : r->sgp30.baseline_ok ? "true" : "false");
-	sb_key(b, "faults");
-	sb_add(b, "[", 1);
-	for (unsigned i = 0; i < r->nfaults && i < RECORD_MAX_FAULTS; i++) {
-		if (i > 0)
-			sb_add(b, ",", 1);
-		sb_jstr(b, r->faults[i]);
+	switch (f->type) {
+	case RECORD_U32: sb_u64(b, *(const uint32_t *)v); return;
+	case RECORD_U64: sb_u64(b, *(const uint64_t *)v); return;
+	case RECORD_I64: sb_i64(b, *(const int64_t *)v); return;
+	case RECORD_F64: sb_dbl(b, *(const double *)v); return;
+	case RECORD_BOOL:
+		if (*(const bool *)v)
+			sb_add(b, "true", 4);
+		else
+			sb_add(b, "false", 5);
+		return;
+	case RECORD_STR: sb_strval(b, v); return;
+	case RECORD_STRS:
+		sb_add(b, "[", 1);
+		for (unsigned i = 0, n = *(const unsigned *)((const char *)c->r + f->count);
+		    i < n && i < f->max; i++) {
+			if (i > 0)
+				sb_add(b, ",", 1);
+			sb_jstr(b, (const char *)v + (size_t)i * f->size);
+		}
+		sb_add(b, "]", 1);
+		return;
+	case RECORD_MAP:
+		break;
 	}
-	sb_add(b, "]", 1);
-	sb_key(b, "t_ns");
-	sb_fmt(b, "%" PRId64, r->t);
-	sb_strval(b, "journal_id", jid);
+	sb_add(b, "null", 4);	/* a block is never one value: see row_setup */
+}
+
+static void
+put_uuid(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	char uuid[37];
+
+	(void)f, (void)v;
+	row_uuid(c->tok, uuid);
+	sb_jstr(&c->b, uuid);
+}
+
+static void
+put_rowid(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	(void)f, (void)v;
+	sb_jstr(&c->b, c->tok);
+}
+
+static void
+put_host(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	(void)f, (void)v;
+	sb_strval(&c->b, c->h->host);
+}
+
+static void
+put_ip(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	(void)f, (void)v;
+	sb_strval(&c->b, c->h->ip);
+}
+
+static void
+put_mac(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	(void)f, (void)v;
+	sb_strval(&c->b, c->h->mac);
+}
+
+static void
+put_f(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	(void)f;
+	sb_dbl(&c->b, c_to_f(*(const double *)v));
+}
+
+static void
+put_f_int(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	double d = c_to_f(*(const double *)v);
+
+	(void)f;
+	/* llround: a long is 32 bits on armhf; beyond 2^63 it has no answer */
+	if (isfinite(d) && fabs(d) < 9.2e18)
+		sb_i64(&c->b, llround(d));
+	else
+		sb_add(&c->b, "null", 4);
+}
+
+static void
+put_mb(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	(void)f;
+	sb_add(&c->b, "\"", 1);
+	sb_u64(&c->b, *(const uint64_t *)v);
+	sb_add(&c->b, " MB\"", 4);
+}
+
+static void
+put_secs(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	(void)f;
+	sb_u64(&c->b, *(const uint64_t *)v / 1000000000u);
+}
+
+/* The time columns are null together when the record's time has no date. */
+static bool
+tm_or_null(struct rowctx *c)
+{
+	if (row_tm(c))
+		return true;
+	sb_add(&c->b, "null", 4);
+	return false;
+}
+
+static void
+put_ts(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	(void)f, (void)v;
+	if (tm_or_null(c))
+		sb_i64(&c->b, (int64_t)c->secs);
+}
+
+/* Three zero-padded numbers with sep between them: "11/24/2025", "16:00:00". */
+static void
+sb_three(struct sb *b, int x, int nx, int y, int z, int nz, char sep)
+{
+	sb_pad(b, (unsigned)x, nx);
+	sb_add(b, &sep, 1);
+	sb_pad(b, (unsigned)y, 2);
+	sb_add(b, &sep, 1);
+	sb_pad(b, (unsigned)z, nz);
+}
+
+/* "MM/DD/YYYY HH:MM:SS", UTC */
+static void
+put_us_time(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	const struct tm *tm = &c->tm;
+
+	(void)f, (void)v;
+	if (!tm_or_null(c))
+		return;
+	sb_add(&c->b, "\"", 1);
+	sb_three(&c->b, tm->tm_mon + 1, 2, tm->tm_mday, tm->tm_year + 1900, 4, '/');
+	sb_add(&c->b, " ", 1);
+	sb_three(&c->b, tm->tm_hour, 2, tm->tm_min, tm->tm_sec, 2, ':');
+	sb_add(&c->b, "\"", 1);
+}
+
+static void
+put_endtime(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	(void)f, (void)v;
+	if (!tm_or_null(c))
+		return;
+	sb_add(&c->b, "\"", 1);
+	sb_i64(&c->b, (int64_t)c->secs);
+	sb_add(&c->b, "\"", 1);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmm", UTC */
+static void
+put_iso(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	const struct tm *tm = &c->tm;
+
+	(void)f, (void)v;
+	if (!tm_or_null(c))
+		return;
+	sb_add(&c->b, "\"", 1);
+	sb_three(&c->b, tm->tm_year + 1900, 4, tm->tm_mon + 1, tm->tm_mday, 2, '-');
+	sb_add(&c->b, "T", 1);
+	sb_three(&c->b, tm->tm_hour, 2, tm->tm_min, tm->tm_sec, 2, ':');
+	sb_add(&c->b, ".", 1);
+	sb_pad(&c->b, (unsigned)c->ms, 3);
+	sb_add(&c->b, "\"", 1);
+}
+
+static void
+put_te(struct rowctx *c, const struct record_field *f, const void *v)
+{
+	int64_t t = *(const int64_t *)v;
+
+	(void)f;
+	/* unsigned: the difference of two int64 may not fit in one */
+	sb_fmt(&c->b, "\"%.4f\"",
+	    (double)(c->now_ns > t ? (uint64_t)c->now_ns - (uint64_t)t : 0) / 1e9);
+}
+
+/*
+ * The product's contract with the existing table THERMAL_SENSOR_DATA: its
+ * columns in the prototype's order, each made from one record field (src,
+ * a path of the field table) by put. A column is null when its field is
+ * null, or when the bool field `unless` is true. Every record field that no
+ * column carries without loss (carries) follows as an extra key, which the
+ * pipe keeps in RAW_DATA: so a new record field reaches the table with no
+ * change here.
+ */
+struct column {
+	const char *name;
+	const char *src;	/* record field, NULL: made from the row's own facts */
+	put_fn *put;
+	bool carries;
+	const char *unless;
+	const char *how;	/* what put does, for people */
+};
+
+static const struct column columns[] = {
+	{ "uuid", NULL, put_uuid, false, NULL,
+	  "name-based UUID (version 8) from SHA-256 of rowid: the same on replay" },
+	{ "rowid", NULL, put_rowid, false, NULL,
+	  "the offset token `<journal_id, 16 hex>-<seq, 20 digits>`" },
+	{ "hostname", "device", put_value, false, NULL, "as is" },
+	{ "host", NULL, put_host, false, NULL, "streamerd's host name" },
+	{ "ipaddress", NULL, put_ip, false, NULL,
+	  "first non-loopback IPv4 of streamerd's host" },
+	{ "macaddress", NULL, put_mac, false, NULL, "its MAC address" },
+	{ "temperature", "scd4x.t", put_value, true, NULL, "°C, as is" },
+	{ "humidity", "scd4x.rh", put_value, true, NULL, "%RH, as is" },
+	{ "co2", "scd4x.co2", put_value, true, NULL, "ppm, as is" },
+	{ "equivalentco2ppm", "sgp30.eco2", put_value, true, "sgp30.warmup",
+	  "ppm; null during warm-up" },
+	{ "totalvocppb", "sgp30.tvoc", put_value, true, "sgp30.warmup",
+	  "ppb; null during warm-up" },
+	{ "pressure", "icp10125.p", put_value, true, NULL, "Pa, as is" },
+	{ "cputempf", "sys.cpu_t", put_f_int, false, NULL, "°F, rounded to an integer" },
+	{ "temperatureicp", "icp10125.t", put_f, true, NULL, "°F" },
+	{ "cpu", "sys.cpu", put_value, true, NULL, "%, as is" },
+	{ "memory", "sys.mem", put_value, true, NULL, "%, as is" },
+	{ "diskusage", "sys.disk_free_mb", put_mb, true, NULL, "string `\"N MB\"` (free)" },
+	{ "runtime", "boot_ns", put_secs, false, NULL, "whole seconds since boot" },
+	{ "ts", "t", put_ts, false, NULL, "Unix seconds" },
+	{ "systemtime", "t", put_us_time, false, NULL, "`MM/DD/YYYY HH:MM:SS`, UTC" },
+	{ "starttime", "t", put_us_time, false, NULL, "same as systemtime" },
+	{ "endtime", "t", put_endtime, false, NULL, "Unix seconds as a string" },
+	{ "datetimestamp", "t", put_iso, false, NULL, "`YYYY-MM-DDTHH:MM:SS.mmm`, UTC" },
+	{ "te", "t", put_te, false, NULL,
+	  "seconds from t to when the row was batched, string with 4 decimals" },
+};
+
+#define NCOLUMNS (sizeof(columns) / sizeof(columns[0]))
+#define ROW_MAX_EXTRAS 64	/* extra keys; row_setup asserts the table fits */
+#define ROW_KEY_LEN 48		/* ,"key": */
+
+/* A column or extra key resolved against the field table, with its key
+ * already written out as JSON. */
+struct slot {
+	const struct record_field *blk, *f;	/* f NULL: not from the record */
+	const struct record_field *ublk, *uf;	/* the column's `unless`, or NULL */
+	put_fn *put;
+	char key[ROW_KEY_LEN];
+	size_t klen;
+};
+
+static struct {
+	bool ready;
+	struct slot cols[NCOLUMNS];
+	struct slot extras[ROW_MAX_EXTRAS];
+	size_t nextras;
+} plan;
+
+static void
+slot_key(struct slot *s, const char *name, bool first)
+{
+	int n = snprintf(s->key, sizeof(s->key), "%s\"%s\":", first ? "" : ",", name);
+
+	assert(n > 0 && (size_t)n < sizeof(s->key));
+	s->klen = (size_t)n;
+}
+
+static bool
+carried(const struct record_field *f)
+{
+	for (size_t i = 0; i < NCOLUMNS; i++)
+		if (plan.cols[i].f == f && columns[i].carries)
+			return true;
+	return false;
+}
+
+static void
+add_extra(const struct record_field *blk, const struct record_field *f)
+{
+	struct slot *s = &plan.extras[plan.nextras++];
+	char name[ROW_KEY_LEN];
+	int n = record_flat_name(blk, f, name, sizeof(name));
+
+	assert(plan.nextras <= ROW_MAX_EXTRAS && n > 0);
+	s->blk = blk;
+	s->f = f;
+	s->put = put_value;
+	slot_key(s, name, false);
+}
+
+/* Resolves the columns against the field table and lists the extra keys,
+ * once. A column naming no field is our own bug: assert. */
+static void
+row_setup(void)
+{
+	const struct record_field *root = &record_root;
+
+	for (size_t i = 0; i < NCOLUMNS; i++) {
+		struct slot *s = &plan.cols[i];
+
+		if (columns[i].src) {
+			s->f = record_find(columns[i].src, &s->blk);
+			assert(s->f != NULL);
+		}
+		if (columns[i].unless) {
+			s->uf = record_find(columns[i].unless, &s->ublk);
+			assert(s->uf != NULL && s->uf->type == RECORD_BOOL);
+		}
+		s->put = columns[i].put;
+		slot_key(s, columns[i].name, i == 0);
+	}
+	for (size_t i = 0; i < root->nfields; i++) {
+		const struct record_field *f = &root->fields[i];
+
+		if (f->type != RECORD_MAP) {
+			if (!carried(f))
+				add_extra(NULL, f);
+			continue;
+		}
+		for (size_t j = 0; j < f->nfields; j++) {
+			assert(f->fields[j].type != RECORD_MAP);	/* one level of blocks */
+			if (!carried(&f->fields[j]))
+				add_extra(f, &f->fields[j]);
+		}
+	}
+	plan.ready = true;
+}
+
+static void
+put_slot(struct rowctx *c, const struct slot *s)
+{
+	const struct record *r = c->r;
+
+	sb_add(&c->b, s->key, s->klen);
+	if (s->f != NULL && (!record_present(r, s->blk, s->f) || (s->uf != NULL &&
+	    record_present(r, s->ublk, s->uf) && *(const bool *)record_value(r, s->uf)))) {
+		sb_add(&c->b, "null", 4);
+		return;
+	}
+	s->put(c, s->f, s->f ? record_value(r, s->f) : NULL);
 }
 
 int
 row_format(const struct record *r, uint64_t journal_id, const struct row_host *h,
     int64_t now_ns, char *buf, size_t cap, size_t *ret_len)
 {
-	struct sb b = { .p = buf, .cap = cap };
-	char tok[ROW_OFFSET_TOKEN_LEN], uuid[37], disk[32];
-	bool sgp = r->has_sgp30 && !r->sgp30.warmup;
-	const struct rec_sys *s = &r->sys;
+	struct rowctx c = { .b = { .p = buf, .cap = cap }, .r = r, .h = h, .now_ns = now_ns };
+	char jid[17];
 
 	if (cap == 0)
 		return -ENOSPC;
-	buf[0] = '\0';
-	row_offset_token(journal_id, r->seq, tok);
-	row_uuid(tok, uuid);
-	sb_add(&b, "{", 1);
-	sb_strval(&b, "uuid", uuid);
-	sb_strval(&b, "rowid", tok);
-	sb_strval(&b, "hostname", r->device);
-	sb_strval(&b, "host", h->host);
-	sb_strval(&b, "ipaddress", h->ip);
-	sb_strval(&b, "macaddress", h->mac);
-	sb_num(&b, "temperature", r->has_scd4x, r->scd4x.t);
-	sb_num(&b, "humidity", r->has_scd4x, r->scd4x.rh);
-	sb_num(&b, "co2", r->has_scd4x, r->scd4x.co2);
-	/* During warm-up the SGP30 returns fixed constants, not measurements. */
-	sb_num(&b, "equivalentco2ppm", sgp, r->sgp30.eco2);
-	sb_num(&b, "totalvocppb", sgp, r->sgp30.tvoc);
-	sb_num(&b, "pressure", r->has_icp10125, r->icp10125.p);
-	sb_key(&b, "cputempf");
-	if (s->has_cpu_t && isfinite(s->cpu_t))
-		sb_fmt(&b, "%ld", lround(c_to_f(s->cpu_t)));
-	else
-		sb_str(&b, "null");
-	sb_num(&b, "temperatureicp", r->has_icp10125, c_to_f(r->icp10125.t));
-	sb_num(&b, "cpu", s->has_cpu, s->cpu);
-	sb_num(&b, "memory", s->has_mem, s->mem);
-	snprintf(disk, sizeof(disk), "%" PRIu64 " MB", s->disk_free_mb);
-	sb_strval(&b, "diskusage", s->has_disk ? disk : NULL);
-	sb_key(&b, "runtime");
-	sb_fmt(&b, "%" PRIu64, r->boot_ns / 1000000000u);
-	sb_times(&b, r->t);
-	sb_key(&b, "te");
-	sb_fmt(&b, "\"%.4f\"", (double)(now_ns > r->t ? now_ns - r->t : 0) / 1e9);
-	row_extras(&b, r, journal_id);
-	sb_add(&b, "}\n", 2);
-	if (b.over)
+	if (!plan.ready)
+		row_setup();
+	row_offset_token(journal_id, r->seq, c.tok);
+	memcpy(jid, c.tok, 16);
+	jid[16] = '\0';
+	sb_add(&c.b, "{", 1);
+	for (size_t i = 0; i < NCOLUMNS; i++)
+		put_slot(&c, &plan.cols[i]);
+	for (size_t i = 0; i < plan.nextras; i++)
+		put_slot(&c, &plan.extras[i]);
+	sb_add(&c.b, ",\"journal_id\":", 14);
+	sb_jstr(&c.b, jid);
+	sb_add(&c.b, "}\n", 2);
+	buf[c.b.over ? 0 : c.b.len] = '\0';
+	if (c.b.over)
 		return -ENOSPC;
-	*ret_len = b.len;
+	*ret_len = c.b.len;
 	return 0;
 }
 

@@ -1,7 +1,10 @@
 /*
- * row: every key of SCHEMA.md present with its format, nulls for missing
- * blocks and sensor warm-up, deterministic uuid/rowid, escaping of foreign
- * strings, offset-token round trip and rejection of malformed tokens.
+ * row: every column present with its format, byte for byte
+ * as before the field table drove it; nulls for missing blocks and sensor
+ * warm-up; every record field reaching the row (a column or an extra key);
+ * the worst-case record fitting ROW_MAX; deterministic uuid/rowid, escaping
+ * of foreign strings, offset-token round trip and rejection of malformed
+ * tokens.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,7 +17,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "row.h"
+/* the module itself, to reach its column table and plan */
+#include "row.c"
+
 
 static const struct row_host host = { "pi-host", "192.168.1.20", "b8:27:eb:00:11:22" };
 
@@ -85,8 +90,9 @@ test_full_row(void **state)
 	static const char *const keys[] = { "uuid", "rowid", "hostname", "host", "ipaddress",
 		"macaddress", "temperature", "humidity", "co2", "equivalentco2ppm", "totalvocppb",
 		"pressure", "cputempf", "temperatureicp", "cpu", "memory", "diskusage", "runtime",
-		"ts", "systemtime", "starttime", "endtime", "datetimestamp", "te", "seq", "device",
-		"synced", "sgp30_warmup", "sgp30_baseline_ok", "faults", "t_ns", "journal_id" };
+		"ts", "systemtime", "starttime", "endtime", "datetimestamp", "te", "seq", "t_ns",
+		"boot_ns", "synced", "device", "scd4x_t_meas", "sgp30_t_meas", "sgp30_warmup",
+		"sgp30_baseline_ok", "icp10125_t_meas", "sys_cpu_t", "faults", "journal_id" };
 	struct record r;
 	json_t *j;
 
@@ -129,7 +135,133 @@ test_full_row(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "faults")), 0);
 	assert_int_equal(json_integer_value(json_object_get(j, "t_ns")), r.t);
 	assert_string_equal(str(j, "journal_id"), "0123456789abcdef");
+	/* fields no column carries whole: exact in RAW_DATA */
+	assert_int_equal(json_integer_value(json_object_get(j, "boot_ns")), r.boot_ns);
+	assert_int_equal(json_integer_value(json_object_get(j, "scd4x_t_meas")), r.t);
+	assert_true(num(j, "sys_cpu_t") == 50.0);
 	json_decref(j);
+}
+
+/* The 24 columns as the hand-written row_format wrote them before the
+ * column table (the same record, the same bytes), and the extras after. */
+static void
+test_golden_row(void **state)
+{
+	static const char columns_before[] = "{\"uuid\":\"78a315f6-2586-8d7d-93df-7ead055fa837\","
+	    "\"rowid\":\"0123456789abcdef-00000000000000000042\",\"hostname\":\"pi-7\","
+	    "\"host\":\"pi-host\",\"ipaddress\":\"192.168.1.20\",\"macaddress\":"
+	    "\"b8:27:eb:00:11:22\",\"temperature\":21.5,\"humidity\":45.25,\"co2\":612,"
+	    "\"equivalentco2ppm\":450,\"totalvocppb\":12,\"pressure\":100325.5,"
+	    "\"cputempf\":122,\"temperatureicp\":68,\"cpu\":12.5,\"memory\":33,"
+	    "\"diskusage\":\"2048 MB\",\"runtime\":3723,\"ts\":1764000000,"
+	    "\"systemtime\":\"11/24/2025 16:00:00\",\"starttime\":\"11/24/2025 16:00:00\","
+	    "\"endtime\":\"1764000000\",\"datetimestamp\":\"2025-11-24T16:00:00.123\","
+	    "\"te\":\"0.0123\"";
+	static const char extras[] = ",\"seq\":42,\"t_ns\":1764000000123000000,"
+	    "\"boot_ns\":3723500000000,\"synced\":true,\"device\":\"pi-7\","
+	    "\"scd4x_t_meas\":1764000000123000000,\"sgp30_t_meas\":1764000000123000000,"
+	    "\"sgp30_warmup\":false,\"sgp30_baseline_ok\":true,"
+	    "\"icp10125_t_meas\":1764000000123000000,\"sys_cpu_t\":50,"
+	    "\"faults\":[\"scd4x: crc \\\"bad\\\"\\u000a\"],\"journal_id\":\"0123456789abcdef\"}\n";
+	char buf[ROW_MAX], want[ROW_MAX];
+	struct record r;
+	size_t len;
+
+	(void)state;
+	full_record(&r);
+	record_add_fault(&r, "scd4x: crc \"bad\"\n");
+	assert_int_equal(row_format(&r, 0x0123456789abcdefULL, &host, r.t + 12300000, buf,
+	    sizeof(buf), &len), 0);
+	snprintf(want, sizeof(want), "%s%s", columns_before, extras);
+	assert_string_equal(buf, want);
+}
+
+/* Every field of the record table reaches the row: through a column that
+ * carries it, or as its extra key with its value; null when it is null. */
+static void
+test_every_field_reaches_row(void **state)
+{
+	const struct record_field *root = &record_root;
+	struct record r, none;
+	json_t *j, *jn;
+
+	(void)state;
+	full_record(&r);
+	memset(&none, 0, sizeof(none));		/* every nullable field null */
+	j = format(&r, 1);
+	jn = format(&none, 1);
+	for (size_t i = 0; i < root->nfields; i++) {
+		const struct record_field *f = &root->fields[i];
+		size_t n = f->type == RECORD_MAP ? f->nfields : 1;
+
+		for (size_t k = 0; k < n; k++) {
+			const struct record_field *blk = f->type == RECORD_MAP ? f : NULL;
+			const struct record_field *v = blk ? &f->fields[k] : f;
+			char name[64];
+			bool col = false;
+
+			for (size_t c = 0; c < NCOLUMNS; c++)
+				col |= plan.cols[c].f == v && columns[c].carries;
+			assert_true(record_flat_name(blk, v, name, sizeof(name)) > 0);
+			if (col) {
+				assert_null(json_object_get(j, name));
+				continue;
+			}
+			if (json_object_get(j, name) == NULL)
+				fail_msg("record field \"%s\" reaches no column and no extra key", name);
+			if (!record_present(&none, blk, v))
+				is_null(jn, name);
+		}
+	}
+	json_decref(j);
+	json_decref(jn);
+}
+
+/* Fills every string of the table to its cap with characters JSON escapes
+ * six-fold, the strings list to its cap, numbers to their longest. */
+static void
+worst_map(struct record *r, const struct record_field *map)
+{
+	for (size_t i = 0; i < map->nfields; i++) {
+		const struct record_field *f = &map->fields[i];
+		char *p = (char *)r + f->off;
+
+		if (f->has != RECORD_NOT_NULL)
+			*(bool *)((char *)r + f->has) = true;
+		switch (f->type) {
+		case RECORD_U32: *(uint32_t *)p = UINT32_MAX; break;
+		case RECORD_U64: *(uint64_t *)p = UINT64_MAX; break;
+		case RECORD_I64: *(int64_t *)p = INT64_MIN; break;
+		case RECORD_F64: *(double *)p = -1.2345678901234567e-300; break;
+		case RECORD_BOOL: *(bool *)p = false; break;
+		case RECORD_STR: memset(p, 1, f->size - 1); break;
+		case RECORD_STRS:
+			memset(p, 1, f->max * f->size);
+			for (size_t k = 0; k < f->max; k++)
+				p[(k + 1) * f->size - 1] = '\0';
+			*(unsigned *)((char *)r + f->count) = (unsigned)f->max;
+			break;
+		case RECORD_MAP: worst_map(r, f); break;
+		}
+	}
+}
+
+static void
+test_worst_case_fits(void **state)
+{
+	static struct row_host h;
+	static char buf[ROW_MAX];
+	struct record r;
+	size_t len;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	worst_map(&r, &record_root);
+	memset(h.host, 1, sizeof(h.host) - 1);
+	memset(h.ip, 1, sizeof(h.ip) - 1);
+	memset(h.mac, 1, sizeof(h.mac) - 1);
+	assert_int_equal(row_format(&r, UINT64_MAX, &h, INT64_MAX, buf, sizeof(buf), &len), 0);
+	assert_int_equal(strlen(buf), len);
 }
 
 static void
@@ -278,6 +410,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_row),
+		cmocka_unit_test(test_golden_row),
+		cmocka_unit_test(test_every_field_reaches_row),
+		cmocka_unit_test(test_worst_case_fits),
 		cmocka_unit_test(test_nulls),
 		cmocka_unit_test(test_no_host_facts),
 		cmocka_unit_test(test_escaping_and_faults),
