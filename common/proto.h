@@ -3,7 +3,7 @@
  * record.h), with a MessagePack encoder (msgpack-c) and a strict decoder.
  *
  * One SOCK_SEQPACKET message = one MessagePack map with an "op" key, at most
- * PROTO_MAX_MSG bytes. The decoder accepts exactly what DESIGN.md lists:
+ * PROTO_MAX_MSG bytes. The decoder accepts exactly what docs/schema.md lists:
  * every required key with the right type, no key twice, no unknown op, no
  * trailing bytes, nesting no deeper than a record needs. Unknown keys are
  * skipped (so a newer peer can add fields); inside a record's blocks, where

@@ -2,9 +2,10 @@
  * record: what sensord assembles once per interval, and the one table that
  * describes every field of it: its key, its C type and place in struct
  * record, whether it may be null and where its presence flag is, its unit,
- * and the chip block it belongs to. The socket codec (proto.c) walks this
- * table, so adding a field means: its member here, its entry in record.c,
- * and the code that measures it.
+ * and the chip block it belongs to. The socket codec (proto.c), sensortap's
+ * JSON, streamerd's row and docs/schema.md all walk this table, so adding a
+ * field means: its member here, its entry in record.c, and the code that
+ * measures it.
  *
  * Nulls: a nullable value has a bool presence flag beside it (has_*); a
  * zeroed record is therefore all null, so a value nobody measured can never
@@ -101,7 +102,7 @@ struct record_field {
 	const char *flat;	/* its name where blocks are flattened (the row's
 				 * extra keys): NULL means "<block>_<key>", or the
 				 * key for a field outside any block */
-	const char *doc;	/* one line saying what it is */
+	const char *doc;	/* one line for docs/schema.md */
 };
 
 /* Helpers to write the table (record.c); M is a member path in struct record. */
@@ -151,7 +152,7 @@ const struct record_field *record_find(const char *path,
 /* Writes f's flat name (see .flat) into buf; returns its length, or -ENOSPC. */
 int record_flat_name(const struct record_field *blk, const struct record_field *f,
     char *buf, size_t cap);
-/* Name of a type for people: "uint", "float", "str", ... */
+/* Name of a type as docs/schema.md says it: "uint", "float", "str", ... */
 const char *record_type_name(enum record_type t);
 /* Adds a fault string to a record (truncated to fit; past the cap the last
  * slot says that more faults did not fit). */

@@ -2,8 +2,8 @@
  * sensortap: the reference client of sensord's socket protocol. It says
  * hello, then either asks for status or subscribes (live, from a seq, or
  * from the oldest record the journal still holds) and prints every record
- * as one JSON line with the keys of the record's field table (record.c),
- * in its order. Gap notices go to stderr.
+ * as one JSON line with the keys of the record's field table (record.c,
+ * docs/schema.md). Gap notices go to stderr.
  *
  * It never acks: a tap must not move the committed position.
  */

@@ -5,7 +5,9 @@
  * record's field table once, numbers and times are written without printf
  * where the result is the same. Every string that came from outside (device,
  * faults, host) goes through the escaper. A value the record does not carry
- * is written as null, never as 0 or a sentinel.
+ * is written as null, never as 0 or a sentinel. docs/schema.md shows the
+ * columns as generated from the table below (tests/unit/streamerd/test_row.c
+ * fails when the two differ).
  */
 #include <assert.h>
 #include <errno.h>
@@ -461,7 +463,7 @@ struct column {
 	put_fn *put;
 	bool carries;
 	const char *unless;
-	const char *how;	/* what put does, for people */
+	const char *how;	/* for docs/schema.md */
 };
 
 static const struct column columns[] = {

@@ -1,6 +1,6 @@
 /*
  * row: turns one sensord record into one NDJSON row of the table schema
- * (DESIGN.md, "The row"): the prototype's 24 columns in their units and
+ * (docs/schema.md, "The row"): the prototype's 24 columns in their units and
  * formats, JSON null for every missing value, plus an extra key for every
  * record field no column carries, which the pipe keeps in RAW_DATA. The row
  * is a pure function of the record, the journal id, the host facts and the

@@ -1,6 +1,7 @@
 /*
  * record: the field table is well formed (what the codec, the row and the
- * docs rely on), lookups by path and flat names work.
+ * docs rely on), lookups by path and flat names work, and docs/schema.md
+ * shows the table as it is.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "record.h"
+#include "../docsection.h"
 
 static void
 check_map(const struct record_field *map)
@@ -116,6 +118,41 @@ test_presence(void **state)
 	assert_true(record_present(&r, NULL, record_find("seq", &blk)));
 }
 
+/* One line per field for docs/schema.md. */
+static size_t
+md_field(char *o, size_t cap, const struct record_field *blk,
+    const struct record_field *f)
+{
+	const char *null = f->has != RECORD_NOT_NULL ? "yes" :
+	    blk != NULL && blk->has != RECORD_NOT_NULL ? "with its block" : "no";
+	int n = snprintf(o, cap, "| `%s%s%s` | %s%s | %s | %s%s | %s |\n",
+	    blk ? blk->key : "", blk ? "." : "", f->key, record_type_name(f->type),
+	    f->type == RECORD_MAP && f->has != RECORD_NOT_NULL ? " or null" : "", f->unit,
+	    null, f->optional ? ", may be absent" : "", f->doc);
+
+	assert_true(n > 0 && (size_t)n < cap);
+	return (size_t)n;
+}
+
+static void
+test_schema_doc(void **state)
+{
+	static char md[32768];
+	size_t n;
+
+	(void)state;
+	n = (size_t)snprintf(md, sizeof(md), "| key | type | unit | null | meaning |\n"
+	    "|---|---|---|---|---|\n");
+	for (size_t i = 0; i < record_root.nfields; i++) {
+		const struct record_field *f = &record_root.fields[i];
+
+		n += md_field(md + n, sizeof(md) - n, NULL, f);
+		for (size_t j = 0; f->type == RECORD_MAP && j < f->nfields; j++)
+			n += md_field(md + n, sizeof(md) - n, f, &f->fields[j]);
+	}
+	doc_section("<!-- record fields: generated from common/record.c -->\n", md);
+}
+
 int
 main(void)
 {
@@ -123,6 +160,7 @@ main(void)
 		cmocka_unit_test(test_table_well_formed),
 		cmocka_unit_test(test_find_and_flat_names),
 		cmocka_unit_test(test_presence),
+		cmocka_unit_test(test_schema_doc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,10 +1,10 @@
 /*
- * row: every column present with its format, byte for byte
+ * row: every column of docs/schema.md present with its format, byte for byte
  * as before the field table drove it; nulls for missing blocks and sensor
  * warm-up; every record field reaching the row (a column or an extra key);
  * the worst-case record fitting ROW_MAX; deterministic uuid/rowid, escaping
  * of foreign strings, offset-token round trip and rejection of malformed
- * tokens.
+ * tokens; docs/schema.md's row tables equal to the code's.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,6 +20,7 @@
 /* the module itself, to reach its column table and plan */
 #include "row.c"
 
+#include "../docsection.h"
 
 static const struct row_host host = { "pi-host", "192.168.1.20", "b8:27:eb:00:11:22" };
 
@@ -265,6 +266,37 @@ test_worst_case_fits(void **state)
 }
 
 static void
+test_schema_doc(void **state)
+{
+	static char md[16384];
+	size_t n;
+
+	(void)state;
+	if (!plan.ready)
+		row_setup();
+	n = (size_t)snprintf(md, sizeof(md), "| column | from | how |\n|---|---|---|\n");
+	for (size_t i = 0; i < NCOLUMNS; i++)
+		n += (size_t)snprintf(md + n, sizeof(md) - n, "| `%s` | %s%s%s | %s |\n",
+		    columns[i].name, columns[i].src ? "`" : "",
+		    columns[i].src ? columns[i].src : "", columns[i].src ? "`" : "",
+		    columns[i].how);
+	assert_true(n < sizeof(md));
+	doc_section("<!-- row columns: generated from streamerd/row.c -->\n", md);
+	n = (size_t)snprintf(md, sizeof(md), "| extra key | from |\n|---|---|\n");
+	for (size_t i = 0; i < plan.nextras; i++) {
+		const struct slot *x = &plan.extras[i];
+
+		/* the slot's key is ,"name": */
+		n += (size_t)snprintf(md + n, sizeof(md) - n, "| `%.*s` | `%s%s%s` |\n",
+		    (int)x->klen - 4, x->key + 2, x->blk ? x->blk->key : "", x->blk ? "." : "",
+		    x->f->key);
+	}
+	assert_true(n < sizeof(md));
+	doc_section("<!-- row extra keys: generated from streamerd/row.c and common/record.c -->\n",
+	    md);
+}
+
+static void
 test_nulls(void **state)
 {
 	struct record r;
@@ -413,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_golden_row),
 		cmocka_unit_test(test_every_field_reaches_row),
 		cmocka_unit_test(test_worst_case_fits),
+		cmocka_unit_test(test_schema_doc),
 		cmocka_unit_test(test_nulls),
 		cmocka_unit_test(test_no_host_facts),
 		cmocka_unit_test(test_escaping_and_faults),
