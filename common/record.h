@@ -44,7 +44,9 @@ struct rec_icp10125 {
 	int64_t t_meas;		/* Unix ns */
 };
 
-/* System figures; each one is absent (has_* false) when it could not be read. */
+/* System figures; each one is absent (has_* false) when it could not be read.
+ * New members go at the end of a struct: tests fill these with positional
+ * initializers. */
 struct rec_sys {
 	bool has_cpu_t, has_cpu, has_mem, has_disk;
 	double cpu_t;		/* °C */
@@ -118,6 +120,11 @@ struct record_field {
 	{ .key = k, .klen = sizeof(k) - 1, .type = RECORD_STR, .off = RECORD_OFF(M), \
 	  .has = RECORD_NOT_NULL, .size = sizeof(((struct record *)0)->M), .unit = "", \
 	  .doc = d }
+/* A value added after records were first journaled: nullable (flag H), and
+ * a record without it (from an older sensord's journal) reads as null. */
+#define RECORD_ADDED(k, ty, M, H, u, d) \
+	{ .key = k, .klen = sizeof(k) - 1, .type = ty, .off = RECORD_OFF(M), \
+	  .has = RECORD_OFF(H), .optional = true, .unit = u, .doc = d }
 /* A block of fields tbl, nil when H is false (H may be RECORD_NOT_NULL). */
 #define RECORD_BLOCK(k, tbl, H, d) \
 	{ .key = k, .klen = sizeof(k) - 1, .type = RECORD_MAP, .has = H, .fields = tbl, \

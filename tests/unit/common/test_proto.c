@@ -471,8 +471,7 @@ test_record_block_checks(void **state)
  * absent, and counts in the map size the encoder computes. */
 static const struct record_field opt_fields[] = {
 	RECORD_VAL("seq", RECORD_U64, seq, "", "a required one"),
-	{ .key = "later", .klen = 5, .type = RECORD_U64, .off = RECORD_OFF(sys.disk_free_mb),
-	  .has = RECORD_OFF(sys.has_disk), .optional = true, .unit = "", .doc = "" },
+	RECORD_ADDED("later", RECORD_U64, sys.disk_free_mb, sys.has_disk, "", "an added one"),
 };
 static const struct record_field opt_root = RECORD_BLOCK("", opt_fields, RECORD_NOT_NULL, "");
 
