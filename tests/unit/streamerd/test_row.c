@@ -102,7 +102,8 @@ test_full_row(void **state)
 	j = format(&r, 0x0123456789abcdefULL);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		assert_non_null(json_object_get(j, keys[i]));
-	assert_int_equal(json_object_size(j), sizeof(keys) / sizeof(keys[0]));
+	/* nothing else but the extra keys of fields added since */
+	assert_int_equal(json_object_size(j), NCOLUMNS + plan.nextras + 1);
 	assert_string_equal(str(j, "rowid"), "0123456789abcdef-00000000000000000042");
 	assert_int_equal(strlen(str(j, "uuid")), 36);
 	assert_int_equal(str(j, "uuid")[14], '8');	/* version 8 */
@@ -144,7 +145,9 @@ test_full_row(void **state)
 }
 
 /* The 24 columns as the hand-written row_format wrote them before the
- * column table (the same record, the same bytes), and the extras after. */
+ * column table (the same record, the same bytes), and the extra keys as
+ * they are today, compared key by key so that a field added to the record
+ * (a new extra key) does not change this test. */
 static void
 test_golden_row(void **state)
 {
@@ -166,6 +169,8 @@ test_golden_row(void **state)
 	    "\"faults\":[\"scd4x: crc \\\"bad\\\"\\u000a\"],\"journal_id\":\"0123456789abcdef\"}\n";
 	char buf[ROW_MAX], want[ROW_MAX];
 	struct record r;
+	json_t *row, *old, *v;
+	const char *k;
 	size_t len;
 
 	(void)state;
@@ -173,8 +178,16 @@ test_golden_row(void **state)
 	record_add_fault(&r, "scd4x: crc \"bad\"\n");
 	assert_int_equal(row_format(&r, 0x0123456789abcdefULL, &host, r.t + 12300000, buf,
 	    sizeof(buf), &len), 0);
-	snprintf(want, sizeof(want), "%s%s", columns_before, extras);
-	assert_string_equal(buf, want);
+	assert_memory_equal(buf, columns_before, sizeof(columns_before) - 1);
+	snprintf(want, sizeof(want), "{%s", extras + 1);
+	row = json_loads(buf, 0, NULL);
+	old = json_loads(want, 0, NULL);
+	assert_true(row != NULL && old != NULL);
+	json_object_foreach(old, k, v)
+		if (!json_equal(v, json_object_get(row, k)))
+			fail_msg("extra key \"%s\" differs", k);
+	json_decref(row);
+	json_decref(old);
 }
 
 /* Every field of the record table reaches the row: through a column that
