@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "emu_api.h"
+#include "emu_b64.h"
 #include "emu_codec.h"
 #include "emu_rows.h"
 #include "log.h"
@@ -36,6 +37,8 @@ struct emu_api {
 	int64_t counts[EMU_R_COUNT][600];
 	int64_t dropped[EMU_R_COUNT];
 	int64_t rows_appended, appends_accepted, appends_replayed, bytes_decompressed;
+	int64_t sess_sent, sess_echoed, sess_missing, sess_wrong;
+	int64_t jwt_max_age_s;
 };
 
 struct route {
@@ -249,18 +252,21 @@ bearer(struct emu_req *req)
 	return h;
 }
 
+/* Strict pat_direct follows the only real-run evidence there is: the PAT
+ * works as the Bearer on the ingest host and is not exchanged. */
 static unsigned
 allowed_creds(struct emu_api *a, int route)
 {
 	unsigned lax = a->conf->strict_auth ? 0 : EMU_CRED_JWT | EMU_CRED_PAT | EMU_CRED_SCOPED;
+	bool pat_direct = emu_strict(a->conf, EMU_STRICT_PAT_DIRECT);
 
 	switch (route) {
 	case EMU_R_HOSTNAME:
-		return EMU_CRED_JWT | EMU_CRED_PAT | lax;
+		return EMU_CRED_JWT | EMU_CRED_PAT | EMU_CRED_CONTROL | lax;
 	case EMU_R_TOKEN:
-		return EMU_CRED_JWT | EMU_CRED_PAT;
+		return EMU_CRED_JWT | EMU_CRED_CONTROL | (pat_direct ? 0 : EMU_CRED_PAT);
 	default:
-		return EMU_CRED_SCOPED | lax;
+		return EMU_CRED_SCOPED | lax | (pat_direct ? EMU_CRED_PAT : 0);
 	}
 }
 
@@ -335,7 +341,7 @@ host_eq(const char *a, const char *b, size_t n)
 
 /* The scope must name the ingest host, with or without its port. */
 static bool
-scope_ok(struct emu_api *a, const char *host)
+host_ok(struct emu_api *a, const char *host)
 {
 	const char *colon = strrchr(a->ingest_host, ':');
 	size_t full = strlen(a->ingest_host);
@@ -367,6 +373,33 @@ token_reply(struct emu_api *a, struct emu_req *req, const struct emu_principal *
 	}
 }
 
+/* Lenient: the scope's first word names the ingest host and a
+ * " session:role:R" suffix picks the role. Strict scope_host: the scope is
+ * the ingest host alone, as the documentation and Snowflake's own client
+ * send it; anything else is a 400 that names the scope. The host part goes
+ * to host (size 300). */
+static bool
+scope_ok(struct emu_api *a, struct emu_req *req, const char *scope, char *host)
+{
+	bool strict = emu_strict(a->conf, EMU_STRICT_SCOPE_HOST);
+	char msg[400];
+
+	host[0] = '\0';
+	if (scope == NULL) {
+		if (!strict && !a->conf->strict_auth)
+			return true;
+		reply_error(a, req, 400, "INVALID_SCOPE", "scope is required: the ingest host");
+		return false;
+	}
+	snprintf(host, 300, "%.*s", (int)strcspn(scope, " "), scope);
+	if (host_ok(a, host) && (!strict || strcmp(host, scope) == 0))
+		return true;
+	snprintf(msg, sizeof(msg), "scope \"%.200s\" is not accepted: it must be the ingest "
+	    "host %.100s alone", scope, a->ingest_host);
+	reply_error(a, req, 400, "INVALID_SCOPE", msg);
+	return false;
+}
+
 static void
 do_token(struct emu_api *a, struct emu_req *req, struct route *rt)
 {
@@ -385,20 +418,15 @@ do_token(struct emu_api *a, struct emu_req *req, struct route *rt)
 		    "urn:ietf:params:oauth:grant-type:jwt-bearer or ...:token-exchange");
 		goto out;
 	}
-	if (scope != NULL) {
-		size_t hl = strcspn(scope, " ");
-
-		snprintf(host, sizeof(host), "%.*s", (int)hl, scope);
-		if (!scope_ok(a, host)) {
-			reply_error(a, req, 400, "INVALID_SCOPE", "scope must name the ingest host");
-			goto out;
-		}
-	} else if (a->conf->strict_auth) {
-		reply_error(a, req, 400, "INVALID_SCOPE", "scope is required");
+	if (!scope_ok(a, req, scope, host))
+		goto out;
+	if (!authenticate(a, req, rt, tok)) {
+		if (emu_strict(a->conf, EMU_STRICT_PAT_DIRECT) && tok != NULL &&
+		    strchr(tok, '.') == NULL)
+			log_info("token exchange refused a PAT (strict pat_direct: the PAT is "
+			    "used as is on the ingest host)");
 		goto out;
 	}
-	if (!authenticate(a, req, rt, tok))
-		goto out;
 	if (scope != NULL && (role = strstr(scope, " session:role:")) != NULL)
 		snprintf(rt->who.role, sizeof(rt->who.role), "%s", role + 14);
 	token_reply(a, req, &rt->who, host[0] ? host : a->ingest_host);
@@ -409,19 +437,32 @@ out:
 	free(subject);
 }
 
+/* The pipe a channel or status route names, or NULL. */
+static const struct emu_pipe *
+pipe_of(struct emu_api *a, const struct route *rt)
+{
+	char *db = NULL, *sc = NULL, *pi = NULL;
+	const struct emu_pipe *p = NULL;
+
+	if (rt->db != NULL && emu_ident(rt->db, &db) == 0 &&
+	    emu_ident(rt->schema, &sc) == 0 && emu_ident(rt->pipe, &pi) == 0)
+		p = emu_conf_pipe(a->conf, db, sc, pi);
+	free(db);
+	free(sc);
+	free(pi);
+	return p;
+}
+
 /* Resolves the pipe of a channel or status route; replies 404 when absent. */
 static const struct emu_pipe *
 find_pipe(struct emu_api *a, struct emu_req *req, const struct route *rt)
 {
+	const struct emu_pipe *p = pipe_of(a, rt);
 	char *db = NULL, *sc = NULL, *pi = NULL, *tb = NULL;
-	const struct emu_pipe *p = NULL;
 	size_t n;
 
-	if (emu_ident(rt->db, &db) < 0 || emu_ident(rt->schema, &sc) < 0 ||
+	if (p != NULL || emu_ident(rt->db, &db) < 0 || emu_ident(rt->schema, &sc) < 0 ||
 	    emu_ident(rt->pipe, &pi) < 0)
-		goto out;
-	p = emu_conf_pipe(a->conf, db, sc, pi);
-	if (p != NULL)
 		goto out;
 	n = strlen(pi);
 	if (n > 10 && strcmp(pi + n - 10, "-STREAMING") == 0 && (tb = strndup(pi, n - 10)) &&
@@ -503,23 +544,88 @@ upper_dup(const char *s)
 	return u;
 }
 
-static struct emu_chan *
-find_chan(struct emu_api *a, const struct emu_pipe *p, const char *name)
+/* The key a channel is stored under and the name it reports. Strict: the
+ * SQL identifier for both (unquoted upper-cased, "quoted" kept as written),
+ * as Snowflake stores identifiers. Lenient: the upper-cased text as key and
+ * the text as first sent as name. Both new. */
+static int
+chan_key(struct emu_api *a, const char *raw, char **ret_key, char **ret_name)
 {
-	char *key = upper_dup(name);
-	struct emu_chan *ch = key ? emu_chans_find(a->chans, p, key) : NULL;
+	int r;
 
+	if (emu_strict(a->conf, EMU_STRICT_CHANNEL_CASE)) {
+		if ((r = emu_ident(raw, ret_key)) < 0)
+			return r;
+		*ret_name = strdup(*ret_key);
+	} else {
+		*ret_key = upper_dup(raw);
+		*ret_name = strdup(raw);
+	}
+	if (*ret_key == NULL || *ret_name == NULL) {
+		free(*ret_key);
+		free(*ret_name);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The channel a URL names: case-insensitive for unquoted names either way. */
+static struct emu_chan *
+find_chan(struct emu_api *a, const struct emu_pipe *p, const char *raw)
+{
+	char *key = NULL, *name = NULL;
+	struct emu_chan *ch = NULL;
+
+	if (chan_key(a, raw, &key, &name) == 0)
+		ch = emu_chans_find(a->chans, p, key);
 	free(key);
+	free(name);
 	return ch;
+}
+
+/* The channel a bulk-status body names: the documentation makes these names
+ * case-sensitive, so strict matching takes the stored name as is. */
+static struct emu_chan *
+find_status_chan(struct emu_api *a, const struct emu_pipe *p, const char *name)
+{
+	if (emu_strict(a->conf, EMU_STRICT_CHANNEL_CASE))
+		return emu_chans_find(a->chans, p, name);
+	return find_chan(a, p, name);
+}
+
+/* An on-demand fault: the answer's last_error_message is a long text (a real
+ * service documents no length), so clients must cope with any size. */
+static void
+long_error(struct emu_api *a, const struct route *rt, json_t *status)
+{
+	static const char unit[] = "Row 17 of batch \"t-17\": value for column "
+	    "\"TEMPERATURE\" is not a valid NUMBER(10,4); ä redacted. ";
+	struct emu_fault f;
+	char *msg;
+
+	if (!emu_faults_take(a->faults, 1u << EMU_F_LONG_ERROR, rt->route, rt->channel, &f) ||
+	    (msg = malloc((size_t)f.bytes + 1)) == NULL)
+		return;
+	for (int64_t i = 0; i < f.bytes; i++)
+		msg[i] = unit[i % (int64_t)(sizeof(unit) - 1)];
+	msg[f.bytes] = '\0';
+	/* never end inside a UTF-8 sequence: jansson refuses invalid text */
+	for (int64_t i = f.bytes; i > 0 && ((unsigned char)msg[i - 1] & 0x80); i--)
+		msg[i - 1] = '.';
+	json_object_set_new(status, "last_error_message", json_string(msg));
+	if (json_is_null(json_object_get(status, "last_error_timestamp")))
+		json_object_set_new(status, "last_error_timestamp",
+		    json_integer(clock_realtime_ns() / NS_PER_MS));
+	free(msg);
 }
 
 static void
 do_open(struct emu_api *a, struct emu_req *req, struct route *rt)
 {
 	const struct emu_pipe *p = find_pipe(a, req, rt);
-	json_t *body = NULL, *ot;
+	json_t *body = NULL, *ot, *st;
+	char tok[64], *key = NULL, *name = NULL;
 	struct emu_chan *ch;
-	char tok[64];
 	bool fail;
 	int r;
 
@@ -527,6 +633,10 @@ do_open(struct emu_api *a, struct emu_req *req, struct route *rt)
 		return;
 	if (*rt->channel == '\0' || strlen(rt->channel) > 255) {
 		reply_error(a, req, 400, "ERR_INVALID_CHANNEL_NAME", "Invalid channel name.");
+		return;
+	}
+	if (chan_key(a, rt->channel, &key, &name) < 0) {
+		reply_error(a, req, 500, "ERR_GENERAL_EXCEPTION_RETRY_REQUEST", "out of memory");
 		return;
 	}
 	if (json_body(a, req, &body) < 0 || fail_flag(a, req, body, &fail) < 0)
@@ -538,9 +648,9 @@ do_open(struct emu_api *a, struct emu_req *req, struct route *rt)
 		    "string within the length limit.");
 		goto out;
 	}
-	if (!rate_ok(a, req, find_chan(a, p, rt->channel)))
+	if (!rate_ok(a, req, emu_chans_find(a->chans, p, key)))
 		goto out;
-	r = emu_chans_open(a->chans, p, rt->channel, json_string_value(ot), fail,
+	r = emu_chans_open(a->chans, p, key, name, json_string_value(ot), fail,
 	    clock_realtime_ns() / NS_PER_MS, &ch);
 	if (r == -EBUSY) {
 		reply_error(a, req, 409, "ERR_CHANNEL_HAS_UNCOMMITTED_DATA",
@@ -554,10 +664,14 @@ do_open(struct emu_api *a, struct emu_req *req, struct route *rt)
 		log_info("channel %s on %s.%s.%s opened: client_seq %lld, committed %s",
 		    ch->st.name, p->db, p->schema, p->name, (long long)ch->st.client_seq,
 		    ch->st.committed_token ? ch->st.committed_token : "(null)");
+		st = emu_chan_status_json(a->chans, ch);
+		long_error(a, rt, st);
 		reply_json(req, 200, json_pack("{s:s, s:o}", "next_continuation_token", tok,
-		    "channel_status", emu_chan_status_json(a->chans, ch)));
+		    "channel_status", st));
 	}
 out:
+	free(key);
+	free(name);
 	json_decref(body);
 }
 
@@ -600,7 +714,8 @@ static void
 do_status(struct emu_api *a, struct emu_req *req, struct route *rt)
 {
 	const struct emu_pipe *p = find_pipe(a, req, rt);
-	json_t *body = NULL, *names, *n, *out;
+	json_t *body = NULL, *names, *n, *out, *st;
+	const char *k;
 	size_t i;
 
 	if (p == NULL)
@@ -623,11 +738,13 @@ do_status(struct emu_api *a, struct emu_req *req, struct route *rt)
 			    "be an array of strings.");
 			goto out;
 		}
-		ch = find_chan(a, p, json_string_value(n));
+		ch = find_status_chan(a, p, json_string_value(n));
 		if (ch != NULL)
 			json_object_set_new(out, json_string_value(n),
 			    emu_chan_status_json(a->chans, ch));
 	}
+	json_object_foreach(out, k, st)
+		long_error(a, rt, st);
 	reply_json(req, 200, json_pack("{s:o}", "channel_statuses", out));
 out:
 	json_decref(body);
@@ -772,6 +889,33 @@ build_batch(struct emu_api *a, struct emu_req *req, struct append_q *q, char *bo
 	return 0;
 }
 
+/* The documentation: an invalidated channel answers 409 ("channel
+ * invalidated, e.g. superseded by another client"); a configured status wins. */
+static int
+invalid_status(const struct emu_api *a)
+{
+	if (a->conf->invalid_channel_http != 0)
+		return a->conf->invalid_channel_http;
+	return emu_strict(a->conf, EMU_STRICT_INVALID_409) ? 409 : 400;
+}
+
+/* Counts whether an append echoes the x-snowflake-session this channel was
+ * last given (Snowflake's own client sends it back on the next append). */
+static void
+session_echo(struct emu_api *a, struct emu_req *req, const struct emu_chan *ch)
+{
+	const char *got = emu_http_header(req, "x-snowflake-session");
+
+	if (ch->session[0] == '\0')
+		return;
+	if (got == NULL)
+		a->sess_missing++;
+	else if (strcmp(got, ch->session) == 0)
+		a->sess_echoed++;
+	else
+		a->sess_wrong++;
+}
+
 static bool
 append_checks(struct emu_api *a, struct emu_req *req, struct emu_chan *ch)
 {
@@ -785,7 +929,7 @@ append_checks(struct emu_api *a, struct emu_req *req, struct emu_chan *ch)
 	if (strcmp(ch->st.status, "SUCCESS") != 0) {
 		snprintf(msg, sizeof(msg), "Channel is invalid (%s); please reopen it.",
 		    ch->st.status);
-		reply_error(a, req, a->conf->invalid_channel_http, ch->st.status, msg);
+		reply_error(a, req, invalid_status(a), ch->st.status, msg);
 		return false;
 	}
 	if (!rate_ok(a, req, ch))
@@ -795,6 +939,20 @@ append_checks(struct emu_api *a, struct emu_req *req, struct emu_chan *ch)
 		    "the limit on the wire.");
 		return false;
 	}
+	return true;
+}
+
+/* On demand: a repeated append is refused (the service is not documented to
+ * answer a retry idempotently), forcing the client to reopen and replay. */
+static bool
+refuse_replay(struct emu_api *a, const struct route *rt)
+{
+	struct emu_fault f;
+
+	if (!emu_faults_take(a->faults, 1u << EMU_F_REFUSE_REPLAY, rt->route, rt->channel,
+	    &f))
+		return false;
+	log_info("fault: repeated append on %s refused", rt->channel);
 	return true;
 }
 
@@ -814,10 +972,16 @@ do_append(struct emu_api *a, struct emu_req *req, struct route *rt)
 	if (p == NULL)
 		return;
 	ch = find_chan(a, p, rt->channel);
+	if (ch != NULL)
+		session_echo(a, req, ch);
 	if (!append_checks(a, req, ch) || append_query(a, req, &q) < 0)
 		goto out;
 	append_hash(req, &q, enc, hash);
 	r = emu_chan_check_token(ch, q.ct, hash, &code);
+	if (r == 1 && refuse_replay(a, rt)) {
+		r = -EINVAL;
+		code = "ERR_CHANNEL_HAS_INVALID_ROW_SEQUENCER";
+	}
 	if (r < 0) {
 		log_info("channel %s: append with token %.40s refused: %s", ch->st.name, q.ct, code);
 		reply_error(a, req, 400, code, strcmp(code, "STALE_CONTINUATION_TOKEN_SEQUENCER") == 0 ?
@@ -874,6 +1038,15 @@ inval_one(struct emu_chans *cs, struct emu_chan *ch, void *arg)
 	log_info("channel %s invalidated: %s", ch->st.name, iv->code);
 }
 
+/* Removes every rule and the on-demand JWT age limit. */
+static void
+clear_faults(struct emu_api *a)
+{
+	emu_faults_clear(a->faults);
+	a->jwt_max_age_s = 0;
+	emu_auth_set_max_age(a->auth, 0);
+}
+
 static int
 immediate(struct emu_api *a, const char *kind, json_t *j, char *err, size_t errlen)
 {
@@ -914,8 +1087,20 @@ immediate(struct emu_api *a, const char *kind, json_t *j, char *err, size_t errl
 		emu_chans_set_lag(a->chans, json_integer_value(ms));
 		return 0;
 	}
+	if (strcmp(kind, "jwt_max_age") == 0) {
+		json_t *sec = json_object_get(j, "s");
+
+		if (!json_is_integer(sec) || json_integer_value(sec) < 0 ||
+		    json_integer_value(sec) > 86400) {
+			snprintf(err, errlen, "jwt_max_age: \"s\" 0..86400 (0 = off)");
+			return -EINVAL;
+		}
+		a->jwt_max_age_s = json_integer_value(sec);
+		emu_auth_set_max_age(a->auth, a->jwt_max_age_s);
+		return 0;
+	}
 	if (strcmp(kind, "clear") == 0) {
-		emu_faults_clear(a->faults);
+		clear_faults(a);
 		return 0;
 	}
 	return 1;	/* not immediate */
@@ -954,6 +1139,17 @@ emu_api_apply_faults(struct emu_api *a, json_t *doc, char *err, size_t errlen)
 	}
 	json_decref(one);
 	return r;
+}
+
+/* The strict behaviours in force, by name. */
+static json_t *
+strict_json(const struct emu_conf *c)
+{
+	json_t *o = json_object();
+
+	for (unsigned b = 1; b & EMU_STRICT_ALL; b <<= 1)
+		json_object_set_new(o, emu_strict_name(b), json_boolean(emu_strict(c, b)));
+	return o;
 }
 
 static json_t *
@@ -996,6 +1192,11 @@ stats_json(struct emu_api *a)
 	json_object_set_new(o, "pending_batches", json_integer(cs.pending_batches));
 	json_object_set_new(o, "pending_bytes", json_integer(cs.pending_bytes));
 	json_object_set_new(o, "channels", json_integer(cs.channels));
+	json_object_set_new(o, "session", json_pack("{s:I, s:I, s:I, s:I}", "sent",
+	    (json_int_t)a->sess_sent, "echoed", (json_int_t)a->sess_echoed, "missing",
+	    (json_int_t)a->sess_missing, "wrong", (json_int_t)a->sess_wrong));
+	json_object_set_new(o, "strict", strict_json(a->conf));
+	json_object_set_new(o, "jwt_max_age_s", json_integer(a->jwt_max_age_s));
 	json_object_set_new(o, "ingest_host", json_string(a->ingest_host));
 	json_object_set_new(o, "store", json_string(a->count_mode ? "count" : "rows"));
 	return o;
@@ -1019,7 +1220,7 @@ do_control(struct emu_api *a, struct emu_req *req, struct route *rt)
 	} else if (strcmp(what, "faults") == 0 && strcmp(req->method, "GET") == 0) {
 		reply_json(req, 200, json_pack("{s:o}", "faults", emu_faults_json(a->faults)));
 	} else if (strcmp(what, "faults") == 0 && strcmp(req->method, "DELETE") == 0) {
-		emu_faults_clear(a->faults);
+		clear_faults(a);
 		emu_chans_stall(a->chans, false);
 		reply_json(req, 200, json_pack("{s:[]}", "faults"));
 	} else if (strcmp(what, "faults") == 0 && strcmp(req->method, "POST") == 0) {
@@ -1057,7 +1258,40 @@ pre_faults(struct emu_api *a, struct emu_req *req, const struct route *rt)
 	}
 	req->retry_after = f.retry_after;
 	reply_raw(req, f.status, "application/json", strdup(f.body ? f.body : "{}"));
+	if (f.headers != NULL)
+		req->headers = strdup(f.headers);
 	return true;
+}
+
+/* On demand: the answer carries x-snowflake-session (as the real ingest host
+ * sends it); the channel remembers it to check the client's echo. */
+static void
+session_header(struct emu_api *a, struct emu_req *req, const struct route *rt)
+{
+	const struct emu_pipe *p;
+	struct emu_chan *ch;
+	struct emu_fault f;
+	char val[516], *h = NULL;
+	size_t n;
+
+	if (!emu_faults_take(a->faults, 1u << EMU_F_SESSION, rt->route, rt->channel, &f))
+		return;
+	if (f.value != NULL)
+		snprintf(val, sizeof(val), "%s", f.value);
+	else if (emu_b64_encode(a->ingest_host, strlen(a->ingest_host), &h) == 0)
+		snprintf(val, sizeof(val), "%s", h);
+	free(h);
+	n = (req->headers ? strlen(req->headers) : 0) + strlen(val) + 32;
+	if ((h = realloc(req->headers, n)) == NULL)
+		return;
+	if (req->headers == NULL)
+		h[0] = '\0';
+	snprintf(h + strlen(h), n - strlen(h), "x-snowflake-session: %s\n", val);
+	req->headers = h;
+	a->sess_sent++;
+	if (rt->channel != NULL && (p = pipe_of(a, rt)) != NULL &&
+	    (ch = find_chan(a, p, rt->channel)) != NULL)
+		snprintf(ch->session, sizeof(ch->session), "%s", val);
 }
 
 static void
@@ -1065,6 +1299,9 @@ post_faults(struct emu_api *a, struct emu_req *req, const struct route *rt)
 {
 	unsigned mask = 1u << EMU_F_DELAY;
 	struct emu_fault f;
+
+	if (!req->drop)
+		session_header(a, req, rt);
 
 	if (req->status >= 200 && req->status < 300)
 		mask |= 1u << EMU_F_DROP_AFTER;

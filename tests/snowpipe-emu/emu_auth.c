@@ -27,6 +27,7 @@ struct emu_auth {
 	const struct emu_conf *conf;
 	unsigned char secret[32];
 	int64_t gen;
+	int64_t max_age_s;	/* 0: JWTs may be reused until exp */
 };
 
 int
@@ -50,6 +51,12 @@ emu_auth_free(struct emu_auth *a)
 	if (a != NULL)
 		OPENSSL_cleanse(a->secret, sizeof(a->secret));
 	free(a);
+}
+
+void
+emu_auth_set_max_age(struct emu_auth *a, int64_t max_age_s)
+{
+	a->max_age_s = max_age_s;
 }
 
 int64_t
@@ -215,8 +222,8 @@ check_issuer(struct emu_auth *a, struct jwt *j, const struct emu_user **ret_user
 }
 
 static int
-check_times(struct emu_auth *a, json_t *claims, int64_t now, int64_t *ret_exp,
-    struct emu_auth_err *e)
+check_times(struct emu_auth *a, json_t *claims, int64_t now, unsigned allowed,
+    struct emu_principal *p, struct emu_auth_err *e)
 {
 	const struct emu_conf *c = a->conf;
 	int64_t iat, exp, nbf;
@@ -240,13 +247,18 @@ check_times(struct emu_auth *a, json_t *claims, int64_t now, int64_t *ret_exp,
 		    "exp before iat");
 	if (claim_int(claims, "nbf", &nbf) == 0 && nbf > now + c->jwt_max_skew_s)
 		return refuse(e, 401, "390144", "JWT_TOKEN_INVALID: nbf in the future");
-	*ret_exp = exp;
+	if ((allowed & EMU_CRED_CONTROL) && a->max_age_s > 0 && now - iat > a->max_age_s)
+		return refuse(e, 401, "390144", "JWT_TOKEN_INVALID_ISSUE_TIME (394302): issued "
+		    "%lld s ago, more than %lld s before it was received (on demand)",
+		    (long long)(now - iat), (long long)a->max_age_s);
+	p->exp = exp;
+	p->iat = iat;
 	return 0;
 }
 
 static int
 verify_keypair(struct emu_auth *a, const char *tok, struct jwt *j, int64_t now,
-    struct emu_principal *p, struct emu_auth_err *e)
+    unsigned allowed, struct emu_principal *p, struct emu_auth_err *e)
 {
 	const char *alg = json_string_value(json_object_get(j->hdr, "alg"));
 	const char *scp = json_string_value(json_object_get(j->claims, "scp"));
@@ -269,7 +281,7 @@ verify_keypair(struct emu_auth *a, const char *tok, struct jwt *j, int64_t now,
 	if (!rs256_ok(u->keys[k], tok, j->signed_len, j->sig, j->siglen))
 		return refuse(e, 401, "390144", "JWT_TOKEN_INVALID_SIGNATURE (394306) for %s",
 		    u->name);
-	if ((r = check_times(a, j->claims, now, &p->exp, e)) < 0)
+	if ((r = check_times(a, j->claims, now, allowed, p, e)) < 0)
 		return r;
 	p->user = u;
 	p->kind = EMU_CRED_JWT;
@@ -370,7 +382,8 @@ emu_auth_verify(struct emu_auth *a, const char *tok, unsigned allowed, int64_t n
 			r = (allowed & EMU_CRED_SCOPED) ? verify_scoped(a, tok, &j, now, &p, e) :
 			    refuse(e, 401, "390303", "scoped token not accepted on this endpoint");
 		} else {
-			r = (allowed & EMU_CRED_JWT) ? verify_keypair(a, tok, &j, now, &p, e) :
+			r = (allowed & EMU_CRED_JWT) ?
+			    verify_keypair(a, tok, &j, now, allowed, &p, e) :
 			    refuse(e, 401, "390144", "key-pair JWT not accepted on this endpoint");
 		}
 		jwt_clear(&j);

@@ -11,12 +11,17 @@
 
 #include "emu_conf.h"
 
-enum emu_cred { EMU_CRED_JWT = 1, EMU_CRED_PAT = 2, EMU_CRED_SCOPED = 4 };
+/* Credential kinds an endpoint takes; EMU_CRED_CONTROL marks a control-plane
+ * call (hostname, token), where the on-demand JWT age limit applies. */
+enum emu_cred {
+	EMU_CRED_JWT = 1, EMU_CRED_PAT = 2, EMU_CRED_SCOPED = 4, EMU_CRED_CONTROL = 8
+};
 
 struct emu_principal {
 	const struct emu_user *user;	/* borrowed from the config */
 	enum emu_cred kind;
 	int64_t exp;			/* Unix s; 0 = none */
+	int64_t iat;			/* key-pair JWT: issue time, Unix s */
 	char role[128];
 };
 
@@ -44,6 +49,9 @@ int emu_auth_verify(struct emu_auth *a, const char *token, unsigned allowed, int
 /* Mints a scoped token for p valid for scope (new string in *ret). */
 int emu_auth_mint_scoped(struct emu_auth *a, const struct emu_principal *p,
     const char *scope, int64_t now, char **ret);
+/* On control-plane calls, refuse key-pair JWTs issued more than max_age_s
+ * ago (394302, "received more than 60 s after the issue time"); 0 = off. */
+void emu_auth_set_max_age(struct emu_auth *a, int64_t max_age_s);
 /* Invalidates every scoped token minted so far; returns the new generation. */
 int64_t emu_auth_expire_all(struct emu_auth *a);
 /* Writes a random RFC 4122 v4 UUID into out (37 bytes). */

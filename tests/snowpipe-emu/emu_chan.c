@@ -163,20 +163,9 @@ emu_chans_find(struct emu_chans *cs, const struct emu_pipe *p, const char *key)
 	return NULL;
 }
 
-static char *
-upper(const char *s)
-{
-	char *u = strdup(s);
-
-	for (char *p = u; p != NULL && *p != '\0'; p++)
-		if (*p >= 'a' && *p <= 'z')
-			*p = (char)(*p - 'a' + 'A');
-	return u;
-}
-
 static int
-chan_create(struct emu_chans *cs, const struct emu_pipe *p, const char *name,
-    int64_t now_ms, struct emu_chan **ret)
+chan_create(struct emu_chans *cs, const struct emu_pipe *p, const char *key,
+    const char *name, int64_t now_ms, struct emu_chan **ret)
 {
 	struct emu_chan *ch;
 
@@ -189,7 +178,7 @@ chan_create(struct emu_chans *cs, const struct emu_pipe *p, const char *name,
 	ch->st.db = strdup(p->db);
 	ch->st.schema = strdup(p->schema);
 	ch->st.pipe = strdup(p->name);
-	ch->st.key = upper(name);
+	ch->st.key = strdup(key);
 	ch->st.name = strdup(name);
 	if (!ch->st.db || !ch->st.schema || !ch->st.pipe || !ch->st.key || !ch->st.name) {
 		chan_free(cs, ch);
@@ -208,18 +197,13 @@ chan_create(struct emu_chans *cs, const struct emu_pipe *p, const char *name,
 }
 
 int
-emu_chans_open(struct emu_chans *cs, const struct emu_pipe *p, const char *name,
-    const char *offset_token, bool fail_on_uncommitted, int64_t now_ms,
+emu_chans_open(struct emu_chans *cs, const struct emu_pipe *p, const char *key,
+    const char *name, const char *offset_token, bool fail_on_uncommitted, int64_t now_ms,
     struct emu_chan **ret)
 {
-	char *key = upper(name);
-	struct emu_chan *ch;
+	struct emu_chan *ch = emu_chans_find(cs, p, key);
 	int r;
 
-	if (key == NULL)
-		return -ENOMEM;
-	ch = emu_chans_find(cs, p, key);
-	free(key);
 	if (ch != NULL) {
 		if (fail_on_uncommitted && ch->npending > 0)
 			return -EBUSY;
@@ -227,7 +211,7 @@ emu_chans_open(struct emu_chans *cs, const struct emu_pipe *p, const char *name,
 		ch->st.client_seq++;
 		ch->has_last = false;
 		snprintf(ch->st.status, sizeof(ch->st.status), "SUCCESS");
-	} else if ((r = chan_create(cs, p, name, now_ms, &ch)) < 0) {
+	} else if ((r = chan_create(cs, p, key, name, now_ms, &ch)) < 0) {
 		return r;
 	}
 	if (offset_token != NULL) {

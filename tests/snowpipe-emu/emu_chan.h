@@ -39,6 +39,7 @@ struct emu_chan {
 	unsigned char last_hash[32];
 	double bucket;			/* rate limit tokens */
 	int64_t bucket_ns;
+	char session[516];		/* last x-snowflake-session sent, "" if none */
 };
 
 struct emu_chans;
@@ -57,11 +58,12 @@ void emu_chans_free(struct emu_chans *cs);
 /* Finds a channel; borrowed until it is dropped. */
 struct emu_chan *emu_chans_find(struct emu_chans *cs, const struct emu_pipe *p,
     const char *key);
-/* Opens (creates or reopens) a channel. offset_token non-NULL sets the
- * committed token. -EBUSY: fail_on_uncommitted and data is pending;
- * -ENOSPC: too many channels. *ret borrowed like emu_chans_find. */
-int emu_chans_open(struct emu_chans *cs, const struct emu_pipe *p, const char *name,
-    const char *offset_token, bool fail_on_uncommitted, int64_t now_ms,
+/* Opens (creates or reopens) the channel stored under key; a new one
+ * records name as its channel_name. offset_token non-NULL sets the committed
+ * token. -EBUSY: fail_on_uncommitted and data is pending; -ENOSPC: too many
+ * channels. *ret borrowed like emu_chans_find. */
+int emu_chans_open(struct emu_chans *cs, const struct emu_pipe *p, const char *key,
+    const char *name, const char *offset_token, bool fail_on_uncommitted, int64_t now_ms,
     struct emu_chan **ret);
 /* Drops ch (freed on success). -EBUSY as for open. */
 int emu_chans_drop(struct emu_chans *cs, struct emu_chan *ch, bool fail_on_uncommitted);

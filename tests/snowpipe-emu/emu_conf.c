@@ -12,16 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
+#include "clock.h"
 #include "emu_b64.h"
 #include "emu_conf.h"
 #include "emu_ddl.h"
 #include "fsutil.h"
+
+static const char *const strict_names[] = {
+	"channel_case", "invalid_409", "pat_direct", "scope_host", "ts_micros", NULL
+};
 
 struct ctx {
 	const char *path;
@@ -241,6 +247,7 @@ emu_conf_parse_type(const char *s, struct emu_column *col)
 		} else if (types[i].prec == -3) {
 			if (b >= 0 || a > 9)
 				return -EINVAL;
+			col->precision = a >= 0 ? a : 9;
 		} else if (a >= 0) {
 			return -EINVAL;
 		}
@@ -735,7 +742,7 @@ load_wire(struct ctx *x, struct emu_conf *c, json_t *w)
 	    (r = get_str(x, w, "wire", "errors", false, "code", &e)) < 0 ||
 	    (r = get_str(x, w, "wire", "status_success", false, "SUCCESS", &s)) < 0 ||
 	    (r = get_bool(x, w, "wire", "rows_errors", false, &c->emit_rows_errors)) < 0 ||
-	    (r = get_int(x, w, "wire", "invalid_channel_http", 400, 499, 400, &st)) < 0)
+	    (r = get_int(x, w, "wire", "invalid_channel_http", 400, 499, 0, &st)) < 0)
 		goto out;
 	c->invalid_channel_http = (int)st;
 	if ((strcmp(h, "text") != 0 && strcmp(h, "json") != 0) ||
@@ -856,6 +863,99 @@ load_arrays(struct ctx *x, struct emu_conf *c, json_t *root)
 	return 0;
 }
 
+const char *
+emu_strict_name(unsigned bit)
+{
+	for (size_t i = 0; strict_names[i] != NULL; i++)
+		if (bit == 1u << i)
+			return strict_names[i];
+	return NULL;
+}
+
+static int
+strict_bit(const char *name, size_t n, unsigned *ret)
+{
+	for (size_t i = 0; strict_names[i] != NULL; i++)
+		if (strlen(strict_names[i]) == n && strncmp(strict_names[i], name, n) == 0) {
+			*ret = 1u << i;
+			return 0;
+		}
+	if (n == 3 && strncmp(name, "all", 3) == 0) {
+		*ret = EMU_STRICT_ALL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int
+emu_strict_parse(const char *list, unsigned *ret, char *err, size_t errlen)
+{
+	unsigned bits = 0, b;
+
+	for (const char *p = list; *p != '\0';) {
+		size_t n = strcspn(p, ",");
+
+		if (n > 0 && strict_bit(p, n, &b) < 0) {
+			snprintf(err, errlen, "unknown strict behaviour \"%.*s\" (expected all, "
+			    "channel_case, invalid_409, pat_direct, scope_host, ts_micros)",
+			    (int)(n > 40 ? 40 : n), p);
+			return -EINVAL;
+		}
+		if (n > 0)
+			bits |= b;
+		p += n + (p[n] == ',');
+	}
+	*ret = bits;
+	return 0;
+}
+
+bool
+emu_strict(const struct emu_conf *c, unsigned bit)
+{
+	return (c->strict & bit) != 0;
+}
+
+void
+emu_conf_set_strict(struct emu_conf *c, unsigned strict)
+{
+	c->strict = strict & EMU_STRICT_ALL;
+	for (size_t i = 0; i < c->ntables; i++)
+		for (size_t k = 0; k < c->tables[i].ncols; k++)
+			c->tables[i].cols[k].ts_micros = emu_strict(c, EMU_STRICT_TS_MICROS);
+}
+
+/* "strict": true (all), false (none) or {"name": bool, ...} over the default. */
+static int
+load_strict(struct ctx *x, json_t *v, unsigned *ret)
+{
+	unsigned bits = EMU_STRICT_DEFAULT, b;
+	const char *k;
+	json_t *on;
+
+	if (v == NULL) {
+		*ret = bits;
+		return 0;
+	}
+	if (json_is_boolean(v)) {
+		*ret = json_is_true(v) ? EMU_STRICT_ALL : 0;
+		return 0;
+	}
+	if (!json_is_object(v))
+		return fail(x, "\"strict\": expected true, false or an object of booleans");
+	if (json_is_boolean(json_object_get(v, "all")))	/* first, so names refine it */
+		bits = json_is_true(json_object_get(v, "all")) ? EMU_STRICT_ALL : 0;
+	json_object_foreach(v, k, on) {
+		if (strncmp(k, "_comment", 8) == 0 || strcmp(k, "all") == 0)
+			continue;
+		if (strict_bit(k, strlen(k), &b) < 0 || !json_is_boolean(on))
+			return fail(x, "strict: \"%s\": expected one of all, channel_case, "
+			    "invalid_409, pat_direct, scope_host, ts_micros set to true or false", k);
+		bits = json_is_true(on) ? bits | b : bits & ~b;
+	}
+	*ret = bits;
+	return 0;
+}
+
 /* "ddl_file": tables and pipes from SQL, appended to those given in JSON. */
 static int
 load_ddl(struct ctx *x, json_t *root)
@@ -889,12 +989,14 @@ emu_conf_load(const char *path, struct emu_conf **ret, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "account", "ingest_host", "scoped_token_ttl_s",
 		"jwt_max_skew_s", "jwt_max_lifetime_s", "commit_lag_ms", "strict_accept",
-		"strict_auth", "wire", "limits", "users", "tables", "pipes", "ddl_file", NULL };
+		"strict_auth", "wire", "limits", "users", "tables", "pipes", "ddl_file", "strict",
+		NULL };
 	struct ctx x = { .path = path, .err = err, .errlen = errlen };
 	struct emu_conf *c = calloc(1, sizeof(*c));
 	json_error_t je;
 	json_t *root = NULL;
 	char *acct = NULL, *slash;
+	unsigned strict = 0;
 	int r;
 
 	if (c == NULL)
@@ -924,6 +1026,7 @@ emu_conf_load(const char *path, struct emu_conf **ret, char *err, size_t errlen)
 	    &c->commit_lag_ms)) < 0 ||
 	    (r = get_bool(&x, root, "top level", "strict_accept", true, &c->strict_accept)) < 0 ||
 	    (r = get_bool(&x, root, "top level", "strict_auth", false, &c->strict_auth)) < 0 ||
+	    (r = load_strict(&x, json_object_get(root, "strict"), &strict)) < 0 ||
 	    (r = load_wire(&x, c, json_object_get(root, "wire"))) < 0 ||
 	    (r = load_limits(&x, &c->limits, json_object_get(root, "limits"))) < 0)
 		goto out;
@@ -937,6 +1040,7 @@ emu_conf_load(const char *path, struct emu_conf **ret, char *err, size_t errlen)
 	}
 	if ((r = load_ddl(&x, root)) < 0 || (r = load_arrays(&x, c, root)) < 0)
 		goto out;
+	emu_conf_set_strict(c, strict);
 	*ret = c;
 	c = NULL;
 out:

@@ -28,9 +28,10 @@ enum emu_type {
 struct emu_column {
 	char *name;		/* stored (upper-case unless quoted) name */
 	enum emu_type type;
-	int precision, scale;	/* NUMBER */
+	int precision, scale;	/* NUMBER; TIMESTAMP: fractional digits (default 9) */
 	int64_t max_len;	/* VARCHAR, in characters */
 	bool not_null;
+	bool ts_micros;		/* TIMESTAMP: keep min(precision, 6) digits, not .mmm */
 	json_t *def;		/* DEFAULT value as JSON, NULL when none */
 };
 
@@ -82,6 +83,26 @@ struct emu_limits {
 	int64_t max_channels;
 };
 
+/*
+ * Strict behaviours: what the documentation states explicitly and today's
+ * streamerd does not yet handle. Each is one bit, switchable alone (config
+ * "strict", --strict=LIST); all of them together is EMU_STRICT_ALL.
+ */
+enum {
+	EMU_STRICT_CHANNEL_CASE = 1u << 0,	/* channel names are SQL identifiers;
+						 * bulk status matched exactly */
+	EMU_STRICT_INVALID_409 = 1u << 1,	/* append to an invalidated channel: 409 */
+	EMU_STRICT_PAT_DIRECT = 1u << 2,	/* PAT refused at /oauth/token, taken as is
+						 * on the ingest host */
+	EMU_STRICT_SCOPE_HOST = 1u << 3,	/* scope = the ingest host alone */
+	EMU_STRICT_TS_MICROS = 1u << 4,		/* timestamps kept to the microsecond */
+};
+#define EMU_STRICT_ALL 0x1fu
+/* The strict behaviours in force when neither the config ("strict") nor the
+ * command line (--strict, --no-strict) says otherwise: today's lenient
+ * emulator. Once streamerd handles them all, this becomes EMU_STRICT_ALL. */
+#define EMU_STRICT_DEFAULT 0u
+
 struct emu_conf {
 	char *path;
 	char *account;
@@ -96,7 +117,9 @@ struct emu_conf {
 	int error_shape;	/* 0 {"code"}, 1 {"error_code"}, 2 bare string */
 	char status_success[16];
 	bool emit_rows_errors;
-	int invalid_channel_http;	/* status for appends to an invalidated channel */
+	int invalid_channel_http;	/* status for appends to an invalidated channel;
+					 * 0: 409 when strict, else 400 */
+	unsigned strict;		/* EMU_STRICT_* bits in force */
 	struct emu_limits limits;
 	struct emu_user *users;
 	size_t nusers;
@@ -124,5 +147,16 @@ const struct emu_user *emu_conf_user(const struct emu_conf *c, const char *name)
 int emu_ident(const char *in, char **ret);
 /* Parses a Snowflake type like "NUMBER(38,0)" into col; -EINVAL if unknown. */
 int emu_conf_parse_type(const char *s, struct emu_column *col);
+/* Sets the strict behaviours in force (EMU_STRICT_* bits) and what follows
+ * from them in the tables (timestamp precision). */
+void emu_conf_set_strict(struct emu_conf *c, unsigned strict);
+/* Parses a comma-separated list of strict behaviour names ("channel_case,
+ * invalid_409,pat_direct,scope_host,ts_micros", or "all") into bits; -EINVAL
+ * naming the first unknown one in err. */
+int emu_strict_parse(const char *list, unsigned *ret, char *err, size_t errlen);
+/* The name of one strict behaviour bit (static string), NULL if none. */
+const char *emu_strict_name(unsigned bit);
+/* True when the strict behaviour bit is in force. */
+bool emu_strict(const struct emu_conf *c, unsigned bit);
 
 #endif

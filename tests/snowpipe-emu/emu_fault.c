@@ -8,15 +8,18 @@
 #include <string.h>
 #include <strings.h>
 
+#include "emu_answer.h"
 #include "emu_fault.h"
 
 #define MAX_RULES 64
+#define MAX_LONG_ERROR (1 << 20)
 
 struct emu_faults {
 	struct emu_fault *list;
 	size_t n;
 	int64_t next_id;
-	char *last_body;	/* body of the last rule taken (see emu_faults_take) */
+	/* strings of the last rule taken (see emu_faults_take) */
+	char *last_body, *last_headers, *last_value;
 };
 
 static const char *const route_names[EMU_R_COUNT] = {
@@ -46,6 +49,8 @@ rule_free(struct emu_fault *r)
 {
 	free(r->channel);
 	free(r->body);
+	free(r->headers);
+	free(r->value);
 	free(r);
 }
 
@@ -69,6 +74,8 @@ emu_faults_free(struct emu_faults *f)
 		return;
 	emu_faults_clear(f);
 	free(f->last_body);
+	free(f->last_headers);
+	free(f->last_value);
 	free(f);
 }
 
@@ -124,16 +131,103 @@ parse_kind(const char *k, struct emu_fault *r)
 		r->route = EMU_R_APPEND;
 	} else if (strcmp(k, "delay") == 0)
 		r->kind = EMU_F_DELAY;
-	else
+	else if (strcmp(k, "answer") == 0)
+		r->kind = EMU_F_STATUS;	/* status, headers and body from "file" */
+	else if (strcmp(k, "long_error_message") == 0) {
+		r->kind = EMU_F_LONG_ERROR;
+		r->bytes = 5120;
+		r->remaining = -1;
+	} else if (strcmp(k, "refuse_replay") == 0) {
+		r->kind = EMU_F_REFUSE_REPLAY;
+		r->route = EMU_R_APPEND;
+	} else if (strcmp(k, "session") == 0) {
+		r->kind = EMU_F_SESSION;
+		r->remaining = -1;
+	} else
 		return -EINVAL;
 	return 0;
+}
+
+/* Appends "name: value\n" to *lines (new); header names and values must be
+ * one line each. */
+static int
+add_header(char **lines, const char *name, const char *value)
+{
+	size_t old = *lines ? strlen(*lines) : 0, n = old + strlen(name) + strlen(value) + 4;
+	char *nl;
+
+	if (*name == '\0' || strpbrk(name, ": \r\n") != NULL ||
+	    strpbrk(value, "\r\n") != NULL)
+		return -EINVAL;
+	if ((nl = realloc(*lines, n)) == NULL)
+		return -ENOMEM;
+	snprintf(nl + old, n - old, "%s: %s\n", name, value);
+	*lines = nl;
+	return 0;
+}
+
+/* Headers the HTTP server sets itself are not replayed from a file. */
+static bool
+own_header(const char *name)
+{
+	static const char *const own[] = { "content-length", "transfer-encoding",
+		"connection", "date", "keep-alive", NULL };
+
+	for (size_t i = 0; own[i] != NULL; i++)
+		if (strcasecmp(name, own[i]) == 0)
+			return true;
+	return false;
+}
+
+/* kind "answer": status, headers and body of a canned answer file. */
+static int
+rule_answer(json_t *file, struct emu_fault *r, char *err, size_t errlen)
+{
+	struct emu_answer a;
+	int rc;
+
+	if (!json_is_string(file)) {
+		snprintf(err, errlen, "fault: kind \"answer\" needs \"file\" (a path)");
+		return -EINVAL;
+	}
+	if ((rc = emu_answer_load(json_string_value(file), &a, err, errlen)) < 0)
+		return -EINVAL;
+	r->status = a.status;
+	free(r->body);
+	r->body = a.body;
+	a.body = NULL;
+	for (size_t i = 0; rc == 0 && i < a.nhdr; i++)
+		if (!own_header(a.names[i]))
+			rc = add_header(&r->headers, a.names[i], a.values[i]);
+	emu_answer_clear(&a);
+	if (rc < 0)
+		snprintf(err, errlen, "fault: answer file: unusable header");
+	return rc;
+}
+
+static int
+rule_headers(json_t *h, struct emu_fault *r, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(h))
+		goto bad;
+	json_object_foreach(h, k, v)
+		if (!json_is_string(v) || add_header(&r->headers, k, json_string_value(v)) < 0)
+			goto bad;
+	return 0;
+bad:
+	snprintf(err, errlen, "fault: \"headers\": an object of one-line strings");
+	return -EINVAL;
 }
 
 static int
 rule_fields(json_t *j, struct emu_fault *r, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "kind", "route", "channel", "count", "percent",
-		"status", "retry_after", "body", "delay_ms", NULL };
+		"status", "retry_after", "body", "delay_ms", "headers", "file", "bytes", "value",
+		NULL };
 	json_t *v;
 	const char *k;
 
@@ -207,6 +301,26 @@ rule_fields(json_t *j, struct emu_fault *r, char *err, size_t errlen)
 		if (r->body == NULL)
 			return -ENOMEM;
 	}
+	if ((v = json_object_get(j, "bytes")) != NULL) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > MAX_LONG_ERROR) {
+			snprintf(err, errlen, "fault: \"bytes\": 1..%d", MAX_LONG_ERROR);
+			return -EINVAL;
+		}
+		r->bytes = json_integer_value(v);
+	}
+	if ((v = json_object_get(j, "value")) != NULL) {
+		if (!json_is_string(v) || strpbrk(json_string_value(v), "\r\n") != NULL ||
+		    json_string_length(v) > 512) {
+			snprintf(err, errlen, "fault: \"value\": a one-line string");
+			return -EINVAL;
+		}
+		if ((r->value = strdup(json_string_value(v))) == NULL)
+			return -ENOMEM;
+	}
+	if ((v = json_object_get(j, "headers")) != NULL &&
+	    rule_headers(v, r, err, errlen) < 0)
+		return -EINVAL;
 	return 0;
 }
 
@@ -236,6 +350,9 @@ emu_faults_add(struct emu_faults *f, json_t *j, char *err, size_t errlen)
 		snprintf(err, errlen, "fault: unknown kind \"%s\"", kind);
 		goto fail;
 	}
+	if (strcmp(kind, "answer") == 0 &&
+	    (rc = rule_answer(json_object_get(j, "file"), r, err, errlen)) < 0)
+		goto fail;
 	if ((rc = rule_fields(j, r, err, errlen)) < 0)
 		goto fail;
 	if (r->kind == EMU_F_STATUS && r->status == 0) {
@@ -262,7 +379,8 @@ fail:
 json_t *
 emu_faults_json(struct emu_faults *f)
 {
-	static const char *const kinds[] = { "status", "drop", "drop_after_accept", "delay" };
+	static const char *const kinds[] = { "status", "drop", "drop_after_accept", "delay",
+		"long_error_message", "refuse_replay", "session" };
 	json_t *a = json_array();
 
 	for (struct emu_fault *r = f->list; r != NULL; r = r->next) {
@@ -280,6 +398,12 @@ emu_faults_json(struct emu_faults *f)
 			json_object_set_new(o, "body", json_string(r->body));
 		if (r->kind == EMU_F_DELAY)
 			json_object_set_new(o, "delay_ms", json_integer(r->delay_ms));
+		if (r->headers)
+			json_object_set_new(o, "headers", json_string(r->headers));
+		if (r->kind == EMU_F_LONG_ERROR)
+			json_object_set_new(o, "bytes", json_integer(r->bytes));
+		if (r->value)
+			json_object_set_new(o, "value", json_string(r->value));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -304,8 +428,14 @@ emu_faults_take(struct emu_faults *f, unsigned kinds_mask, int route, const char
 			continue;
 		*ret = *r;
 		free(f->last_body);
+		free(f->last_headers);
+		free(f->last_value);
 		f->last_body = r->body ? strdup(r->body) : NULL;
+		f->last_headers = r->headers ? strdup(r->headers) : NULL;
+		f->last_value = r->value ? strdup(r->value) : NULL;
 		ret->body = f->last_body;
+		ret->headers = f->last_headers;
+		ret->value = f->last_value;
 		ret->channel = NULL;
 		ret->next = NULL;
 		if (r->remaining > 0 && --r->remaining == 0) {

@@ -19,10 +19,13 @@ enum emu_route {
 };
 
 enum emu_fault_kind {
-	EMU_F_STATUS,		/* answer status/body without doing the work */
+	EMU_F_STATUS,		/* answer status/body/headers without doing the work */
 	EMU_F_DROP,		/* close the connection without doing the work */
 	EMU_F_DROP_AFTER,	/* do the work, then close without answering */
 	EMU_F_DELAY,		/* do the work, answer after delay_ms */
+	EMU_F_LONG_ERROR,	/* open/status answers carry a bytes-long last_error_message */
+	EMU_F_REFUSE_REPLAY,	/* a repeated append is refused, not answered again */
+	EMU_F_SESSION,		/* answers carry x-snowflake-session: value */
 };
 
 struct emu_fault {
@@ -36,7 +39,10 @@ struct emu_fault {
 	int status;
 	int retry_after;	/* seconds, -1: no header */
 	char *body;		/* sent verbatim */
+	char *headers;		/* extra answer headers, "Name: value\n" lines, or NULL */
+	char *value;		/* session: the header value (NULL: the emulator picks) */
 	int64_t delay_ms;
+	int64_t bytes;		/* long error: message length */
 };
 
 struct emu_faults;
@@ -55,7 +61,8 @@ void emu_faults_clear(struct emu_faults *f);
 json_t *emu_faults_json(struct emu_faults *f);
 /* Picks the first rule of one of the kinds in kinds_mask (1 << kind) that
  * matches route and channel (may be NULL), consuming one use. Returns a
- * copy in *ret (body borrowed until the next call) or false. */
+ * copy in *ret (body, headers and value borrowed until the next call) or
+ * false. */
 bool emu_faults_take(struct emu_faults *f, unsigned kinds_mask, int route,
     const char *channel, struct emu_fault *ret);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
@@ -134,8 +135,34 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		}
 	free(r->body);
 	free(r->resp);
+	free(r->headers);
 	free(r);
 	*con_cls = NULL;
+}
+
+/* Adds the handler's extra header lines; true when one was Content-Type. */
+static bool
+add_headers(struct MHD_Response *resp, char *lines)
+{
+	bool ctype = false;
+
+	for (char *l = lines, *nl; l != NULL && *l != '\0'; l = nl + 1) {
+		char *colon = strchr(l, ':'), *v;
+
+		if ((nl = strchr(l, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		if (colon != NULL && colon < nl) {
+			*colon = '\0';
+			for (v = colon + 1; *v == ' '; v++)
+				;
+			ctype |= strcasecmp(l, MHD_HTTP_HEADER_CONTENT_TYPE) == 0;
+			MHD_add_response_header(resp, l, v);
+			*colon = ':';
+		}
+		*nl = '\n';
+	}
+	return ctype;
 }
 
 static enum MHD_Result
@@ -151,8 +178,9 @@ send_answer(struct emu_req *r)
 	if (resp == NULL)
 		return MHD_NO;
 	r->resp = NULL;	/* owned by the response now */
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    r->ctype ? r->ctype : "application/json");
+	if (!add_headers(resp, r->headers))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    r->ctype ? r->ctype : "application/json");
 	if (r->retry_after >= 0) {
 		snprintf(ra, sizeof(ra), "%d", r->retry_after);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);

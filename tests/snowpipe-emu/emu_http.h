@@ -25,6 +25,8 @@ struct emu_req {
 	char *resp;		/* new; freed by emu_http */
 	size_t resp_len;
 	const char *ctype;	/* static string */
+	char *headers;		/* new; extra "Name: value\n" lines (a Content-Type
+				 * among them replaces ctype), freed by emu_http */
 	int retry_after;	/* -1: no Retry-After header */
 	bool drop;		/* close the connection without answering */
 	int64_t delay_ms;	/* answer later */

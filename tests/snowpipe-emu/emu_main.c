@@ -37,7 +37,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: snowpipe-emu --config FILE --db FILE [--listen ADDR:PORT]\n"
 	    "                    [--tls-cert FILE --tls-key FILE] [--commit-lag-ms N]\n"
-	    "                    [--store rows|count] [--faults FILE] [--no-limits] [-d] [-v]\n"
+	    "                    [--store rows|count] [--faults FILE] [--no-limits]\n"
+	    "                    [--strict[=LIST] | --no-strict] [-d] [-v]\n"
 	    "\n"
 	    "A local emulator of the Snowpipe Streaming REST API (high-performance\n"
 	    "architecture, /v2/streaming/...): key-pair JWT and PAT auth, scoped tokens,\n"
@@ -55,6 +56,11 @@ usage(FILE *f)
 	    "  --store rows|count  store rows in SQLite (default) or only check and count\n"
 	    "  --faults FILE       faults to apply at start (same JSON as POST /_emu/faults)\n"
 	    "  --no-limits         no rate limit, 1 GiB body and pending caps (benchmarks)\n"
+	    "  --strict[=LIST]     documented behaviours today's clients may not handle:\n"
+	    "                      all of them, or exactly LIST (comma-separated:\n"
+	    "                      channel_case, invalid_409, pat_direct, scope_host,\n"
+	    "                      ts_micros); overrides the config's \"strict\"\n"
+	    "  --no-strict         none of them (the lenient emulator)\n"
 	    "  -d, -v              debug logging (every request) on stderr\n"
 	    "  -h, --help          this text\n"
 	    "\n"
@@ -68,6 +74,8 @@ struct opts {
 	const char *config, *db, *listen, *cert, *key, *faults;
 	int64_t lag_ms;
 	bool count, no_limits;
+	bool strict_set;	/* --strict or --no-strict given: strict overrides the config */
+	unsigned strict;
 	int verbose;
 };
 
@@ -86,6 +94,17 @@ parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *ret)
 }
 
 static void
+strict_opt(struct opts *o, const char *list)
+{
+	char err[200];
+
+	o->strict_set = true;
+	o->strict = EMU_STRICT_ALL;
+	if (list != NULL && emu_strict_parse(list, &o->strict, err, sizeof(err)) < 0)
+		fatalx_code(EXIT_USAGE, "--strict: %s", err);
+}
+
+static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
@@ -96,6 +115,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "commit-lag-ms", required_argument, NULL, 'L' },
 		{ "store", required_argument, NULL, 's' }, { "faults", required_argument, NULL, 'f' },
 		{ "no-limits", no_argument, NULL, 'N' }, { "help", no_argument, NULL, 'h' },
+		{ "strict", optional_argument, NULL, 'S' },
+		{ "no-strict", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -111,6 +132,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'K': o->key = optarg; break;
 		case 'f': o->faults = optarg; break;
 		case 'N': o->no_limits = true; break;
+		case 'n': o->strict_set = true; o->strict = 0; break;
+		case 'S': strict_opt(o, optarg); break;
 		case 'd': case 'v': o->verbose++; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'L':
@@ -186,6 +209,8 @@ main(int argc, char **argv)
 		fatalx_code(EXIT_CONFIG, "%s", r == -EINVAL ? err : strerror(-r));
 	if (o.lag_ms >= 0)
 		conf->commit_lag_ms = o.lag_ms;
+	if (o.strict_set)
+		emu_conf_set_strict(conf, o.strict);
 	if (o.no_limits) {
 		conf->limits.requests_per_s = 0;
 		conf->limits.max_body_bytes = 1LL << 30;
@@ -209,8 +234,9 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_info("account %s, ingest host %s, store %s, commit lag %lld ms", conf->account,
-	    emu_api_ingest_host(api), o.count ? "count" : "rows", (long long)conf->commit_lag_ms);
+	log_info("account %s, ingest host %s, store %s, commit lag %lld ms, strict 0x%x",
+	    conf->account, emu_api_ingest_host(api), o.count ? "count" : "rows",
+	    (long long)conf->commit_lag_ms, conf->strict);
 	printf("snowpipe-emu: listening on %s://127.0.0.1:%u\n", emu_http_tls(http) ? "https" :
 	    "http", emu_http_port(http));
 	fflush(stdout);

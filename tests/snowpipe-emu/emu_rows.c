@@ -242,9 +242,10 @@ days_in(int y, int m)
 }
 
 /* YYYY-MM-DD[(T| )HH:MI[:SS[.F{1,9}]]][Z|(+|-)HH[:]MM]; the offset is accepted
- * and ignored (TIMESTAMP_NTZ keeps the wall clock). */
+ * and ignored (TIMESTAMP_NTZ keeps the wall clock). The fraction is kept to
+ * the microsecond in *us. */
 static int
-parse_iso(const char *s, struct tm *tm, int *ms, bool *has_time)
+parse_iso(const char *s, struct tm *tm, int *us, bool *has_time)
 {
 	const char *p = s;
 	int y, mo, d, h = 0, mi = 0, se = 0, f = 0, fd = 0, x;
@@ -267,14 +268,14 @@ parse_iso(const char *s, struct tm *tm, int *ms, bool *has_time)
 			if (*p == '.') {
 				p++;
 				while (isdigit((unsigned char)*p) && fd < 9) {
-					if (fd < 3)
+					if (fd < 6)
 						f = f * 10 + (*p - '0');
 					fd++;
 					p++;
 				}
 				if (fd == 0 || isdigit((unsigned char)*p))
 					return -EINVAL;
-				for (int k = fd; k < 3; k++)
+				for (int k = fd; k < 6; k++)
 					f *= 10;
 			}
 		}
@@ -301,8 +302,45 @@ parse_iso(const char *s, struct tm *tm, int *ms, bool *has_time)
 	tm->tm_hour = h;
 	tm->tm_min = mi;
 	tm->tm_sec = se;
-	*ms = f;
+	*us = f;
 	return 0;
+}
+
+/* An integer-stored time, scaled by magnitude as Snowflake does (s, ms, us,
+ * ns), into *t and the microseconds within the second. */
+static void
+epoch_split(long long v, time_t *t, int *us)
+{
+	long long a = llabs(v);
+
+	if (a < 31536000000LL)
+		*t = (time_t)v, *us = 0;
+	else if (a < 31536000000000LL)
+		*t = (time_t)(v / 1000), *us = (int)(a % 1000 * 1000);
+	else if (a < 31536000000000000LL)
+		*t = (time_t)(v / 1000000), *us = (int)(a % 1000000);
+	else
+		*t = (time_t)(v / 1000000000), *us = (int)(a % 1000000000 / 1000);
+}
+
+/* The fraction as stored: .mmm (lenient), or min(precision, 6) digits when
+ * the column keeps microseconds (none for TIMESTAMP(0)). */
+static void
+put_fraction(const struct emu_column *col, int us, char *buf, size_t len)
+{
+	int n = col->precision < 6 ? col->precision : 6, div = 1;
+
+	if (!col->ts_micros) {
+		snprintf(buf, len, ".%03d", us / 1000);
+		return;
+	}
+	if (n <= 0) {
+		buf[0] = '\0';
+		return;
+	}
+	for (int i = n; i < 6; i++)
+		div *= 10;
+	snprintf(buf, len, ".%0*d", n, us / div);
 }
 
 static int
@@ -313,26 +351,17 @@ to_time(const struct emu_column *col, json_t *v, struct emu_val *out, char *err,
 	struct tm tm;
 	long long ll;
 	bool has_time;
-	int ms = 0;
+	int us = 0;
 
 	if (json_is_integer(v) || (json_is_string(v) &&
 	    parse_ll(json_string_value(v), &ll) == 0)) {
 		time_t t;
 
-		ll = json_is_integer(v) ? json_integer_value(v) : ll;
-		/* Snowflake scales integer-stored times by magnitude. */
-		if (llabs(ll) < 31536000000LL)
-			t = (time_t)ll;
-		else if (llabs(ll) < 31536000000000LL)
-			t = (time_t)(ll / 1000), ms = (int)llabs(ll % 1000);
-		else if (llabs(ll) < 31536000000000000LL)
-			t = (time_t)(ll / 1000000), ms = (int)llabs(ll % 1000000 / 1000);
-		else
-			t = (time_t)(ll / 1000000000), ms = (int)llabs(ll % 1000000000 / 1000000);
+		epoch_split(json_is_integer(v) ? json_integer_value(v) : ll, &t, &us);
 		if (gmtime_r(&t, &tm) == NULL)
 			return bad(err, errlen, "Timestamp out of range for column %s", col->name);
 	} else if (!json_is_string(v) ||
-	    parse_iso(json_string_value(v), &tm, &ms, &has_time) < 0) {
+	    parse_iso(json_string_value(v), &tm, &us, &has_time) < 0) {
 		return bad(err, errlen, "Timestamp '%s' is not recognized for column %s",
 		    json_is_string(v) ? "<redacted>" : "<non-string>", col->name);
 	}
@@ -341,7 +370,7 @@ to_time(const struct emu_column *col, json_t *v, struct emu_val *out, char *err,
 	else {
 		size_t n = strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
 
-		snprintf(buf + n, sizeof(buf) - n, ".%03d", ms);
+		put_fraction(col, us, buf + n, sizeof(buf) - n);
 	}
 	return set_text(out, buf, strlen(buf));
 }

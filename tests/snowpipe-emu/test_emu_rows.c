@@ -162,6 +162,7 @@ test_times_and_variants(void **state)
 	expect_text(&t, "\"2026-01-01\"", "2026-01-01 00:00:00.000");
 	expect_text(&t, "1767225600", "2026-01-01 00:00:00.000");
 	expect_text(&t, "1767225600123", "2026-01-01 00:00:00.123");
+	expect_text(&t, "1767225600123456", "2026-01-01 00:00:00.123");
 	expect_fail(&t, "\"2023-02-29\"");
 	expect_fail(&t, "\"2026-01-01T24:00:00\"");
 	expect_fail(&t, "\"01/01/2026\"");
@@ -176,6 +177,32 @@ test_times_and_variants(void **state)
 	assert_int_equal(out.kind, EMU_V_NULL);
 }
 
+/* Strict ts_micros: the fraction is kept to min(precision, 6) digits,
+ * truncated, from strings and from integer-stored times alike. */
+static void
+test_micros(void **state)
+{
+	struct emu_column t9 = { .name = "T", .type = EMU_T_TIMESTAMP, .precision = 9,
+		.ts_micros = true };
+	struct emu_column t3 = { .name = "T", .type = EMU_T_TIMESTAMP, .precision = 3,
+		.ts_micros = true };
+	struct emu_column t0 = { .name = "T", .type = EMU_T_TIMESTAMP, .precision = 0,
+		.ts_micros = true };
+	struct emu_column d = { .name = "D", .type = EMU_T_DATE, .precision = 9,
+		.ts_micros = true };
+
+	(void)state;
+	expect_text(&t9, "\"2026-01-01T00:00:00.123456789Z\"", "2026-01-01 00:00:00.123456");
+	expect_text(&t9, "\"2026-01-01 00:00:00.5\"", "2026-01-01 00:00:00.500000");
+	expect_text(&t9, "\"2026-01-01\"", "2026-01-01 00:00:00.000000");
+	expect_text(&t9, "1767225600123456", "2026-01-01 00:00:00.123456");
+	expect_text(&t9, "1767225600123456789", "2026-01-01 00:00:00.123456");
+	expect_text(&t9, "1767225600123", "2026-01-01 00:00:00.123000");
+	expect_text(&t3, "\"2026-01-01T00:00:00.123956Z\"", "2026-01-01 00:00:00.123");
+	expect_text(&t0, "\"2026-01-01T00:00:59.999Z\"", "2026-01-01 00:00:59");
+	expect_text(&d, "\"2026-03-04T05:06:07.25\"", "2026-03-04");
+}
+
 int
 main(void)
 {
@@ -185,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_strings_and_bools),
 		cmocka_unit_test(test_times_and_variants),
+		cmocka_unit_test(test_micros),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
