@@ -283,12 +283,46 @@ column_from_string(struct ctx *x, const char *where, const char *s, struct emu_c
 	return emu_ident(buf, &col->name);
 }
 
+/* A DEFAULT that is a time function is evaluated once, when the pipe is
+ * compiled (here: when the config is read), as Snowflake documents for
+ * streaming pipes: every row gets the same value. */
+static int
+default_expr(struct ctx *x, const char *where, const char *expr, struct emu_column *col)
+{
+	static const char *const fns[] = { "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "SYSDATE",
+		"GETDATE", "SYSTIMESTAMP", "CURRENT_DATE", NULL };
+	int64_t ns = clock_realtime_ns();
+	time_t t = (time_t)(ns / NS_PER_S);
+	size_t n = strcspn(expr, "("), i;
+	char buf[48];
+	struct tm tm;
+
+	for (i = 0; fns[i] != NULL; i++)
+		if (strlen(fns[i]) == n && strncasecmp(expr, fns[i], n) == 0)
+			break;
+	if (fns[i] == NULL || (expr[n] != '\0' && strcmp(expr + n, "()") != 0))
+		return fail(x, "%s: \"default_expr\": expected CURRENT_TIMESTAMP(), "
+		    "LOCALTIMESTAMP(), SYSDATE(), GETDATE(), SYSTIMESTAMP() or CURRENT_DATE()",
+		    where);
+	gmtime_r(&t, &tm);
+	if (strcmp(fns[i], "CURRENT_DATE") == 0) {
+		strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+	} else {
+		n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(buf + n, sizeof(buf) - n, ".%06dZ", (int)(ns % NS_PER_S / 1000));
+	}
+	json_decref(col->def);
+	col->def = json_string(buf);
+	return col->def ? 0 : -ENOMEM;
+}
+
 static int
 load_column(struct ctx *x, const char *where, json_t *j, struct emu_column *col)
 {
-	static const char *const keys[] = { "name", "type", "not_null", "default", NULL };
+	static const char *const keys[] = { "name", "type", "not_null", "default",
+		"default_expr", NULL };
 	char *name = NULL, *type = NULL;
-	json_t *def;
+	json_t *def, *expr;
 	int r;
 
 	if (json_is_string(j))
@@ -306,8 +340,15 @@ load_column(struct ctx *x, const char *where, json_t *j, struct emu_column *col)
 	if ((r = emu_ident(name, &col->name)) < 0)
 		goto out;
 	def = json_object_get(j, "default");
-	if (def != NULL && !json_is_null(def))
+	expr = json_object_get(j, "default_expr");
+	if (def != NULL && !json_is_null(def) && expr != NULL) {
+		r = fail(x, "%s: give \"default\" or \"default_expr\", not both", where);
+	} else if (expr != NULL) {
+		r = json_is_string(expr) ? default_expr(x, where, json_string_value(expr), col) :
+		    fail(x, "%s: \"default_expr\": expected a string", where);
+	} else if (def != NULL && !json_is_null(def)) {
 		col->def = json_incref(def);
+	}
 out:
 	free(name);
 	free(type);

@@ -1,9 +1,10 @@
 /*
  * emu_ddl: a tokenizer (identifiers, "quoted identifiers", 'strings',
  * numbers, $1 paths, punctuation; -- and block comments dropped) and a
- * recursive reader for the two statements the emulator needs. Names must be
- * fully qualified (DB.SCHEMA.NAME), as in setup.sql. Inputs are files the
- * test author controls, but the reader still bounds everything it keeps.
+ * recursive reader for the two statements the emulator needs, plus USE
+ * DATABASE / USE SCHEMA so that names may be unqualified as in the Python
+ * prototype's DDL. Inputs are files the test author controls, but the reader
+ * still bounds everything it keeps.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +35,7 @@ struct lexer {
 	struct tok t;		/* current token */
 	char *err;
 	size_t errlen;
+	char db[MAX_TOK + 2], schema[MAX_TOK + 2];	/* from USE; "" if none */
 };
 
 static int __attribute__((format(printf, 2, 3)))
@@ -203,22 +205,35 @@ ident(struct lexer *lx, char *out, size_t outlen)
 	return next(lx);
 }
 
-/* DB.SCHEMA.NAME into three parts. */
+/* [[DB.]SCHEMA.]NAME into three parts; the missing ones come from USE. */
 static int
 qname(struct lexer *lx, char db[MAX_TOK + 2], char sc[MAX_TOK + 2], char nm[MAX_TOK + 2])
 {
-	int r;
+	char part[3][MAX_TOK + 2];
+	int n = 0, r;
 
-	if ((r = ident(lx, db, MAX_TOK + 2)) < 0 || (r = expect_punct(lx, ".")) < 0 ||
-	    (r = ident(lx, sc, MAX_TOK + 2)) < 0 || (r = expect_punct(lx, ".")) < 0 ||
-	    (r = ident(lx, nm, MAX_TOK + 2)) < 0)
-		return r == -EINVAL ? fail(lx, "names must be DB.SCHEMA.NAME") : r;
+	for (;;) {
+		if ((r = ident(lx, part[n++], MAX_TOK + 2)) < 0)
+			return r;
+		if (n == 3 || !is_punct(lx, "."))
+			break;
+		if ((r = next(lx)) < 0)
+			return r;
+	}
+	if ((n < 3 && lx->db[0] == '\0') || (n < 2 && lx->schema[0] == '\0'))
+		return fail(lx, "%s is not qualified: give DB.SCHEMA.%s or USE DATABASE and "
+		    "USE SCHEMA before it", part[n - 1], part[n - 1]);
+	snprintf(db, MAX_TOK + 2, "%.*s", MAX_TOK + 1, n == 3 ? part[0] : lx->db);
+	snprintf(sc, MAX_TOK + 2, "%.*s", MAX_TOK + 1, n >= 2 ? part[n - 2] : lx->schema);
+	snprintf(nm, MAX_TOK + 2, "%.*s", MAX_TOK + 1, part[n - 1]);
 	return 0;
 }
 
-/* Skips to the end of the statement, balancing parentheses. */
+
+/* Skips tokens, balancing parentheses: to the end of the statement, or
+ * (group) over one "( ... )" that starts at the current token. */
 static int
-skip_statement(struct lexer *lx)
+skip_balanced(struct lexer *lx, bool group)
 {
 	int depth = 0, r;
 
@@ -229,8 +244,16 @@ skip_statement(struct lexer *lx)
 			depth--;
 		if ((r = next(lx)) < 0)
 			return r;
+		if (group && depth == 0)
+			return 0;
 	}
-	return 0;
+	return group ? fail(lx, "unbalanced parentheses") : 0;
+}
+
+static int
+skip_statement(struct lexer *lx)
+{
+	return skip_balanced(lx, false);
 }
 
 /* TYPE words and (args) glued back together: "NUMBER(38,0)". */
@@ -284,11 +307,34 @@ literal(struct lexer *lx)
 	return NULL;
 }
 
-/* NAME TYPE [NOT NULL | NULL | DEFAULT lit | COMMENT 'x' | COLLATE 'x']... */
+/* A time function as a DEFAULT: NAME or NAME(), kept as "NAME()" in *ret
+ * for emu_conf to evaluate once; 1 when the current token is none. */
+static int
+default_fn(struct lexer *lx, char *ret, size_t len)
+{
+	static const char *const fns[] = { "CURRENT_TIMESTAMP", "LOCALTIMESTAMP", "SYSDATE",
+		"GETDATE", "SYSTIMESTAMP", "CURRENT_DATE", NULL };
+	size_t i;
+	int r;
+
+	for (i = 0; fns[i] != NULL && !is_word(lx, fns[i]); i++)
+		;
+	if (fns[i] == NULL)
+		return 1;
+	snprintf(ret, len, "%s()", fns[i]);
+	if ((r = next(lx)) < 0 || !is_punct(lx, "("))
+		return r;
+	if ((r = next(lx)) < 0)
+		return r;
+	return expect_punct(lx, ")");
+}
+
+/* NAME TYPE [NOT NULL | NULL | DEFAULT lit | DEFAULT CURRENT_TIMESTAMP() |
+ * COMMENT 'x' | COLLATE 'x']... */
 static int
 column(struct lexer *lx, json_t *cols)
 {
-	char name[MAX_TOK + 2], type[512];
+	char name[MAX_TOK + 2], type[512], fn[32] = "";
 	json_t *col, *def = NULL;
 	bool not_null = false;
 	int r;
@@ -305,8 +351,12 @@ column(struct lexer *lx, json_t *cols)
 			if ((r = next(lx)) < 0)
 				break;
 			json_decref(def);
-			if ((def = literal(lx)) == NULL && !is_word(lx, "NULL"))
-				r = fail(lx, "column %s: only literal DEFAULTs are supported", name);
+			fn[0] = '\0';
+			if ((def = literal(lx)) == NULL && (r = default_fn(lx, fn, sizeof(fn))) <= 0)
+				continue;
+			if (def == NULL && !is_word(lx, "NULL"))
+				r = fail(lx, "column %s: only literal and CURRENT_TIMESTAMP() DEFAULTs "
+				    "are supported", name);
 			else
 				r = next(lx);
 		} else if (is_word(lx, "COMMENT") || is_word(lx, "COLLATE")) {
@@ -325,6 +375,8 @@ column(struct lexer *lx, json_t *cols)
 	col = json_pack("{s:s, s:s, s:b}", "name", name, "type", type, "not_null", not_null);
 	if (def != NULL)
 		json_object_set_new(col, "default", def);
+	else if (fn[0] != '\0')
+		json_object_set_new(col, "default_expr", json_string(fn));
 	json_array_append_new(cols, col);
 	return 0;
 }
@@ -374,7 +426,79 @@ name_list(struct lexer *lx, json_t *out)
 	}
 }
 
-/* FROM ( SELECT $1..., ... FROM TABLE ( DATA_SOURCE ( TYPE => 'STREAMING' ) ) ) */
+/* Conversion functions a pipe may wrap around a path. The column's type
+ * converts the value here anyway, so they change nothing, like casts. */
+static const char *const conv_fns[] = { "TO_TIMESTAMP", "TO_TIMESTAMP_NTZ",
+	"TO_TIMESTAMP_LTZ", "TO_TIMESTAMP_TZ", "TO_DATE", "TO_VARCHAR", "TO_CHAR",
+	"TO_NUMBER", "TO_DECIMAL", "TO_NUMERIC", "TO_DOUBLE", "TO_BOOLEAN", "TO_VARIANT",
+	NULL };
+
+/* A path token ends before a cast's arguments: "$1:t::DECIMAL" "(10,4)". */
+static int
+path_token(struct lexer *lx, char *out, size_t len)
+{
+	int r;
+
+	if (lx->t.kind != T_PATH)
+		return fail(lx, "only $1, $1:path and conversion functions of them are "
+		    "supported, found \"%s\"", lx->t.text);
+	snprintf(out, len, "%s", lx->t.text);
+	if ((r = next(lx)) < 0)
+		return r;
+	return strstr(out, "::") != NULL && is_punct(lx, "(") ? skip_balanced(lx, true) : 0;
+}
+
+/* ::TYPE[(args)] after a function call. */
+static int
+cast_suffix(struct lexer *lx)
+{
+	int r;
+
+	while (is_punct(lx, ":")) {
+		if ((r = next(lx)) < 0 || (r = expect_punct(lx, ":")) < 0)
+			return r;
+		if (lx->t.kind != T_WORD)
+			return fail(lx, "expected a type after ::");
+		if ((r = next(lx)) < 0)
+			return r;
+		if (is_punct(lx, "(") && (r = skip_balanced(lx, true)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* $1[:path][::TYPE[(p,s)]] or CONV($1:path)[::TYPE], then [AS] alias. */
+static int
+select_item(struct lexer *lx, json_t *out)
+{
+	char path[MAX_TOK], alias[MAX_TOK + 2];
+	size_t i;
+	int r;
+
+	for (i = 0; conv_fns[i] != NULL && !is_word(lx, conv_fns[i]); i++)
+		;
+	if (conv_fns[i] != NULL) {
+		if ((r = next(lx)) < 0 || (r = expect_punct(lx, "(")) < 0 ||
+		    (r = path_token(lx, path, sizeof(path))) < 0)
+			return r;
+		if (!is_punct(lx, ")"))
+			return fail(lx, "%s: only one argument, a $1 path", conv_fns[i]);
+		if ((r = next(lx)) < 0 || (r = cast_suffix(lx)) < 0)
+			return r;
+	} else if ((r = path_token(lx, path, sizeof(path))) < 0) {
+		return r;
+	}
+	if (is_word(lx, "AS") && (r = next(lx)) < 0)
+		return r;
+	if ((lx->t.kind == T_WORD && !is_word(lx, "FROM")) || lx->t.kind == T_QIDENT) {
+		if ((r = ident(lx, alias, sizeof(alias))) < 0)	/* the alias names nothing */
+			return r;
+	}
+	json_array_append_new(out, json_string(path));
+	return 0;
+}
+
+/* FROM ( SELECT item, ... FROM TABLE ( DATA_SOURCE ( TYPE => 'STREAMING' ) ) ) */
 static int
 select_list(struct lexer *lx, json_t *out)
 {
@@ -384,11 +508,7 @@ select_list(struct lexer *lx, json_t *out)
 	    (r = expect_word(lx, "SELECT")) < 0)
 		return r;
 	for (;;) {
-		if (lx->t.kind != T_PATH)
-			return fail(lx, "only $1 and $1:path expressions are supported, found \"%s\"",
-			    lx->t.text);
-		json_array_append_new(out, json_string(lx->t.text));
-		if ((r = next(lx)) < 0)
+		if ((r = select_item(lx, out)) < 0)
 			return r;
 		if (!is_punct(lx, ","))
 			break;
@@ -410,12 +530,63 @@ select_list(struct lexer *lx, json_t *out)
 	return expect_punct(lx, ")");
 }
 
+/* Identifiers as written compare like resolved ones: "Quoted" exactly
+ * (quotes off), unquoted without regard to case. */
+static bool
+ident_eq(const char *a, const char *b)
+{
+	bool qa = a[0] == '"', qb = b[0] == '"';
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (qa)
+		a++, la -= 2;
+	if (qb)
+		b++, lb -= 2;
+	if (la != lb)
+		return false;
+	for (size_t i = 0; i < la; i++) {
+		char x = qa ? a[i] : (char)toupper((unsigned char)a[i]);
+		char y = qb ? b[i] : (char)toupper((unsigned char)b[i]);
+
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* COPY INTO t FROM (SELECT ...) without a column list: the SELECT fills the
+ * table's first n columns in order. */
 static int
-create_pipe(struct lexer *lx, json_t *pipes)
+table_columns(struct lexer *lx, json_t *tables, const char *db, const char *sc,
+    const char *nm, size_t n, json_t *cols)
+{
+	json_t *t, *tc;
+	size_t i;
+
+	json_array_foreach(tables, i, t) {
+		if (!ident_eq(json_string_value(json_object_get(t, "database")), db) ||
+		    !ident_eq(json_string_value(json_object_get(t, "schema")), sc) ||
+		    !ident_eq(json_string_value(json_object_get(t, "name")), nm))
+			continue;
+		tc = json_object_get(t, "columns");
+		if (json_array_size(tc) < n)
+			return fail(lx, "SELECT gives %zu values, table %s has %zu columns", n, nm,
+			    json_array_size(tc));
+		for (size_t k = 0; k < n; k++)
+			json_array_append(cols, json_object_get(json_array_get(tc, k), "name"));
+		return 0;
+	}
+	return fail(lx, "COPY INTO %s without a column list needs the table's CREATE TABLE "
+	    "earlier in the file", nm);
+}
+
+static int
+create_pipe(struct lexer *lx, json_t *tables, json_t *pipes)
 {
 	char db[MAX_TOK + 2], sc[MAX_TOK + 2], nm[MAX_TOK + 2];
 	char tdb[MAX_TOK + 2], tsc[MAX_TOK + 2], tnm[MAX_TOK + 2];
 	json_t *cols = json_array(), *sel = json_array();
+	bool listed;
 	int r;
 
 	if ((r = qname(lx, db, sc, nm)) < 0)
@@ -429,15 +600,20 @@ create_pipe(struct lexer *lx, json_t *pipes)
 			goto out;
 	}
 	if ((r = next(lx)) < 0 || (r = expect_word(lx, "COPY")) < 0 ||
-	    (r = expect_word(lx, "INTO")) < 0 || (r = qname(lx, tdb, tsc, tnm)) < 0 ||
-	    (r = name_list(lx, cols)) < 0 || (r = select_list(lx, sel)) < 0)
+	    (r = expect_word(lx, "INTO")) < 0 || (r = qname(lx, tdb, tsc, tnm)) < 0)
+		goto out;
+	listed = is_punct(lx, "(");
+	if ((listed && (r = name_list(lx, cols)) < 0) || (r = select_list(lx, sel)) < 0)
+		goto out;
+	if (!listed && (r = table_columns(lx, tables, tdb, tsc, tnm, json_array_size(sel),
+	    cols)) < 0)
 		goto out;
 	if (json_array_size(cols) != json_array_size(sel)) {
 		r = fail(lx, "COPY INTO names %zu columns, SELECT gives %zu",
 		    json_array_size(cols), json_array_size(sel));
 		goto out;
 	}
-	if (strcasecmp(db, tdb) != 0 || strcasecmp(sc, tsc) != 0) {
+	if (!ident_eq(db, tdb) || !ident_eq(sc, tsc)) {
 		r = fail(lx, "pipe %s and table %s must share database and schema", nm, tnm);
 		goto out;
 	}
@@ -451,11 +627,45 @@ out:
 	return r;
 }
 
+/* USE DATABASE d | USE SCHEMA [d.]s | USE d[.s]; other USE forms (ROLE,
+ * WAREHOUSE, SECONDARY ROLES) change nothing here. */
+static int
+use(struct lexer *lx)
+{
+	char a[MAX_TOK + 2], b[MAX_TOK + 2] = "";
+	bool schema = false;
+	int r;
+
+	if ((r = next(lx)) < 0)
+		return r;
+	if (is_word(lx, "ROLE") || is_word(lx, "WAREHOUSE") || is_word(lx, "SECONDARY"))
+		return skip_statement(lx);
+	if (is_word(lx, "DATABASE") || is_word(lx, "SCHEMA")) {
+		schema = is_word(lx, "SCHEMA");
+		if ((r = next(lx)) < 0)
+			return r;
+	}
+	if ((r = ident(lx, a, sizeof(a))) < 0)
+		return r;
+	if (is_punct(lx, ".") && ((r = next(lx)) < 0 || (r = ident(lx, b, sizeof(b))) < 0))
+		return r;
+	if (schema && b[0] == '\0') {
+		snprintf(lx->schema, sizeof(lx->schema), "%s", a);
+	} else {
+		/* USE DATABASE makes the database's PUBLIC schema current */
+		snprintf(lx->db, sizeof(lx->db), "%s", a);
+		snprintf(lx->schema, sizeof(lx->schema), "%s", b[0] != '\0' ? b : "PUBLIC");
+	}
+	return skip_statement(lx);
+}
+
 static int
 statement(struct lexer *lx, json_t *tables, json_t *pipes)
 {
 	int r;
 
+	if (is_word(lx, "USE"))
+		return use(lx);
 	if (!is_word(lx, "CREATE"))
 		return skip_statement(lx);
 	if ((r = next(lx)) < 0)
@@ -477,7 +687,7 @@ statement(struct lexer *lx, json_t *tables, json_t *pipes)
 			    (r = expect_word(lx, "EXISTS")) < 0)
 				return r;
 		}
-		return table ? create_table(lx, tables) : create_pipe(lx, pipes);
+		return table ? create_table(lx, tables) : create_pipe(lx, tables, pipes);
 	}
 	return skip_statement(lx);
 }
