@@ -5,6 +5,8 @@
 # a repeated append; x-snowflake-session on answers with the client's echo
 # counted; 401 for a JWT issued more than 60 s before a control-plane call
 # (394302 in the log); and a canned real answer replayed byte for byte.
+# Channel names are upper case so that the test holds whether or not the
+# strict behaviours are the default.
 set -u
 . "$TOP/tests/snowpipe-emu/emu-test-lib.sh"
 
@@ -20,21 +22,21 @@ row 2 > "$T/r2"
 row 3 > "$T/r3"
 
 # ------------------------------------------- a 5 KB last_error_message
-open_channel e1
+open_channel E1
 expect_eq "$(jv 'v["channel_status"]["last_error_message"]')" null "no error yet"
 fault '{"kind":"long_error_message","bytes":5120}'
-open_channel e1
+open_channel E1
 expect_eq "$(jv 'len(v["channel_status"]["last_error_message"].encode())')" 5120 \
 	"5 KB message in the open answer"
 CT=$(json_field next_continuation_token)
-status e1
-expect_eq "$(jv 'len(v["channel_statuses"]["e1"]["last_error_message"].encode())')" 5120 \
+status E1
+expect_eq "$(jv 'len(v["channel_statuses"]["E1"]["last_error_message"].encode())')" 5120 \
 	"5 KB message in the status answer"
-expect_eq "$(jv 'type(v["channel_statuses"]["e1"]["last_error_timestamp"]).__name__')" int \
+expect_eq "$(jv 'type(v["channel_statuses"]["E1"]["last_error_timestamp"]).__name__')" int \
 	"with a time"
 AUTH= req DELETE /_emu/faults
-status e1
-expect_eq "$(jv 'v["channel_statuses"]["e1"]["last_error_message"]')" null "cleared"
+status E1
+expect_eq "$(jv 'v["channel_statuses"]["E1"]["last_error_message"]')" null "cleared"
 
 # ------------------------------- a persistent unknown 4xx until cleared
 for spec in '400,{"code":"ERR_NEVER_SEEN_BEFORE","message":"new"}' \
@@ -42,7 +44,7 @@ for spec in '400,{"code":"ERR_NEVER_SEEN_BEFORE","message":"new"}' \
 	st=${spec%%,*} body=${spec#*,}
 	fault "{\"kind\":\"status\",\"route\":\"append\",\"status\":$st,\"count\":-1,\"body\":$body}"
 	for i in 1 2 3; do
-		append e1 "$CT" t1 "$T/r1"
+		append E1 "$CT" t1 "$T/r1"
 		expect_status "$st" "injected $st, attempt $i"
 	done
 	# a JSON string is sent as its text (a proxy's plain answer), JSON as is
@@ -52,19 +54,19 @@ for spec in '400,{"code":"ERR_NEVER_SEEN_BEFORE","message":"new"}' \
 done
 AUTH= req GET /_emu/stats
 expect_eq "$(jv 'v["appends_accepted"]')" 0 "nothing appended while refused"
-append e1 "$CT" t1 "$T/r1"
+append E1 "$CT" t1 "$T/r1"
 expect_status 200 "append after the faults are cleared"
 CT1=$CT
 CT=$(json_field next_continuation_token)
 
 # --------------------------- a repeated append: answered, then refused
-append e1 "$CT1" t1 "$T/r1"
+append E1 "$CT1" t1 "$T/r1"
 expect_status 200 "a repeated append is answered again by default"
 fault '{"kind":"refuse_replay"}'
-append e1 "$CT1" t1 "$T/r1"
+append E1 "$CT1" t1 "$T/r1"
 expect_status 400 "a repeated append refused on demand"
 expect_eq "$(jv 'v["code"]')" ERR_CHANNEL_HAS_INVALID_ROW_SEQUENCER "its code"
-append e1 "$CT" t2 "$T/r2"
+append E1 "$CT" t2 "$T/r2"
 expect_status 200 "the next append is not refused"
 CT=$(json_field next_continuation_token)
 AUTH= req GET /_emu/stats
@@ -72,16 +74,16 @@ expect_eq "$(jv 'v["appends_replayed"]')" 1 "one replay answered"
 
 # --------------------------------------------------- x-snowflake-session
 fault '{"kind":"session","value":"MTAuNC4zLjE0NDoxMDAwMA=="}'
-append e1 "$CT" t3 "$T/r3"
+append E1 "$CT" t3 "$T/r3"
 expect_status 200 "append with a session"
 grep -qi '^x-snowflake-session: MTAuNC4zLjE0NDoxMDAwMA==' "$HDRS" || fail "no session header"
 CT=$(json_field next_continuation_token)
 row 4 > "$T/r4"; row 5 > "$T/r5"; row 6 > "$T/r6"
-append e1 "$CT" t4 "$T/r4" -H 'x-snowflake-session: MTAuNC4zLjE0NDoxMDAwMA=='
+append E1 "$CT" t4 "$T/r4" -H 'x-snowflake-session: MTAuNC4zLjE0NDoxMDAwMA=='
 CT=$(json_field next_continuation_token)
-append e1 "$CT" t5 "$T/r5"
+append E1 "$CT" t5 "$T/r5"
 CT=$(json_field next_continuation_token)
-append e1 "$CT" t6 "$T/r6" -H 'x-snowflake-session: other'
+append E1 "$CT" t6 "$T/r6" -H 'x-snowflake-session: other'
 expect_status 200 "the service does not refuse a missing echo"
 AUTH= req GET /_emu/stats
 expect_eq "$(jv 'v["session"]')" '{"sent": 4, "echoed": 1, "missing": 1, "wrong": 1}' \
@@ -108,7 +110,7 @@ AUTH=$(jwt --iat-offset -120) req POST /oauth/token \
 expect_status 401 "JWT issued 120 s ago on the token exchange"
 AUTH=$(jwt --iat-offset -10) req GET /v2/streaming/hostname
 expect_status 200 "JWT issued 10 s ago"
-AUTH=$(jwt --iat-offset -120) req PUT "/v2/streaming/$PIPE_PATH/channels/e2" --data '{}'
+AUTH=$(jwt --iat-offset -120) req PUT "/v2/streaming/$PIPE_PATH/channels/E2" --data '{}'
 expect_status 200 "the ingest host does not apply it"
 AUTH= req DELETE /_emu/faults
 AUTH=$(jwt --iat-offset -120) req GET /v2/streaming/hostname
@@ -117,7 +119,7 @@ expect_status 200 "cleared with the faults"
 # ------------------------------------- a canned real answer, replayed
 ans=$TOP/tests/snowpipe-emu/answers/stale-sequencer-emqx-18056.http
 fault "{\"kind\":\"answer\",\"route\":\"append\",\"file\":\"$ans\"}"
-append e1 "$CT" t7 "$T/r1"
+append E1 "$CT" t7 "$T/r1"
 expect_status 400 "the recorded status"
 grep -qi '^x-snowflake-session: MTAuNC4zLjE0NDoxMDAwMA==' "$HDRS" || fail "recorded session header"
 grep -qi '^server: SF-LB-T1' "$HDRS" || fail "recorded server header"
