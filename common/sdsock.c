@@ -1,0 +1,280 @@
+/*
+ * sdsock: SOCK_SEQPACKET keeps message boundaries, so one send is one
+ * message and one recv is exactly one message. recv is asked with
+ * MSG_TRUNC, which makes it return the message's real size: anything over
+ * PROTO_MAX_MSG is refused by size before a byte of it is decoded.
+ *
+ * The client connects with a non-blocking socket; a caller that will wait
+ * for room in the server's backlog gets a blocking connect bounded by
+ * SO_SNDTIMEO (a Unix socket's connect has no "in progress" state to poll
+ * for), and the socket is made non-blocking right after.
+ *
+ * Who serves the socket is not checked here yet: a check of the listener's
+ * credentials (SO_PEERCRED on the connected fd) belongs in sdsock_connect.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "sdsock.h"
+
+/* Every struct proto_msg encodes in less: the largest, a record with every
+ * string full, is about 1.1 KiB (tests/unit/common/test_sdsock.c sends one);
+ * one that did not fit would be -EMSGSIZE, never a cut message. */
+#define SEND_MAX 4096
+
+struct sdsock {
+	int fd;
+	size_t why_len;
+	char why[160];
+	uint8_t buf[PROTO_MAX_MSG];
+};
+
+/* ------------------------------------------------------------ one message */
+
+int
+sdsock_send_msg(int fd, const struct proto_msg *m, enum proto_side side)
+{
+	uint8_t out[SEND_MAX];
+	size_t len;
+	ssize_t n;
+	int r;
+
+	if ((r = proto_encode(m, side, out, sizeof(out), &len)) < 0)
+		return r;
+	do
+		n = send(fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return 0;
+}
+
+int
+sdsock_recv_msg(int fd, void *buf, enum proto_side peer, struct proto_msg *ret,
+    size_t *ret_len, char *why, size_t whylen)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, buf, PROTO_MAX_MSG, MSG_DONTWAIT | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	if (n == 0)
+		return -ECONNRESET;
+	if (ret_len)
+		*ret_len = (size_t)n;
+	if (n > PROTO_MAX_MSG) {
+		if (why && whylen)
+			snprintf(why, whylen, "message over %d bytes", PROTO_MAX_MSG);
+		return -EMSGSIZE;
+	}
+	if (why && whylen)
+		why[0] = '\0';
+	if (proto_decode(buf, (size_t)n, peer, ret, why, whylen) < 0) {
+		if (why && whylen && !why[0])
+			snprintf(why, whylen, "undecodable");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ the client */
+
+static int
+set_send_timeout(int fd, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ? -errno : 0;
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+sdsock_connect(const char *path, int wait_ms, struct sdsock **ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t plen = strlen(path);
+	struct sdsock *c;
+	int r;
+
+	if (plen >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, plen + 1);
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return -ENOMEM;
+	c->why[0] = '\0';
+	c->why_len = 0;
+	c->fd = socket(AF_UNIX,
+	    SOCK_SEQPACKET | SOCK_CLOEXEC | (wait_ms > 0 ? 0 : SOCK_NONBLOCK), 0);
+	if (c->fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (wait_ms > 0 && (r = set_send_timeout(c->fd, wait_ms)) < 0)
+		goto fail;
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		/* A blocking connect that timed out reports EAGAIN too. */
+		r = errno == EAGAIN && wait_ms > 0 ? -ETIMEDOUT : -errno;
+		goto fail;
+	}
+	if (wait_ms > 0 && (r = set_nonblock(c->fd)) < 0)
+		goto fail;
+	*ret = c;
+	return 0;
+fail:
+	sdsock_close(c);
+	return r;
+}
+
+void
+sdsock_close(struct sdsock *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+int
+sdsock_fd(const struct sdsock *c)
+{
+	return c->fd;
+}
+
+int
+sdsock_hello(struct sdsock *c, const char *name)
+{
+	struct proto_msg m = { .op = PROTO_OP_HELLO };
+	size_t n = strlen(name);
+
+	if (n >= sizeof(m.u.hello_c.name))
+		return -ENAMETOOLONG;
+	m.u.hello_c.v = PROTO_VERSION;
+	memcpy(m.u.hello_c.name, name, n + 1);
+	return sdsock_send_msg(c->fd, &m, PROTO_CLIENT);
+}
+
+int
+sdsock_subscribe(struct sdsock *c, enum proto_from from, uint64_t seq)
+{
+	struct proto_msg m = { .op = PROTO_OP_SUBSCRIBE };
+
+	m.u.subscribe.from = from;
+	m.u.subscribe.seq = from == PROTO_FROM_SEQ ? seq : 0;
+	return sdsock_send_msg(c->fd, &m, PROTO_CLIENT);
+}
+
+int
+sdsock_ack(struct sdsock *c, uint64_t seq)
+{
+	struct proto_msg m = { .op = PROTO_OP_ACK };
+
+	m.u.ack.seq = seq;
+	return sdsock_send_msg(c->fd, &m, PROTO_CLIENT);
+}
+
+int
+sdsock_ask_status(struct sdsock *c)
+{
+	struct proto_msg m = { .op = PROTO_OP_STATUS };
+
+	return sdsock_send_msg(c->fd, &m, PROTO_CLIENT);
+}
+
+int
+sdsock_read(struct sdsock *c, struct proto_msg *ret)
+{
+	struct proto_msg m;
+	int r;
+
+	c->why[0] = '\0';
+	c->why_len = 0;
+	r = sdsock_recv_msg(c->fd, c->buf, PROTO_SERVER, &m, &c->why_len, c->why,
+	    sizeof(c->why));
+	if (r < 0)
+		return r;
+	if (m.op == PROTO_OP_HELLO && m.u.hello_s.v != PROTO_VERSION) {
+		snprintf(c->why, sizeof(c->why), "the server speaks protocol version %u, "
+		    "this client %u", m.u.hello_s.v, PROTO_VERSION);
+		return -EPROTONOSUPPORT;
+	}
+	c->why_len = 0;
+	*ret = m;
+	return 0;
+}
+
+int
+sdsock_wait(struct sdsock *c, int timeout_ms, struct proto_msg *ret)
+{
+	int64_t end = clock_mono_ns() + (int64_t)timeout_ms * NS_PER_MS;
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int r, left = timeout_ms;
+
+	for (;;) {
+		if ((r = sdsock_read(c, ret)) != -EAGAIN)
+			return r;
+		if (timeout_ms >= 0) {
+			int64_t ns = end - clock_mono_ns();
+
+			if (ns <= 0)
+				return -ETIMEDOUT;
+			left = (int)((ns + NS_PER_MS - 1) / NS_PER_MS);
+		}
+		if (poll(&p, 1, left) < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+const char *
+sdsock_why(const struct sdsock *c, size_t *ret_len)
+{
+	if (ret_len)
+		*ret_len = c->why_len;
+	return c->why;
+}
+
+int
+sdsock_open(const char *path, const char *name, int timeout_ms, struct sdsock **ret,
+    struct proto_msg *ret_hello)
+{
+	struct sdsock *c;
+	struct proto_msg m;
+	int r;
+
+	if ((r = sdsock_connect(path, timeout_ms, &c)) < 0)
+		return r;
+	if ((r = sdsock_hello(c, name)) < 0 || (r = sdsock_wait(c, timeout_ms, &m)) < 0)
+		goto fail;
+	if (m.op != PROTO_OP_HELLO) {
+		r = -EPROTO;
+		goto fail;
+	}
+	if (ret_hello)
+		*ret_hello = m;
+	*ret = c;
+	return 0;
+fail:
+	sdsock_close(c);
+	return r;
+}
