@@ -42,8 +42,8 @@
 #include "log.h"
 #include "notify.h"
 #include "metrics.h"
+#include "sdsock.h"
 #include "stream.h"
-#include "sub.h"
 
 #define READY_MAX 2
 #define SENT_MAX 64
@@ -95,7 +95,7 @@ struct stream {
 	int64_t err_base;
 
 	/* sensord */
-	struct sub *sub;
+	struct sdsock *sub;
 	enum sub_state sub_state;
 	int64_t sub_retry_at, sub_backoff_ms;
 	bool have_jid;
@@ -233,7 +233,7 @@ rewind_all(struct stream *s, const char *why)
 	q_clear(&s->ready);
 	q_clear(&s->sent);
 	set_str(&s->cont, NULL);
-	sub_close(s->sub);
+	sdsock_close(s->sub);
 	s->sub = NULL;
 	s->sub_state = SUB_DOWN;
 	s->sub_retry_at = 0;
@@ -316,7 +316,7 @@ sub_lost(struct stream *s, const char *why, int64_t now)
 {
 	log_warnx("sensord connection %s: %s; reconnecting in %" PRId64 " ms",
 	    s->cf->socket, why, s->sub_backoff_ms);
-	sub_close(s->sub);
+	sdsock_close(s->sub);
 	s->sub = NULL;
 	s->sub_state = SUB_DOWN;
 	s->sub_retry_at = now + s->sub_backoff_ms * NS_PER_MS;
@@ -330,8 +330,8 @@ sub_try_connect(struct stream *s, int64_t now)
 
 	if (s->sub != NULL || now < s->sub_retry_at)
 		return;
-	if ((r = sub_connect(s->cf->socket, &s->sub)) < 0) {
-		s->sub = NULL;
+	if ((r = sdsock_connect(s->cf->socket, 0, &s->sub)) < 0 ||
+	    (r = sdsock_hello(s->sub, "streamerd")) < 0) {
 		sub_lost(s, strerror(-r), now);
 		return;
 	}
@@ -399,7 +399,8 @@ maybe_subscribe(struct stream *s, int64_t now)
 		    "journal %016" PRIx64 " (reflashed card or deleted journal?): starting from "
 		    "the oldest record the journal holds", s->channel, s->committed, s->jid);
 	}
-	if ((r = sub_subscribe(s->sub, oldest, from)) < 0) {
+	if ((r = sdsock_subscribe(s->sub, oldest ? PROTO_FROM_OLDEST : PROTO_FROM_SEQ,
+	    from)) < 0) {
 		sub_lost(s, strerror(-r), now);
 		return;
 	}
@@ -422,13 +423,14 @@ sub_read_some(struct stream *s, int64_t now)
 	struct proto_msg m;
 
 	for (int i = 0; i < READS_PER_TURN && can_read(s); i++) {
-		int r = sub_read(s->sub, &m);
+		int r = sdsock_read(s->sub, &m);
 
 		if (r == -EAGAIN)
 			return;
 		if (r < 0) {
 			sub_lost(s, r == -ECONNRESET ? "closed by sensord" :
-			    r == -EBADMSG ? "malformed message" : strerror(-r), now);
+			    r == -EBADMSG || r == -EMSGSIZE ? "malformed message" :
+			    strerror(-r), now);
 			return;
 		}
 		switch (m.op) {
@@ -463,7 +465,7 @@ send_ack(struct stream *s, int64_t now)
 
 	if (s->sub == NULL || s->sub_state != SUB_READY || s->committed_seq <= s->acked)
 		return;
-	if ((r = sub_ack(s->sub, s->committed_seq)) == 0)
+	if ((r = sdsock_ack(s->sub, s->committed_seq)) == 0)
 		s->acked = s->committed_seq;
 	else if (r != -EAGAIN)
 		sub_lost(s, strerror(-r), now);
@@ -1061,7 +1063,7 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 
 		turn(s, now);
 		if (s->sub != NULL && can_read(s)) {
-			fds[0] = (struct pollfd){ .fd = sub_fd(s->sub), .events = POLLIN };
+			fds[0] = (struct pollfd){ .fd = sdsock_fd(s->sub), .events = POLLIN };
 			n = 1;
 		}
 		nh = http_pollfds(s->http, fds + n, HTTP_MAX_FDS);
@@ -1147,7 +1149,7 @@ stream_free(struct stream *s)
 	batch_free(s->cur);
 	q_clear(&s->ready);
 	q_clear(&s->sent);
-	sub_close(s->sub);
+	sdsock_close(s->sub);
 	set_str(&s->jwt, NULL);
 	set_str(&s->scoped, NULL);
 	set_str(&s->cont, NULL);
@@ -1243,25 +1245,12 @@ sync_auth(struct stream *s, bool print)
 static int
 sync_hello(struct stream *s, struct proto_msg *m)
 {
-	struct sub *sb;
+	struct sdsock *sb;
 	int r;
 
-	if ((r = sub_connect(s->cf->socket, &sb)) < 0)
-		return r;
-	for (int i = 0; i < 30; i++) {
-		struct pollfd p = { .fd = sub_fd(sb), .events = POLLIN };
-
-		if (poll(&p, 1, 100) < 0 && errno != EINTR)
-			break;
-		r = sub_read(sb, m);
-		if (r == -EAGAIN)
-			continue;
-		if (r == 0 && m->op != PROTO_OP_HELLO)
-			r = -EPROTO;
-		break;
-	}
-	sub_close(sb);
-	return r == -EAGAIN ? -ETIMEDOUT : r;
+	if ((r = sdsock_open(s->cf->socket, "streamerd", 3000, &sb, m)) == 0)
+		sdsock_close(sb);
+	return r;
 }
 
 int
