@@ -10,18 +10,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "log.h"
 #include "proto.h"
+#include "sdsock.h"
 
 #define DEFAULT_SOCKET "/run/snowsense/sensord.sock"
 
@@ -38,7 +35,8 @@ enum {
 
 struct opts {
 	const char *path;
-	struct proto_msg sub;
+	enum proto_from from;
+	uint64_t from_seq;	/* with PROTO_FROM_SEQ */
 	uint64_t count;		/* 0 = until interrupted */
 	int status;
 	int timeout_ms;		/* for hello and status answers */
@@ -99,19 +97,18 @@ parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->path = DEFAULT_SOCKET;
-	o->sub.op = PROTO_OP_SUBSCRIBE;
-	o->sub.u.subscribe.from = PROTO_FROM_NOW;
+	o->from = PROTO_FROM_NOW;
 	o->timeout_ms = 5000;
 	while ((c = getopt_long(argc, argv, "s:f:n:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->path = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "oldest") == 0)
-				o->sub.u.subscribe.from = PROTO_FROM_OLDEST;
+				o->from = PROTO_FROM_OLDEST;
 			else if (strcmp(optarg, "now") == 0)
-				o->sub.u.subscribe.from = PROTO_FROM_NOW;
-			else if (parse_u64(optarg, &o->sub.u.subscribe.seq) == 0)
-				o->sub.u.subscribe.from = PROTO_FROM_SEQ;
+				o->from = PROTO_FROM_NOW;
+			else if (parse_u64(optarg, &o->from_seq) == 0)
+				o->from = PROTO_FROM_SEQ;
 			else {
 				fprintf(stderr, "sensortap: --from: expected a sequence number, "
 				    "\"oldest\" or \"now\", got \"%s\"\n", optarg);
@@ -139,93 +136,77 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* Connects, waiting up to timeout_ms while sensord's backlog is full. */
 static int
-connect_sensord(const char *path, int *ret_fd)
+connect_sensord(const char *path, int timeout_ms, struct sdsock **ret)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	int r = sdsock_connect(path, timeout_ms, ret);
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	switch (r) {
+	case 0:
+		return TAP_OK;
+	case -ENAMETOOLONG:
 		fprintf(stderr, "sensortap: socket path too long: %s\n", path);
 		return TAP_USAGE;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		fprintf(stderr, "sensortap: socket: %s\n", strerror(errno));
-		return TAP_FAIL;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		*ret_fd = fd;
-		return TAP_OK;
-	}
-	switch (errno) {
-	case ENOENT:
+	case -ENOENT:
 		fprintf(stderr, "sensortap: %s does not exist: is sensord running? "
 		    "(see `supervise status` or `systemctl status sensord`)\n", path);
-		close(fd);
 		return TAP_NOSOCKET;
-	case ECONNREFUSED:
+	case -ECONNREFUSED:
 		fprintf(stderr, "sensortap: %s: connection refused: sensord is not "
 		    "listening there (stale socket file?)\n", path);
-		close(fd);
 		return TAP_REFUSED;
-	case EACCES:
-	case EPERM:
+	case -EACCES:
+	case -EPERM:
 		fprintf(stderr, "sensortap: %s: permission denied: join the socket's group "
 		    "(e.g. `usermod -aG snowsense $USER`, then log in again)\n", path);
-		close(fd);
 		return TAP_DENIED;
+	case -ETIMEDOUT:
+		fprintf(stderr, "sensortap: sensord did not answer within %d ms\n", timeout_ms);
+		return TAP_TIMEOUT;
 	}
-	fprintf(stderr, "sensortap: cannot connect to %s: %s\n", path, strerror(errno));
-	close(fd);
+	fprintf(stderr, "sensortap: cannot connect to %s: %s\n", path, strerror(-r));
 	return TAP_FAIL;
 }
 
+/* The outcome of sending a request (r: 0 or -errno). */
 static int
-send_msg(int fd, const struct proto_msg *m)
+sent(int r)
 {
-	uint8_t buf[1024];
-	size_t len;
-
-	if (proto_encode(m, PROTO_CLIENT, buf, sizeof(buf), &len) < 0)
-		return TAP_FAIL;
-	if (send(fd, buf, len, MSG_NOSIGNAL) != (ssize_t)len) {
-		fprintf(stderr, "sensortap: send: %s\n", strerror(errno));
-		return TAP_FAIL;
-	}
-	return TAP_OK;
+	if (r == 0)
+		return TAP_OK;
+	fprintf(stderr, "sensortap: send: %s\n", strerror(-r));
+	return TAP_FAIL;
 }
 
 /* Receives one message; timeout_ms < 0 waits forever. */
 static int
-recv_msg(int fd, int timeout_ms, struct proto_msg *m)
+recv_msg(struct sdsock *c, int timeout_ms, struct proto_msg *m)
 {
-	static uint8_t buf[PROTO_MAX_MSG];
-	struct pollfd p = { fd, POLLIN, 0 };
-	char err[160];
-	ssize_t n;
-	int r;
+	const char *why;
+	size_t len;
+	int r = sdsock_wait(c, timeout_ms, m);
 
-	do
-		r = poll(&p, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r == 0) {
+	switch (r) {
+	case 0:
+		break;
+	case -ETIMEDOUT:
 		fprintf(stderr, "sensortap: sensord did not answer within %d ms\n", timeout_ms);
 		return TAP_TIMEOUT;
-	}
-	n = recv(fd, buf, sizeof(buf), MSG_TRUNC);
-	if (n < 0) {
-		fprintf(stderr, "sensortap: recv: %s\n", strerror(errno));
-		return TAP_FAIL;
-	}
-	if (n == 0) {
+	case -ECONNRESET:
 		fprintf(stderr, "sensortap: sensord closed the connection\n");
 		return TAP_FAIL;
-	}
-	if (proto_decode(buf, (size_t)n, PROTO_SERVER, m, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sensortap: malformed message from sensord (%zd bytes): %s\n",
-		    n, err);
+	case -EBADMSG:
+	case -EMSGSIZE:
+		why = sdsock_why(c, &len);
+		fprintf(stderr, "sensortap: malformed message from sensord (%zu bytes): %s\n",
+		    len, why);
+		return TAP_FAIL;
+	case -EPROTONOSUPPORT:
+		fprintf(stderr, "sensortap: %s\n", sdsock_why(c, NULL));
+		return TAP_FAIL;
+	default:
+		fprintf(stderr, "sensortap: recv: %s\n", strerror(-r));
 		return TAP_FAIL;
 	}
 	if (m->op == PROTO_OP_ERR) {
@@ -312,16 +293,16 @@ print_json(json_t *o)
 }
 
 static int
-stream(int fd, const struct opts *o)
+stream(struct sdsock *c, const struct opts *o)
 {
 	struct proto_msg m;
 	uint64_t n = 0;
 	int r;
 
-	if ((r = send_msg(fd, &o->sub)) != TAP_OK)
+	if ((r = sent(sdsock_subscribe(c, o->from, o->from_seq))) != TAP_OK)
 		return r;
 	for (;;) {
-		if ((r = recv_msg(fd, -1, &m)) != TAP_OK)
+		if ((r = recv_msg(c, -1, &m)) != TAP_OK)
 			return r;
 		if (m.op == PROTO_OP_GAP) {
 			fprintf(stderr, "sensortap: gap: records %" PRIu64 "..%" PRIu64
@@ -344,17 +325,17 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	struct proto_msg m = { .op = PROTO_OP_HELLO };
-	int fd, r;
+	struct proto_msg m;
+	struct sdsock *c;
+	int r;
 
 	log_init("sensortap", 1, 0);
 	if (parse_args(argc, argv, &o) < 0)
 		return TAP_USAGE;
-	if ((r = connect_sensord(o.path, &fd)) != TAP_OK)
+	if ((r = connect_sensord(o.path, o.timeout_ms, &c)) != TAP_OK)
 		return r;
-	m.u.hello_c.v = PROTO_VERSION;
-	snprintf(m.u.hello_c.name, sizeof(m.u.hello_c.name), "sensortap");
-	if ((r = send_msg(fd, &m)) != TAP_OK || (r = recv_msg(fd, o.timeout_ms, &m)) != TAP_OK)
+	if ((r = sent(sdsock_hello(c, "sensortap"))) != TAP_OK ||
+	    (r = recv_msg(c, o.timeout_ms, &m)) != TAP_OK)
 		goto out;
 	if (m.op != PROTO_OP_HELLO) {
 		fprintf(stderr, "sensortap: expected hello from sensord, got \"%s\"\n",
@@ -363,14 +344,14 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (o.status) {
-		m.op = PROTO_OP_STATUS;
-		if ((r = send_msg(fd, &m)) != TAP_OK || (r = recv_msg(fd, o.timeout_ms, &m)) != TAP_OK)
+		if ((r = sent(sdsock_ask_status(c))) != TAP_OK ||
+		    (r = recv_msg(c, o.timeout_ms, &m)) != TAP_OK)
 			goto out;
 		r = m.op == PROTO_OP_STATUS ? print_json(status_json(&m.u.status)) : TAP_FAIL;
 		goto out;
 	}
-	r = stream(fd, &o);
+	r = stream(c, &o);
 out:
-	close(fd);
+	sdsock_close(c);
 	return r;
 }
