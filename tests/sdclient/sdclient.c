@@ -15,6 +15,9 @@
  *   sdclient -s SOCK raw FILE...       each file as one message on its own
  *                                      connection; prints closed/open
  *   sdclient -s SOCK denied            expects err DENIED, then EOF
+ *
+ * Every verb but raw and denied says hello first, as a real client does;
+ * all of them speak through common/sdsock.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,18 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "fsutil.h"
 #include "proto.h"
+#include "sdsock.h"
 
 #define TIMEOUT_NS (20 * NS_PER_S)
+#define ANSWER_MS 5000
 
 static const char *sock_path;
-static uint8_t buf[PROTO_MAX_MSG + 1];
 
 static void
 die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -53,77 +55,83 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static int
+/* A connection that has said hello (and read sensord's). */
+static struct sdsock *
 conn(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct sdsock *c;
+	int r = sdsock_open(sock_path, "sdclient", ANSWER_MS, &c, NULL);
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("connect %s: %s", sock_path, strerror(errno));
-	return fd;
+	if (r < 0)
+		die("connect %s: %s", sock_path, strerror(-r));
+	return c;
+}
+
+/* A bare connection: not even hello. */
+static struct sdsock *
+conn_bare(void)
+{
+	struct sdsock *c;
+	int r = sdsock_connect(sock_path, ANSWER_MS, &c);
+
+	if (r < 0)
+		die("connect %s: %s", sock_path, strerror(-r));
+	return c;
 }
 
 static void
-sendm(int fd, const struct proto_msg *m)
+sent(int r)
 {
-	uint8_t out[1024];
-	size_t len;
-
-	if (proto_encode(m, PROTO_CLIENT, out, sizeof(out), &len) < 0 ||
-	    send(fd, out, len, MSG_NOSIGNAL) != (ssize_t)len)
-		die("send: %s", strerror(errno));
+	if (r < 0)
+		die("send: %s", strerror(-r));
 }
 
 /* 1 and *m, 0 at EOF; dies after the timeout. */
 static int
-recvm(int fd, struct proto_msg *m, int timeout_ms)
+recvm(struct sdsock *c, struct proto_msg *m, int timeout_ms)
 {
-	struct pollfd p = { fd, POLLIN, 0 };
-	char why[128];
-	ssize_t n;
+	int r = sdsock_wait(c, timeout_ms, m);
 
-	if (poll(&p, 1, timeout_ms) <= 0)
+	if (r == -ETIMEDOUT)
 		die("no answer within %d ms", timeout_ms);
-	n = recv(fd, buf, sizeof(buf), 0);
-	if (n == 0 || (n < 0 && errno == ECONNRESET))
+	if (r == -ECONNRESET)
 		return 0;
-	if (n < 0)
-		die("recv: %s", strerror(errno));
-	if (proto_decode(buf, (size_t)n, PROTO_SERVER, m, why, sizeof(why)) < 0)
-		die("undecodable message from sensord: %s", why);
+	if (r == -EBADMSG || r == -EMSGSIZE || r == -EPROTONOSUPPORT)
+		die("undecodable message from sensord: %s", sdsock_why(c, NULL));
+	if (r < 0)
+		die("recv: %s", strerror(-r));
 	return 1;
 }
 
 static void
-subscribe(int fd, const char *from)
+subscribe(struct sdsock *c, const char *from)
 {
-	struct proto_msg m = { .op = PROTO_OP_SUBSCRIBE };
+	uint64_t seq = 0;
 	char *end;
 
 	if (strcmp(from, "oldest") == 0) {
-		m.u.subscribe.from = PROTO_FROM_OLDEST;
-	} else if (strcmp(from, "now") == 0) {
-		m.u.subscribe.from = PROTO_FROM_NOW;
-	} else {
-		m.u.subscribe.from = PROTO_FROM_SEQ;
-		errno = 0;
-		m.u.subscribe.seq = strtoull(from, &end, 10);
-		if (errno || *end)
-			die("bad seq %s", from);
+		sent(sdsock_subscribe(c, PROTO_FROM_OLDEST, 0));
+		return;
 	}
-	sendm(fd, &m);
+	if (strcmp(from, "now") == 0) {
+		sent(sdsock_subscribe(c, PROTO_FROM_NOW, 0));
+		return;
+	}
+	errno = 0;
+	seq = strtoull(from, &end, 10);
+	if (errno || *end)
+		die("bad seq %s", from);
+	sent(sdsock_subscribe(c, PROTO_FROM_SEQ, seq));
 }
 
 static struct proto_status
-get_status(int fd)
+get_status(struct sdsock *c)
 {
-	struct proto_msg m = { .op = PROTO_OP_STATUS };
+	struct proto_msg m;
 
-	sendm(fd, &m);
+	sent(sdsock_ask_status(c));
 	do {
-		if (!recvm(fd, &m, 5000))
+		if (!recvm(c, &m, ANSWER_MS))
 			die("closed while waiting for status");
 	} while (m.op != PROTO_OP_STATUS);
 	return m.u.status;
@@ -132,8 +140,8 @@ get_status(int fd)
 static int
 cmd_status(void)
 {
-	int fd = conn();
-	struct proto_status s = get_status(fd);
+	struct sdsock *c = conn();
+	struct proto_status s = get_status(c);
 
 	printf("journal_id=%016" PRIx64 "\nfirst_seq=%" PRIu64 "\nlast_seq=%" PRIu64
 	    "\nacked_seq=%" PRIu64 "\nrecords_written=%" PRIu64 "\nrecords_dropped=%" PRIu64
@@ -142,27 +150,27 @@ cmd_status(void)
 	    s.records_dropped, s.seqs_skipped, s.clients, s.uptime_s, s.nchips);
 	for (uint32_t i = 0; i < s.nchips && i < PROTO_MAX_CHIPS; i++)
 		printf("chip_%s=%s\n", s.chips[i].name, s.chips[i].state);
-	close(fd);
+	sdsock_close(c);
 	return 0;
 }
 
 static int
 cmd_ack(const char *arg)
 {
-	struct proto_msg m = { .op = PROTO_OP_ACK };
 	struct proto_status s;
+	uint64_t seq;
 	char *end;
-	int fd = conn();
+	struct sdsock *c = conn();
 
 	errno = 0;
-	m.u.ack.seq = strtoull(arg, &end, 10);
+	seq = strtoull(arg, &end, 10);
 	if (errno || *end)
 		die("bad seq %s", arg);
-	sendm(fd, &m);
-	s = get_status(fd);
+	sent(sdsock_ack(c, seq));
+	s = get_status(c);
 	printf("acked_seq=%" PRIu64 "\n", s.acked_seq);
-	close(fd);
-	return s.acked_seq >= m.u.ack.seq ? 0 : 1;
+	sdsock_close(c);
+	return s.acked_seq >= seq ? 0 : 1;
 }
 
 static int
@@ -170,11 +178,11 @@ cmd_follow(const char *from, const char *count)
 {
 	struct proto_msg m;
 	uint64_t n = strtoull(count, NULL, 10), got = 0, first = 0, last = 0;
-	int fd = conn();
+	struct sdsock *c = conn();
 
-	subscribe(fd, from);
+	subscribe(c, from);
 	while (got < n) {
-		if (!recvm(fd, &m, 10000))
+		if (!recvm(c, &m, 10000))
 			die("closed after %" PRIu64 " records", got);
 		if (m.op == PROTO_OP_GAP) {
 			printf("gap=%" PRIu64 "..%" PRIu64 "\n", m.u.gap.from, m.u.gap.to);
@@ -193,16 +201,16 @@ cmd_follow(const char *from, const char *count)
 	}
 	printf("ok records=%" PRIu64 " first=%" PRIu64 " last=%" PRIu64 "\n", got, first, last);
 	fflush(stdout);
-	close(fd);
+	sdsock_close(c);
 	return 0;
 }
 
 static int
 cmd_stuck(const char *from)
 {
-	int fd = conn();
+	struct sdsock *c = conn();
 
-	subscribe(fd, from);
+	subscribe(c, from);
 	printf("subscribed\n");
 	fflush(stdout);
 	for (;;)
@@ -211,7 +219,7 @@ cmd_stuck(const char *from)
 }
 
 struct follower {
-	int fd;
+	struct sdsock *c;
 	uint64_t last, got;
 };
 
@@ -229,20 +237,21 @@ cmd_many(const char *live, const char *replay, const char *count)
 	if (!f || !p)
 		die("out of memory");
 	for (unsigned i = 0; i < total; i++) {
-		f[i].fd = conn();
-		subscribe(f[i].fd, i < nl ? "now" : "oldest");
+		f[i].c = conn();
+		subscribe(f[i].c, i < nl ? "now" : "oldest");
 	}
 	while (done < total) {
 		if (clock_mono_ns() > end)
 			die("timeout: %u of %u clients done", done, total);
 		for (unsigned i = 0; i < total; i++)
-			p[i] = (struct pollfd){ f[i].got < n ? f[i].fd : -1, POLLIN, 0 };
+			p[i] = (struct pollfd){ f[i].got < n ? sdsock_fd(f[i].c) : -1,
+				POLLIN, 0 };
 		if (poll(p, total, 1000) < 0)
 			die("poll: %s", strerror(errno));
 		for (unsigned i = 0; i < total; i++) {
 			if (!(p[i].revents & (POLLIN | POLLHUP)))
 				continue;
-			if (!recvm(f[i].fd, &m, 1000))
+			if (!recvm(f[i].c, &m, 1000))
 				die("client %u closed after %" PRIu64 " records", i, f[i].got);
 			if (m.op != PROTO_OP_REC)
 				die("client %u: unexpected op %s", i, proto_op_name(m.op));
@@ -256,39 +265,55 @@ cmd_many(const char *live, const char *replay, const char *count)
 	}
 	printf("ok clients=%u records_each=%" PRIu64 "\n", total, n);
 	for (unsigned i = 0; i < total; i++)
-		close(f[i].fd);
+		sdsock_close(f[i].c);
 	free(f);
 	free(p);
 	return 0;
+}
+
+/* Sends data as one message, waiting up to ANSWER_MS for room. */
+static int
+send_raw(int fd, const char *data, size_t len)
+{
+	struct pollfd p = { fd, POLLOUT, 0 };
+
+	for (int k = 0; k < ANSWER_MS / 100; k++) {
+		if (send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+			return 0;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		(void)poll(&p, 1, 100);
+	}
+	return -ETIMEDOUT;
 }
 
 static int
 cmd_raw(int argc, char **argv)
 {
 	for (int i = 0; i < argc; i++) {
-		struct pollfd p;
+		struct proto_msg m;
+		struct sdsock *c;
 		char *data;
 		size_t len;
-		int fd, closed = 0;
+		int closed = 0;
 
 		if (fs_read_all(argv[i], PROTO_MAX_MSG * 2, &data, &len) < 0)
 			die("cannot read %s", argv[i]);
-		fd = conn();
-		if (len == 0 || send(fd, data, len, MSG_NOSIGNAL) < 0)
+		c = conn_bare();
+		if (len == 0 || send_raw(sdsock_fd(c), data, len) < 0)
 			closed = -1;	/* not sendable as one message */
 		free(data);
 		/* Drain replies until EOF or a quiet half second. */
 		for (int k = 0; closed == 0 && k < 20; k++) {
-			ssize_t n;
-			p = (struct pollfd){ fd, POLLIN, 0 };
-			if (poll(&p, 1, 500) <= 0)
+			int r = sdsock_wait(c, 500, &m);
+
+			if (r == -ETIMEDOUT)
 				break;
-			n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n == 0 || (n < 0 && errno == ECONNRESET))
+			if (r == -ECONNRESET)
 				closed = 1;
 		}
 		printf("%s %s\n", closed > 0 ? "closed" : closed < 0 ? "unsent" : "open", argv[i]);
-		close(fd);
+		sdsock_close(c);
 	}
 	return 0;
 }
@@ -297,15 +322,16 @@ static int
 cmd_denied(void)
 {
 	struct proto_msg m;
-	int fd = conn();
+	struct sdsock *c = conn_bare();
 
-	if (!recvm(fd, &m, 5000))
+	if (!recvm(c, &m, ANSWER_MS))
 		die("closed without err");
 	if (m.op != PROTO_OP_ERR || m.u.err.code != PROTO_ERR_DENIED)
 		die("expected err DENIED, got %s", proto_op_name(m.op));
-	if (recvm(fd, &m, 5000))
+	if (recvm(c, &m, ANSWER_MS))
 		die("still open after err DENIED");
 	printf("denied\n");
+	sdsock_close(c);
 	return 0;
 }
 
