@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "journal.h"
 #include "log.h"
+#include "sdsock.h"
 #include "server.h"
 
 #define CTL_MAX 4		/* queued replies per client; then stop reading it */
@@ -64,7 +65,7 @@ struct server {
 	struct client **clients;
 	unsigned nclients;
 	int64_t accept_paused_until;
-	uint8_t *rbuf;		/* PROTO_MAX_MSG + 1: one incoming message */
+	uint8_t *rbuf;		/* PROTO_MAX_MSG: one incoming message */
 	uint8_t *bbuf;		/* BATCH_BYTES: records on their way out */
 };
 
@@ -180,7 +181,7 @@ server_new(const struct server_conf *conf, struct journal *j,
 	snprintf(s->device, sizeof(s->device), "%s", conf->device);
 	s->cap = client_cap(conf->max_clients);
 	s->clients = calloc(s->cap, sizeof(*s->clients));
-	s->rbuf = malloc(PROTO_MAX_MSG + 1);
+	s->rbuf = malloc(PROTO_MAX_MSG);
 	s->bbuf = malloc(BATCH_BYTES);
 	if (!s->clients || !s->rbuf || !s->bbuf) {
 		r = -ENOMEM;
@@ -239,18 +240,8 @@ server_free(struct server *s)
 	free(s);
 }
 
-/* Sends one encoded message now, dropping it when the socket is full: only
- * for a farewell err before closing. */
-static void
-send_now(int fd, const struct proto_msg *m)
-{
-	uint8_t buf[CTL_SIZE];
-	size_t len;
-
-	if (proto_encode(m, PROTO_SERVER, buf, sizeof(buf), &len) == 0)
-		(void)send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-}
-
+/* Sends an err now, dropping it when the socket is full: only for a
+ * farewell before closing. */
 static void
 send_err_now(int fd, enum proto_err code, const char *msg)
 {
@@ -258,7 +249,7 @@ send_err_now(int fd, enum proto_err code, const char *msg)
 
 	m.u.err.code = code;
 	snprintf(m.u.err.msg, sizeof(m.u.err.msg), "%s", msg);
-	send_now(fd, &m);
+	(void)sdsock_send_msg(fd, &m, PROTO_SERVER);
 }
 
 /* Queues a reply. -ENOBUFS when the queue is full (the caller stops reading
@@ -502,32 +493,25 @@ client_read(struct server *s, struct client *c)
 {
 	struct proto_msg m;
 	char why[160];
+	size_t n;
 
 	for (int k = 0; k < READ_BUDGET && c->nctl < CTL_MAX; k++) {
-		struct iovec iov = { s->rbuf, PROTO_MAX_MSG + 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-		ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
+		int r = sdsock_recv_msg(c->fd, s->rbuf, PROTO_CLIENT, &m, &n, why, sizeof(why));
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN ? 0 : -1;
-		if (n == 0) {
+		if (r == -EAGAIN)
+			return 0;
+		if (r == -ECONNRESET) {
 			log_debug("client uid=%u pid=%d: disconnected", c->uid, (int)c->pid);
 			return -1;
 		}
-		why[0] = '\0';
-		if ((mh.msg_flags & MSG_TRUNC) || n > PROTO_MAX_MSG)
-			snprintf(why, sizeof(why), "message over %d bytes", PROTO_MAX_MSG);
-		else if (proto_decode(s->rbuf, (size_t)n, PROTO_CLIENT, &m, why,
-		    sizeof(why)) < 0 && !why[0])
-			snprintf(why, sizeof(why), "undecodable");
-		if (why[0]) {
-			log_warnx("client uid=%u pid=%d: malformed message (%zd bytes): %s; "
+		if (r == -EMSGSIZE || r == -EBADMSG) {
+			log_warnx("client uid=%u pid=%d: malformed message (%zu bytes): %s; "
 			    "closing", c->uid, (int)c->pid, n, why);
 			send_err_now(c->fd, PROTO_ERR_MALFORMED, why);
 			return -1;
 		}
+		if (r < 0)
+			return -1;
 		if (client_handle(s, c, &m) < 0)
 			return -1;
 	}
