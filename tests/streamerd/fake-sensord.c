@@ -10,6 +10,7 @@
  * the journal lacks seqs FROM..TO (what retention or a power cut leaves):
  * like sensord, a client owed one of them gets a gap message once a later
  * record exists, and fake-sensord says on stderr where in its subscription.
+ * It speaks through common/sdsock, as sensord does.
  *
  * usage: fake-sensord SOCKET STATEFILE [-n INITIAL] [-r RATE_HZ] [-m MAX]
  *                     [-j JOURNAL_ID_HEX] [-D DEVICE] [-g FROM-TO]
@@ -24,10 +25,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proto.h"
+#include "sdsock.h"
 
 #define MAXC 4
 
@@ -106,14 +108,7 @@ load_state(void)
 static int
 send_msg(int fd, const struct proto_msg *m)
 {
-	static uint8_t buf[PROTO_MAX_MSG];
-	size_t len;
-
-	if (proto_encode(m, PROTO_SERVER, buf, sizeof(buf), &len) < 0)
-		return -EINVAL;
-	if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-		return -errno;
-	return 0;
+	return sdsock_send_msg(fd, m, PROTO_SERVER);
 }
 
 static void
@@ -205,15 +200,6 @@ feed(struct client *c)
 	}
 }
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -265,10 +251,10 @@ main(int argc, char **argv)
 		cl[i].fd = -1;
 	printf("ready\n");
 	fflush(stdout);
-	next_gen = mono_ns();
+	next_gen = clock_mono_ns();
 	while (!stop) {
 		struct pollfd p[MAXC + 1];
-		int64_t now = mono_ns();
+		int64_t now = clock_mono_ns();
 		int to = 200;
 
 		if (rate > 0 && last_seq < max) {
@@ -307,14 +293,14 @@ main(int argc, char **argv)
 		for (int i = 0; i < MAXC; i++) {
 			static uint8_t buf[PROTO_MAX_MSG];
 			struct proto_msg in;
-			ssize_t n;
+			int r;
 
 			if (cl[i].fd < 0 || !(p[i + 1].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			n = recv(cl[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			r = sdsock_recv_msg(cl[i].fd, buf, PROTO_CLIENT, &in, NULL, NULL, 0);
+			if (r == -EAGAIN)
 				continue;
-			if (n <= 0 || proto_decode(buf, (size_t)n, PROTO_CLIENT, &in, NULL, 0) < 0) {
+			if (r < 0) {
 				drop(&cl[i]);
 				continue;
 			}
