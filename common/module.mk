@@ -1,6 +1,6 @@
-# common/: code both daemons share (logging, config, protocol codec, CRCs,
-# clocks, loop timers, the Prometheus text writer, sandbox, small file
-# helpers).
+# common/: code both daemons share (logging, config, protocol codec, the
+# socket transport, CRCs, clocks, loop timers, the Prometheus text writer,
+# sandbox, small file helpers).
 CPPFLAGS.common := -Icommon
 LIBS += common
 common_SRCS := $(sort $(wildcard common/*.c))
