@@ -1,47 +1,60 @@
 #!/bin/sh
-# sensortap against a scripted server: JSON lines with DESIGN.md's keys and
-# the values the server sent, gap notices on stderr, status, and a distinct
-# exit code for each way the socket can fail.
+# sensortap against fake-sensord (the scripted sensord its tests and
+# streamerd's share): JSON lines with DESIGN.md's keys and the values the
+# server sent, gap notices on stderr, status, and a distinct exit code for
+# each way the socket can fail.
 set -eu
 bin=$BUILD/bin
 dir=$(mktemp -d)
 pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true	# each fake-sensord saves its state as it exits
+	rm -rf "$dir"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# serve PATH FIRST LAST [MODE]: start tapserver and wait until it listens
+# serve PATH FIRST LAST [MODE]: start fake-sensord holding records
+# FIRST..LAST (journal 0123456789abcdef) and wait until it listens
 serve() {
 	ready=$dir/ready.$(basename "$1")
-	"$bin/tapserver" "$@" >"$ready" 2>&1 &
+	"$bin/fake-sensord" -f "$2" -n "$3" -m "$3" -j 0123456789abcdef ${4:+-x "$4"} \
+		"$1" "$1.state" >"$ready" 2>&1 &
 	pids="$pids $!"
 	for _ in $(seq 100); do grep -q ready "$ready" 2>/dev/null && return 0; sleep 0.05; done
-	fail "tapserver did not start"
+	fail "fake-sensord did not start"
 }
 
-# 1. replay from oldest: 6 records, values derived from seq
-serve "$dir/s1" 5 10
-"$bin/sensortap" -s "$dir/s1" --from oldest -n 6 >"$dir/out" 2>"$dir/err"
-python3 - "$dir/out" <<'PY'
-import json, sys
+# 1. replay from oldest: 7 records, values derived from seq; 11..17 hold
+# every kind of null (each chip block, a sys value) and faults
+serve "$dir/s1" 11 17
+"$bin/sensortap" -s "$dir/s1" --from oldest -n 7 >"$dir/out" 2>"$dir/err"
+python3 - "$dir/out" "$TOP/tests/streamerd/check.py" <<'PY'
+import importlib.util, json, math, sys
+spec = importlib.util.spec_from_file_location("check", sys.argv[2])
+check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check)
+record = check.record
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert [r["seq"] for r in rows] == list(range(5, 11)), rows
+assert [r["seq"] for r in rows] == list(range(11, 18)), rows
 keys = ["seq", "t", "boot_ns", "synced", "device", "scd4x", "sgp30", "icp10125", "sys", "faults"]
-def has(obj, want):  # want's keys with its values; fields added to the record may follow
-    return {k: obj.get(k, "absent") for k in want} == want
+def same(a, b):  # b's keys with its values; fields added to the record may follow
+    if isinstance(b, dict):
+        return (isinstance(a, dict) and [k for k in a if k in b] == list(b) and
+                all(same(a[k], b[k]) for k in b))
+    if isinstance(b, float):
+        return isinstance(a, (int, float)) and math.isclose(a, b, rel_tol=1e-12)
+    return a == b and type(a) is type(b)
 for r in rows:
     assert [k for k in r if k in keys] == keys, list(r.keys())
-    s = r["seq"]
-    assert r["t"] == 1764000000000000000 + s * 5000000000
-    assert r["synced"] == (s % 2 == 0)
-    if s % 3 == 0:
-        assert r["scd4x"] is None, r
-    else:
-        assert has(r["scd4x"], {"co2": 400 + s, "t": 20.5, "rh": 40.25, "t_meas": r["t"]}), r
-    assert r["sgp30"]["warmup"] is True and r["sgp30"]["baseline_ok"] is False
-    assert r["icp10125"]["p"] == 100000.0 + s and r["icp10125"]["t"] == -1.5
-    assert has(r["sys"], {"cpu_t": None, "cpu": 12.5, "mem": 33.0, "disk_free_mb": 2048}), r["sys"]
-    assert r["faults"] == (["scd4x: crc error on read_measurement"] if s % 4 == 0 else [])
+    want = record(r["seq"])
+    for k in keys:
+        assert same(r[k], want[k]), (r["seq"], k, r[k], want[k])
+nulls = {k for r in rows for k in ("scd4x", "sgp30", "icp10125") if r[k] is None}
+nulls |= {k for r in rows for k in r["sys"] if r["sys"][k] is None}
+assert nulls >= {"scd4x", "sgp30", "icp10125", "cpu_t", "disk_free_mb"}, nulls
+assert any(r["faults"] for r in rows) and not all(r["synced"] for r in rows)
 PY
 [ ! -s "$dir/err" ] || fail "unexpected stderr: $(cat "$dir/err")"
 
@@ -60,7 +73,7 @@ python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["last_seq"
 rc=0; "$bin/sensortap" -s "$dir/none" 2>"$dir/err" || rc=$?
 [ $rc -eq 3 ] || fail "missing socket: exit $rc"
 grep -q "is sensord running" "$dir/err" || fail "missing-socket message"
-"$bin/tapserver" "$dir/stale" 1 1 stale
+"$bin/fake-sensord" -x stale "$dir/stale" "$dir/stale.state" || fail "stale socket not made"
 rc=0; "$bin/sensortap" -s "$dir/stale" 2>"$dir/err" || rc=$?
 [ $rc -eq 4 ] || fail "stale socket: exit $rc"
 rc=0; "$bin/sensortap" --from yesterday 2>"$dir/err" || rc=$?
@@ -70,6 +83,10 @@ serve "$dir/s4" 1 1 garbage
 rc=0; "$bin/sensortap" -s "$dir/s4" 2>"$dir/err" || rc=$?
 [ $rc -eq 1 ] || fail "garbage: exit $rc"
 grep -q "malformed message from sensord" "$dir/err" || fail "garbage message"
+serve "$dir/s6" 1 1 silent
+rc=0; "$bin/sensortap" -s "$dir/s6" 2>"$dir/err" || rc=$?
+[ $rc -eq 6 ] || fail "silent server: exit $rc"
+grep -q "sensord did not answer within 5000 ms" "$dir/err" || fail "timeout message"
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	serve "$dir/s5" 1 1
 	chmod 0700 "$dir"

@@ -8,8 +8,9 @@ Asserts that the rows of journal JOURNAL_ID are exactly seqs 1..N (less the
 --missing ranges: seqs the journal did not hold), each once,
 committed in seq order (--at-least: seqs 1..M for some M >= N, for a check
 while records are still being committed); with --values also that every column equals what
-fake-sensord's make_record() puts in record seq (the same formulas, kept in
-step with tests/streamerd/fake-sensord.c), including the nulls.
+fake-sensord's make_record() puts in record seq (record() below: the same
+formulas, kept in step with tests/streamerd/fake-sensord.c), including the
+nulls. tests/integration/05-sensortap.sh imports record() too.
 Exit 0 when all holds, 1 with the first differences otherwise.
 """
 import json
@@ -21,27 +22,48 @@ import time
 T0_NS = 1764000000000000000
 
 
-def expected(seq, device):
+def record(seq, device="fake-pi"):
+    """Record seq as fake-sensord's make_record() builds it, with the keys and
+    nulls of DESIGN.md (what sensortap prints)."""
     t = T0_NS + seq * 5000000000 + (seq % 1000) * 1000000
-    has_scd, has_sgp, has_icp = seq % 3 != 0, seq % 5 != 0, seq % 11 != 0
-    warm = seq < 3
+    return {
+        "seq": seq, "t": t, "boot_ns": 1000000000 + seq * 5000000000,
+        "synced": seq % 7 != 0, "device": device,
+        "scd4x": {"co2": 400 + seq % 1000, "t": 20.0 + (seq % 100) / 8.0,
+                  "rh": 40.0 + (seq % 50) / 4.0, "t_meas": t} if seq % 3 != 0 else None,
+        "sgp30": {"eco2": 400 + seq % 300, "tvoc": seq % 200, "t_meas": t,
+                  "warmup": seq < 3, "baseline_ok": seq % 2 == 0} if seq % 5 != 0 else None,
+        "icp10125": {"p": 100000.0 + (seq % 2000) / 4.0, "t": 21.0 + (seq % 40) / 16.0,
+                     "t_meas": t} if seq % 11 != 0 else None,
+        "sys": {"cpu_t": 45.0 + (seq % 20) / 2.0 if seq % 13 != 0 else None,
+                "cpu": (seq % 100) / 4.0, "mem": 33.5,
+                "disk_free_mb": 2048 + seq % 10 if seq % 17 != 0 else None},
+        "faults": ['scd4x: crc error on read "measurement"'] if seq % 4 == 0 else [],
+    }
+
+
+def expected(seq, device):
+    """The row streamerd makes of record(seq), and what its RAW_DATA holds."""
+    r = record(seq, device)
+    scd, sgp, icp, sy = r["scd4x"], r["sgp30"], r["icp10125"], r["sys"]
+    iaq = sgp is not None and not sgp["warmup"]
+    t = r["t"]
     secs = t // 1000000000
     tm = time.gmtime(secs)
-    cpu_t = 45.0 + (seq % 20) / 2.0
     e = {
         "HOSTNAME": device,
-        "TEMPERATURE": 20.0 + (seq % 100) / 8.0 if has_scd else None,
-        "HUMIDITY": 40.0 + (seq % 50) / 4.0 if has_scd else None,
-        "CO2": float(400 + seq % 1000) if has_scd else None,
-        "EQUIVALENTCO2PPM": float(400 + seq % 300) if has_sgp and not warm else None,
-        "TOTALVOCPPB": float(seq % 200) if has_sgp and not warm else None,
-        "PRESSURE": 100000.0 + (seq % 2000) / 4.0 if has_icp else None,
-        "TEMPERATUREICP": (21.0 + (seq % 40) / 16.0) * 9 / 5 + 32 if has_icp else None,
-        "CPUTEMPF": math.floor(cpu_t * 9 / 5 + 32 + 0.5) if seq % 13 != 0 else None,
-        "CPU": (seq % 100) / 4.0,
-        "MEMORY": 33.5,
-        "DISKUSAGE": "%d MB" % (2048 + seq % 10) if seq % 17 != 0 else None,
-        "RUNTIME": (1000000000 + seq * 5000000000) // 1000000000,
+        "TEMPERATURE": scd["t"] if scd else None,
+        "HUMIDITY": scd["rh"] if scd else None,
+        "CO2": float(scd["co2"]) if scd else None,
+        "EQUIVALENTCO2PPM": float(sgp["eco2"]) if iaq else None,
+        "TOTALVOCPPB": float(sgp["tvoc"]) if iaq else None,
+        "PRESSURE": icp["p"] if icp else None,
+        "TEMPERATUREICP": icp["t"] * 9 / 5 + 32 if icp else None,
+        "CPUTEMPF": math.floor(sy["cpu_t"] * 9 / 5 + 32 + 0.5) if sy["cpu_t"] is not None else None,
+        "CPU": sy["cpu"],
+        "MEMORY": sy["mem"],
+        "DISKUSAGE": "%d MB" % sy["disk_free_mb"] if sy["disk_free_mb"] is not None else None,
+        "RUNTIME": r["boot_ns"] // 1000000000,
         "TS": secs,
         "SYSTEMTIME": time.strftime("%m/%d/%Y %H:%M:%S", tm),
         "STARTTIME": time.strftime("%m/%d/%Y %H:%M:%S", tm),
@@ -49,10 +71,10 @@ def expected(seq, device):
         "DATETIMESTAMP": time.strftime("%Y-%m-%d %H:%M:%S", tm) + ".%03d" % ((t // 1000000) % 1000),
     }
     raw = {
-        "seq": seq, "device": device, "synced": seq % 7 != 0,
-        "sgp30_warmup": warm if has_sgp else None,
-        "sgp30_baseline_ok": (seq % 2 == 0) if has_sgp else None,
-        "faults": ['scd4x: crc error on read "measurement"'] if seq % 4 == 0 else [],
+        "seq": seq, "device": device, "synced": r["synced"],
+        "sgp30_warmup": sgp["warmup"] if sgp else None,
+        "sgp30_baseline_ok": sgp["baseline_ok"] if sgp else None,
+        "faults": r["faults"],
         "t_ns": t,
     }
     return e, raw

@@ -1,19 +1,25 @@
 /*
- * fake-sensord: a test-only stand-in for sensord's socket side, for
- * streamerd's tests. It keeps a "journal" of records 1..last whose values
- * are a pure function of the seq (tests/streamerd/expect.py computes the
- * same values to check the rows that landed), grows it at a given rate,
- * honours subscribe from a seq / oldest / now, feeds each client as its
- * socket drains, and persists last_seq and the highest ack in a state file
- * so a restarted fake serves the same journal. Several clients may be
- * connected (a restarting streamerd can overlap its predecessor). With -g
- * the journal lacks seqs FROM..TO (what retention or a power cut leaves):
- * like sensord, a client owed one of them gets a gap message once a later
- * record exists, and fake-sensord says on stderr where in its subscription.
- * It speaks through common/sdsock, as sensord does.
+ * fake-sensord: the test-only stand-in for sensord's socket side, for the
+ * tests of its clients (streamerd, sensortap). It keeps a "journal" of
+ * records first..last whose values are a pure function of the seq
+ * (tests/streamerd/check.py's record() computes the same values to check
+ * what landed), grows it at a given rate, honours subscribe from a seq /
+ * oldest / now, answers status, feeds each client as its socket drains,
+ * and persists last_seq and the highest ack in a state file so a restarted
+ * fake serves the same journal. Several clients may be connected (a
+ * restarting streamerd can overlap its predecessor). Seqs the journal
+ * lacks — below -f FIRST (retention dropped them) and -g FROM..TO (what
+ * retention or a power cut leaves) — are, as sensord does it, a gap message
+ * to a client owed one of them once a later record exists; fake-sensord
+ * says on stderr where in the subscription. It speaks through
+ * common/sdsock, as sensord does.
  *
  * usage: fake-sensord SOCKET STATEFILE [-n INITIAL] [-r RATE_HZ] [-m MAX]
- *                     [-j JOURNAL_ID_HEX] [-D DEVICE] [-g FROM-TO]
+ *                     [-j JOURNAL_ID_HEX] [-D DEVICE] [-f FIRST] [-g FROM-TO]
+ *                     [-x stale|garbage|silent]
+ *   -x stale    bind the socket, then exit without removing it
+ *      garbage  answer hello with bytes that are not MessagePack
+ *      silent   never answer anything
  * Prints "ready" on stdout once listening. SIGTERM/SIGINT: exit 0.
  */
 #include <errno.h>
@@ -41,8 +47,9 @@ struct client {
 };
 
 static volatile sig_atomic_t stop;
-static uint64_t last_seq, acked, journal_id = 0x5eed5eed00c0ffeeULL;
-static const char *state_path;
+static uint64_t last_seq, acked, journal_id = 0x5eed5eed00c0ffeeULL, first_seq = 1;
+static const char *state_path, *misbehave = "";
+static int64_t start_ns;
 static char device[PROTO_NAME_LEN] = "fake-pi";
 static int64_t t0_ns = 1764000000000000000LL;
 static uint64_t hole_from, hole_to;	/* seqs not in the journal; 0, 0: none */
@@ -119,16 +126,64 @@ drop(struct client *c)
 }
 
 static void
-on_msg(struct client *c, const struct proto_msg *in)
+fill_status(struct proto_status *st, unsigned clients)
+{
+	static const char *const chips[] = { "scd4x", "sgp30", "icp10125" };
+
+	st->uptime_s = (uint64_t)((clock_mono_ns() - start_ns) / NS_PER_S);
+	st->journal_id = journal_id;
+	st->first_seq = last_seq >= first_seq ? first_seq : 0;
+	st->last_seq = last_seq;
+	st->acked_seq = acked;
+	st->records_written = last_seq;
+	st->clients = clients;
+	st->nchips = 3;
+	for (unsigned i = 0; i < 3; i++) {
+		snprintf(st->chips[i].name, sizeof(st->chips[i].name), "%s", chips[i]);
+		snprintf(st->chips[i].state, sizeof(st->chips[i].state), "ok");
+		st->chips[i].measurements = last_seq;
+	}
+}
+
+static void
+subscribe(struct client *c, const struct proto_msg *in)
+{
+	c->sub = true;
+	c->next = in->u.subscribe.from == PROTO_FROM_SEQ ? in->u.subscribe.seq :
+	    in->u.subscribe.from == PROTO_FROM_NOW ? last_seq + 1 : first_seq;
+	if (c->next == 0)
+		c->next = 1;
+}
+
+/* The last seq of the run of seqs the journal lacks that holds seq; 0 when
+ * the journal has seq. */
+static uint64_t
+missing_to(uint64_t seq)
+{
+	if (seq < first_seq)
+		return first_seq - 1;
+	if (hole_from && seq >= hole_from && seq <= hole_to)
+		return hole_to;
+	return 0;
+}
+
+static void
+on_msg(struct client *c, const struct proto_msg *in, unsigned clients)
 {
 	struct proto_msg out = { 0 };
 
+	if (strcmp(misbehave, "silent") == 0)
+		return;
+	if (in->op == PROTO_OP_HELLO && strcmp(misbehave, "garbage") == 0) {
+		(void)send(c->fd, "\xc1\xc1garbage", 9, MSG_NOSIGNAL | MSG_DONTWAIT);
+		return;
+	}
 	switch (in->op) {
 	case PROTO_OP_HELLO:
 		out.op = PROTO_OP_HELLO;
 		out.u.hello_s.v = PROTO_VERSION;
 		out.u.hello_s.journal_id = journal_id;
-		out.u.hello_s.first_seq = last_seq ? 1 : 0;
+		out.u.hello_s.first_seq = last_seq >= first_seq ? first_seq : 0;
 		out.u.hello_s.last_seq = last_seq;
 		snprintf(out.u.hello_s.device, sizeof(out.u.hello_s.device), "%s", device);
 		c->hello = true;
@@ -140,11 +195,7 @@ on_msg(struct client *c, const struct proto_msg *in)
 			drop(c);
 			break;
 		}
-		c->sub = true;
-		c->next = in->u.subscribe.from == PROTO_FROM_SEQ ? in->u.subscribe.seq :
-		    in->u.subscribe.from == PROTO_FROM_NOW ? last_seq + 1 : 1;
-		if (c->next == 0)
-			c->next = 1;
+		subscribe(c, in);
 		break;
 	case PROTO_OP_ACK:
 		if (in->u.ack.seq > last_seq) {
@@ -157,6 +208,12 @@ on_msg(struct client *c, const struct proto_msg *in)
 			save_state();
 		}
 		break;
+	case PROTO_OP_STATUS:
+		out.op = PROTO_OP_STATUS;
+		fill_status(&out.u.status, clients);
+		if (send_msg(c->fd, &out) < 0)
+			drop(c);
+		break;
 	default:
 		break;
 	}
@@ -168,15 +225,16 @@ feed(struct client *c)
 	struct proto_msg out = { .op = PROTO_OP_REC };
 
 	while (c->fd >= 0 && c->sub && c->next <= last_seq) {
+		uint64_t to;
 		int r;
 
-		if (hole_from && c->next >= hole_from && c->next <= hole_to) {
+		if ((to = missing_to(c->next)) != 0) {
 			struct proto_msg gap = { .op = PROTO_OP_GAP };
 
-			if (last_seq <= hole_to)
+			if (last_seq <= to)
 				return;	/* no record after the hole yet */
 			gap.u.gap.from = c->next;
-			gap.u.gap.to = hole_to;
+			gap.u.gap.to = to;
 			if ((r = send_msg(c->fd, &gap)) == -EAGAIN)
 				return;
 			if (r < 0) {
@@ -185,7 +243,7 @@ feed(struct client *c)
 			}
 			fprintf(stderr, "fake-sensord: gap %" PRIu64 "..%" PRIu64 " after %" PRIu64
 			    " records of the subscription\n", gap.u.gap.from, gap.u.gap.to, c->sent);
-			c->next = hole_to + 1;
+			c->next = to + 1;
 			continue;
 		}
 		make_record(c->next, &out.u.rec);
@@ -210,24 +268,26 @@ main(int argc, char **argv)
 	int ls, opt;
 	int64_t next_gen;
 
-	while ((opt = getopt(argc, argv, "n:r:m:j:D:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:m:j:D:f:g:x:")) != -1) {
 		switch (opt) {
 		case 'n': initial = strtoull(optarg, NULL, 10); break;
 		case 'r': rate = strtod(optarg, NULL); break;
 		case 'm': max = strtoull(optarg, NULL, 10); break;
 		case 'j': journal_id = strtoull(optarg, NULL, 16); break;
 		case 'D': snprintf(device, sizeof(device), "%s", optarg); break;
+		case 'f': first_seq = strtoull(optarg, NULL, 10); break;
 		case 'g':
 			if (sscanf(optarg, "%" SCNu64 "-%" SCNu64, &hole_from, &hole_to) != 2 ||
 			    hole_from == 0 || hole_to < hole_from)
 				return 2;
 			break;
+		case 'x': misbehave = optarg; break;
 		default: return 2;
 		}
 	}
 	if (argc - optind != 2 || strlen(argv[optind]) >= sizeof(sa.sun_path)) {
 		fprintf(stderr, "usage: fake-sensord SOCKET STATEFILE [-n N] [-r HZ] [-m MAX] "
-		    "[-j JID] [-D DEVICE] [-g FROM-TO]\n");
+		    "[-j JID] [-D DEVICE] [-f FIRST] [-g FROM-TO] [-x stale|garbage|silent]\n");
 		return 2;
 	}
 	state_path = argv[optind + 1];
@@ -244,6 +304,8 @@ main(int argc, char **argv)
 		perror("fake-sensord");
 		return 1;
 	}
+	if (strcmp(misbehave, "stale") == 0)
+		return 0;	/* the socket file stays, nobody listens */
 	signal(SIGTERM, on_sig);
 	signal(SIGINT, on_sig);
 	signal(SIGPIPE, SIG_IGN);
@@ -251,10 +313,11 @@ main(int argc, char **argv)
 		cl[i].fd = -1;
 	printf("ready\n");
 	fflush(stdout);
-	next_gen = clock_mono_ns();
+	start_ns = next_gen = clock_mono_ns();
 	while (!stop) {
 		struct pollfd p[MAXC + 1];
 		int64_t now = clock_mono_ns();
+		unsigned clients = 0;
 		int to = 200;
 
 		if (rate > 0 && last_seq < max) {
@@ -273,6 +336,7 @@ main(int argc, char **argv)
 		p[0] = (struct pollfd){ .fd = ls, .events = POLLIN };
 		for (int i = 0; i < MAXC; i++) {
 			feed(&cl[i]);
+			clients += cl[i].fd >= 0;
 			p[i + 1] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN |
 				(cl[i].fd >= 0 && cl[i].sub && cl[i].next <= last_seq ? POLLOUT : 0) };
 		}
@@ -304,7 +368,7 @@ main(int argc, char **argv)
 				drop(&cl[i]);
 				continue;
 			}
-			on_msg(&cl[i], &in);
+			on_msg(&cl[i], &in, clients);
 		}
 	}
 	unlink(sa.sun_path);

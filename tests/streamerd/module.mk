@@ -1,4 +1,5 @@
-# tests/streamerd/: test helpers for streamerd (a scripted sensord stand-in).
+# tests/streamerd/: fake-sensord, the scripted sensord stand-in for the tests of
+# its clients (streamerd, sensortap), and check.py, which mirrors its records.
 CPPFLAGS.tests/streamerd := -Icommon
 TEST_PROGS += fake-sensord
 fake-sensord_SRCS := tests/streamerd/fake-sensord.c
