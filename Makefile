@@ -166,10 +166,32 @@ all: $(PROG_BINS)
 
 tests: all $(TEST_BINS)
 
+# Integration tests are found by place: tests/integration/<group>/*.sh for
+# the product, tests/<tool>/test-*.sh for a test tool's own (the fake chips',
+# the emulator's). They run group by group in TEST_GROUPS' order (fast and
+# basic first), each group's scripts in name order; a group missing from
+# the list still runs, last. tests/README.md has the map.
+TEST_GROUPS := lint fakei2c snowpipe-emu sensortap sensord streamerd ops chaos
+group_scripts = $(sort $(wildcard tests/integration/$(1)/*.sh tests/$(1)/test-*.sh))
+ALL_SCRIPTS := $(sort $(wildcard tests/integration/*/*.sh tests/*/test-*.sh))
+IT_SCRIPTS := $(foreach g,$(TEST_GROUPS),$(call group_scripts,$(g)))
+IT_SCRIPTS += $(filter-out $(IT_SCRIPTS),$(ALL_SCRIPTS))
+# A group's unit tests: tests/unit/<group>/test_*.c and tests/<group>/test_*.c.
+UNIT_GROUPS := $(notdir $(patsubst %/,%,$(wildcard tests/unit/*/)))
+group_units = $(addprefix $(BUILD)/tests/,$(basename $(notdir \
+	$(wildcard tests/unit/$(1)/test_*.c tests/$(1)/test_*.c))))
+
 # `make check`: every unit test binary and every integration script; the
 # last line is "N passed, M failed".
 check: tests
-	@BUILD=$(BUILD) SAN=$(SAN) tests/run-tests $(UNIT_BINS) $(sort $(wildcard tests/integration/*.sh))
+	@BUILD=$(BUILD) SAN=$(SAN) tests/run-tests $(UNIT_BINS) $(IT_SCRIPTS)
+
+# `make check-GROUP` (check-sensord, check-streamerd, check-snowpipe-emu,
+# check-common, ...): that group's unit tests and integration scripts.
+check-%: tests
+	@$(if $(strip $(call group_units,$*) $(call group_scripts,$*)),,\
+		echo "no test group $*; groups: $(sort $(TEST_GROUPS) $(UNIT_GROUPS))"; exit 2;)
+	@BUILD=$(BUILD) SAN=$(SAN) tests/run-tests $(call group_units,$*) $(call group_scripts,$*)
 
 valgrind: tests
 	@BUILD=$(BUILD) VALGRIND=1 tests/run-tests $(UNIT_BINS)

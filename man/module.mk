@@ -1,10 +1,10 @@
 # man/: the manual pages, generated from man/*.in. @DATADIR@, @SBINDIR@ and
 # @BINDIR@ become this install's directories: `make` writes the pages to
-# $(BUILD)/man (to read with man -l, and for tests/integration/54-ops-man.sh),
+# $(BUILD)/man (to read with man -l, and for tests/integration/ops/man-pages.sh),
 # `make install` writes them straight into the tree it installs, with that
 # install's PREFIX.
 
-# man-db + groff (man -l rendering in tests/integration/54-ops-man.sh).
+# man-db + groff (man -l rendering in tests/integration/ops/man-pages.sh).
 EXTRA_DEB_PACKAGES += man-db groff-base
 
 MAN_IN := $(sort $(wildcard man/*.in))

@@ -3,7 +3,7 @@
 # token expiry, channel invalidation, a chip unplugged), then the emulator's
 # table audited against the tapped records: 0 lost, 0 duplicated. Then
 # POWERCUT_CUTS (default 15) power cuts per fsync mode under sensord
-# (tests/integration/39-sensord-powercut.sh; its skip, exit 77, is no failure).
+# (tests/integration/sensord/powercut.sh; its skip, exit 77, is no failure).
 
 .PHONY: chaos
 
@@ -16,4 +16,4 @@ chaos:
 		python3 tests/chaos/chaos $(if $(CHAOS_SECONDS),--seconds $(CHAOS_SECONDS)) \
 		$(if $(CHAOS_SEED),--seed $(CHAOS_SEED)) --json $(BUILD)/chaos.json
 	@BUILD=$(abspath $(BUILD)) TOP=$(CURDIR) POWERCUT_CUTS=$(POWERCUT_CUTS) \
-		tests/integration/39-sensord-powercut.sh || [ $$? -eq 77 ]
+		tests/integration/sensord/powercut.sh || [ $$? -eq 77 ]

@@ -1,4 +1,4 @@
-# tests/ops/: helpers for the ops integration tests (tests/integration/5*-ops-*).
+# tests/ops/: helpers for the ops integration tests (tests/integration/ops/).
 CPPFLAGS.tests/ops :=	# system headers only
 TEST_PROGS += ops-sysfilter
 ops-sysfilter_SRCS := tests/ops/sysfilter.c

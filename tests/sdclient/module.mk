@@ -6,7 +6,7 @@ sdclient_SRCS := tests/sdclient/sdclient.c
 sdclient_LIBS := common
 sdclient_PKGS := msgpack jansson libseccomp
 
-# sandboxprobe.so: preloaded into sensord by 38-sensord-sandbox.sh; tries
-# forbidden calls from inside the sandboxed daemon and reports the errnos.
+# sandboxprobe.so: preloaded into sensord by tests/integration/sensord/seccomp.sh;
+# tries forbidden calls from inside the sandboxed daemon and reports the errnos.
 TEST_SHLIBS += sandboxprobe
 sandboxprobe_SRCS := tests/sdclient/sandboxprobe.c

@@ -5,12 +5,15 @@
 # latency p50/p99 at a steady trickle.
 #
 # usage: BUILD=$PWD/build TOP=$PWD tests/streamerd/bench.sh [BACKLOG] [STEADY_SECONDS]
+# (a benchmark, not a test: run it by hand; `make bench` is tests/bench/bench)
 #   BACKLOG         records journaled before streamerd starts (default 600000)
 #   STEADY_SECONDS  length of the latency run at 5 records/s (default 30)
 # Prints one line per compression and one latency line; exit 1 on a failed run.
+set -u
 BACKLOG=${1:-600000}
 STEADY=${2:-30}
-. "$TOP/tests/streamerd/lib.sh"
+# shellcheck source=tests/lib/harness.sh
+. "$TOP/tests/lib/harness.sh"
 
 tick=$(getconf CLK_TCK)
 cpu_s() { awk -v t="$tick" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
@@ -18,25 +21,25 @@ kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
 echo "streamerd bench: backlog $BACKLOG records, emulator --store count (rate limit on: 10 req/s)"
 for comp in zstd gzip none; do
-	rm -f "$DB" "$T/fs.state" "$T/sd.log"
-	emu_start --store count --commit-lag-ms 200
-	sd_conf jwt "\"compression\": \"$comp\", \"channel_name\": \"bench-$comp\""
-	fs_start -n "$BACKLOG"
+	rm -f "$EMU_DB" "$FAKE_SENSORD_STATE" "$STREAMERD_LOG"
+	start_emu --store count --commit-lag-ms 200
+	streamerd_conf jwt "\"compression\": \"$comp\", \"channel_name\": \"bench-$comp\""
+	start_fake_sensord -n "$BACKLOG"
 	start=$(date +%s.%N)
-	sd_start
+	start_streamerd
 	wait_acked "$BACKLOG" 600
 	end=$(date +%s.%N)
-	cpu=$(cpu_s "$SD_PID")
-	hwm=$(kib "$SD_PID" VmHWM)
-	rss=$(kib "$SD_PID" VmRSS)
-	sd_stop		# writes the final metrics file
-	conns=$(sed -n 's/^streamerd_connections_opened_total{[^}]*} //p' "$T/metrics.prom")
-	wire=$(sed -n 's/^streamerd_bytes_compressed_total{[^}]*} //p' "$T/metrics.prom")
-	raw=$(sed -n 's/^streamerd_bytes_raw_total{[^}]*} //p' "$T/metrics.prom")
-	fs_stop
+	cpu=$(cpu_s "$STREAMERD_PID")
+	hwm=$(kib "$STREAMERD_PID" VmHWM)
+	rss=$(kib "$STREAMERD_PID" VmRSS)
+	stop_streamerd		# writes the final metrics file
+	conns=$(sed -n 's/^streamerd_connections_opened_total{[^}]*} //p' "$STREAMERD_METRICS")
+	wire=$(sed -n 's/^streamerd_bytes_compressed_total{[^}]*} //p' "$STREAMERD_METRICS")
+	raw=$(sed -n 's/^streamerd_bytes_raw_total{[^}]*} //p' "$STREAMERD_METRICS")
+	stop_fake_sensord
 	committed=$(emu_stat rows_committed)
-	[ "$committed" -eq "$BACKLOG" ] || sd_fail "emulator counted $committed rows, expected $BACKLOG"
-	emu_stop
+	[ "$committed" -eq "$BACKLOG" ] || fail "emulator counted $committed rows, expected $BACKLOG"
+	stop_emu
 	python3 - "$comp" "$BACKLOG" "$start" "$end" "$cpu" "$hwm" "$rss" "${conns:-?}" "$raw" "$wire" <<'PY'
 import sys
 comp, n, t0, t1, cpu, hwm, rss, conns, raw, wire = sys.argv[1:]
@@ -49,17 +52,17 @@ PY
 done
 
 # steady state: 5 records/s, default commit lag (1 s), flush and status poll every 200 ms
-rm -f "$DB" "$T/fs.state"
-emu_start --commit-lag-ms 1000
-sd_conf jwt "\"channel_name\": \"bench-steady\""
-fs_start -r 5
-sd_start
+rm -f "$EMU_DB" "$FAKE_SENSORD_STATE"
+start_emu --commit-lag-ms 1000
+streamerd_conf jwt "\"channel_name\": \"bench-steady\""
+start_fake_sensord -r 5
+start_streamerd
 sleep "$STEADY"
-rss=$(kib "$SD_PID" VmRSS)
-cpu=$(cpu_s "$SD_PID")
-sd_stop
-fs_stop
+rss=$(kib "$STREAMERD_PID" VmRSS)
+cpu=$(cpu_s "$STREAMERD_PID")
+stop_streamerd
+stop_fake_sensord
 # the summary is in seconds; printed in ms
-p50=$(awk '/^streamerd_commit_latency_seconds\{.*quantile="0.5"/ { print $NF * 1000 }' "$T/metrics.prom")
-p99=$(awk '/^streamerd_commit_latency_seconds\{.*quantile="0.99"/ { print $NF * 1000 }' "$T/metrics.prom")
+p50=$(awk '/^streamerd_commit_latency_seconds\{.*quantile="0.5"/ { print $NF * 1000 }' "$STREAMERD_METRICS")
+p99=$(awk '/^streamerd_commit_latency_seconds\{.*quantile="0.99"/ { print $NF * 1000 }' "$STREAMERD_METRICS")
 echo "steady 5 rec/s for ${STEADY}s (emulator commit lag 1000 ms): append->commit p50 ${p50} ms, p99 ${p99} ms, RSS $((rss / 1024)) MiB, CPU ${cpu} s"

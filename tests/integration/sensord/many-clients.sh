@@ -1,0 +1,14 @@
+#!/bin/sh
+# 100 clients subscribed live and 10 replaying from the oldest record at
+# the same time: each gets its records consecutively, none is refused.
+set -eu
+. "$TOP/tests/lib/harness.sh"
+sensord_conf '"journal": {"fsync": "never"},'
+
+start_sensord --interval 0.05
+wait_sensord last_seq 60
+"$BIN/sdclient" -s "$SENSORD_SOCK" many 100 10 40 >"$T/many" 2>&1 || fail "$(cat "$T/many")"
+grep -q '^ok clients=110 records_each=40$' "$T/many" || fail "$(cat "$T/many")"
+grep -q 'refused client' "$SENSORD_LOG" && fail "a client was refused"
+stop_sensord
+echo "ok"
