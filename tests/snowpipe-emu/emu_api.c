@@ -960,7 +960,7 @@ static void
 do_append(struct emu_api *a, struct emu_req *req, struct route *rt)
 {
 	const struct emu_pipe *p = find_pipe(a, req, rt);
-	const char *enc = emu_http_header(req, "Content-Encoding"), *code;
+	const char *enc = emu_http_header(req, "Content-Encoding"), *code, *ua;
 	struct append_q q = { 0 };
 	struct emu_batch *b = NULL;
 	struct emu_chan *ch;
@@ -999,6 +999,11 @@ do_append(struct emu_api *a, struct emu_req *req, struct route *rt)
 	if (decode_body(a, req, enc, &body, &len) < 0)
 		goto out;
 	a->bytes_decompressed += (int64_t)len;
+	/* What the client chose (compression, User-Agent): tests check their config. */
+	ua = emu_http_header(req, "User-Agent");
+	log_debug("channel %s: append of %zu bytes, %zu on the wire, Content-Encoding %s, "
+	    "User-Agent %s", ch->st.name, len, req->len, enc != NULL ? enc : "none",
+	    ua != NULL ? ua : "none");
 	if (!emu_chans_room(a->chans, ch, a->count_mode ? 0 : len)) {
 		free(body);
 		req->retry_after = 1;
