@@ -8,8 +8,9 @@
 #   streamerd_conf pat|jwt|jwtenc [MEMBERS]  writes $STREAMERD_CONF (mode
 #               0600) for the started emulator with that credential kind
 #               (jwtenc: the key encrypted, with a passphrase file), flush
-#               and commit polls every 200 ms, metrics to $STREAMERD_METRICS,
-#               plus MEMBERS (JSON members, comma-separated, no trailing comma)
+#               and commit polls every 200 ms (unless MEMBERS sets them),
+#               metrics to $STREAMERD_METRICS, plus MEMBERS (JSON members,
+#               comma-separated, no trailing comma)
 #   start_streamerd [ARGS]  streamerd -d -f $STREAMERD_CONF ARGS in the
 #               background, logging to $STREAMERD_LOG; sets STREAMERD_PID
 #   stop_streamerd  SIGTERM once it is up; it must exit 0 within 5 s
@@ -50,6 +51,10 @@ streamerd_conf() {
 	*) fail "streamerd_conf: unknown credential kind $1" ;;
 	esac
 	[ -n "$URL" ] || fail "streamerd_conf before start_emu: no URL to point streamerd at"
+	# Fast flushes and commit polls, unless MEMBERS sets them.
+	_sc_timing=""
+	case ${2:-} in *'"flush_interval_ms"'*) ;; *) _sc_timing='"flush_interval_ms": 200, ' ;; esac
+	case ${2:-} in *'"commit_poll_ms"'*) ;; *) _sc_timing=$_sc_timing'"commit_poll_ms": 200, ' ;; esac
 	cat >"$STREAMERD_CONF" <<EOC
 {
   "_comment": "streamerd test config",
@@ -57,7 +62,7 @@ streamerd_conf() {
   "account": "emuacct",
   "database": "DEMO_DB", "schema": "DEMO_SCHEMA", "pipe": "THERMAL_SENSOR_PIPE",
   "account_url": "$URL", "ca_file": "$EMU_CA",
-  "socket": "$SENSORD_SOCK", "flush_interval_ms": 200, "commit_poll_ms": 200,
+  "socket": "$SENSORD_SOCK", $_sc_timing
   "metrics_file": "$STREAMERD_METRICS"${2:+,
   $2}
 }
