@@ -17,6 +17,8 @@
 #   $EMU_LOG       its log, tailed when the test fails
 #   $URL, $HOST    https://127.0.0.1:PORT and 127.0.0.1:PORT once started
 #
+#   emu_world FILE SED-EXPRESSION...  FILE, a copy of the default world
+#                        with each expression applied (each must change it)
 #   start_emu [OPTIONS]  on a free port (or --listen ADDR:PORT), world
 #                        $EMU_WORLD (default $T/thermal.json); makes the
 #                        keys and certificates on first use
@@ -75,6 +77,21 @@ emu_pki() {
 	chmod 0600 "$T/streamer.pat"
 	PAT=$(cat "$T/streamer.pat")
 	[ -f "$T/thermal.json" ] || cp "$TOP/tests/snowpipe-emu/thermal.json" "$T/thermal.json"
+}
+
+emu_world() {
+	_ew_out=$1
+	shift
+	emu_pki
+	cp "$T/thermal.json" "$_ew_out.tmp"
+	for _ew_e in "$@"; do
+		sed "$_ew_e" "$_ew_out.tmp" >"$_ew_out"
+		if cmp -s "$_ew_out" "$_ew_out.tmp"; then
+			fail "world edit '$_ew_e' changed nothing in thermal.json"
+		fi
+		mv "$_ew_out" "$_ew_out.tmp"
+	done
+	mv "$_ew_out.tmp" "$_ew_out"
 }
 
 # start_emu [OPTIONS]: starts the emulator and waits (10 s at most) for its

@@ -30,6 +30,9 @@
 #                      fail unless that is within SECONDS (30)
 #   kill_pid PID       SIGKILL and reap
 #   watch_log FILE     tail FILE when the test fails
+#   notify_socket SOCKET OUT [SECONDS]  a stand-in for systemd's notify
+#                      socket: each message as "<monotonic s> <line>" in OUT
+#                      for SECONDS (60) or until STOPPING=1; sets NOTIFY_PID
 #   at_exit COMMAND    run COMMAND at exit (last registered first), before
 #                      the tracked processes are killed and $T removed
 #   $DAEMON_ASAN       ASAN_OPTIONS for a daemon that runs inside its seccomp
@@ -201,6 +204,37 @@ kill_pid() {
 	untrack "$1"
 	kill -KILL "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
+}
+
+notify_socket() {
+	need_cmd python3
+	python3 - "$1" "$2" "${3:-60}" <<'PY' &
+import os, socket, sys, time
+path, out, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+os.chmod(path, 0o777)  # a daemon may send after dropping its privileges
+end = time.monotonic() + secs
+with open(out, "a") as f:
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            lines = s.recv(4096).decode(errors="replace").split("\n")
+        except socket.timeout:
+            break
+        for line in lines:
+            if line:
+                f.write("%.6f %s\n" % (time.monotonic(), line))
+        f.flush()
+        if "STOPPING=1" in lines:
+            break
+PY
+	NOTIFY_PID=$!
+	track "$NOTIFY_PID" notify-socket
+	wait_for 5 "the notify socket $1" test -S "$1"
 }
 
 _h_cleanup() {

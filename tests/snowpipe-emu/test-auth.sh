@@ -6,12 +6,12 @@
 # reason in the emulator's log, plus the accepted edge cases.
 set -u
 . "$TOP/tests/lib/harness.sh"
-emu_pki # the keys and the world, edited below
 openssl genrsa -out "$T/other.key" 2048 2>/dev/null || fail "openssl genrsa"
 
 # an expired PAT next to the good one, scoped tokens living 2 s
-sed -e 's/"pats": \[/"pats": [ { "name": "OLD", "secret": "expired-pat-secret", "expires_in_s": -10 },/' \
-    -e 's/"scoped_token_ttl_s": 3600/"scoped_token_ttl_s": 2/' "$T/thermal.json" > "$T/auth.json"
+emu_world "$T/auth.json" \
+	's/"pats": \[/"pats": [ { "name": "OLD", "secret": "expired-pat-secret", "expires_in_s": -10 },/' \
+	's/"scoped_token_ttl_s": 3600/"scoped_token_ttl_s": 2/'
 EMU_WORLD=$T/auth.json start_emu
 
 # refused JWT: 401, generic code for the client, the reason in the log

@@ -105,7 +105,7 @@ stop_emu
 rm -f "$EMU_DB"*
 
 # -------------------------------------------------------- (c) pat_direct
-sed 's/"commit_lag_ms": 1000/"commit_lag_ms": 0, "strict_auth": true/' "$T/thermal.json" > "$T/sa.json"
+emu_world "$T/sa.json" 's/"commit_lag_ms": 1000/"commit_lag_ms": 0, "strict_auth": true/'
 EMU_WORLD=$T/sa.json start_emu --strict=pat_direct
 AUTH=$PAT req POST /oauth/token --data "grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&scope=$HOST"
 expect_status 401 "PAT exchange (jwt-bearer form) refused"
@@ -169,8 +169,7 @@ expect_eq "$(strict_in_force)" \
 	'{"channel_case":true,"invalid_409":true,"pat_direct":true,"scope_host":true,"ts_micros":true}' \
 	"--strict turns all on"
 stop_emu
-sed 's/"commit_lag_ms": 1000/"commit_lag_ms": 0, "strict": {"all": true, "pat_direct": false}/' \
-	"$T/thermal.json" > "$T/st.json"
+emu_world "$T/st.json" 's/"commit_lag_ms": 1000/"commit_lag_ms": 0, "strict": {"all": true, "pat_direct": false}/'
 EMU_WORLD=$T/st.json start_emu
 expect_eq "$(strict_in_force)" \
 	'{"channel_case":true,"invalid_409":true,"pat_direct":false,"scope_host":true,"ts_micros":true}' \

@@ -4,10 +4,9 @@
 # and strict_auth (scoped tokens only on channel endpoints, scope required).
 set -u
 . "$TOP/tests/lib/harness.sh"
-emu_pki # the keys and the world, edited below
 
-sed 's/"commit_lag_ms": 1000,/"commit_lag_ms": 0, "strict_auth": true, "wire": { "hostname": "json", "token": "json", "errors": "error_code", "status_success": "ACTIVE", "rows_errors": true, "invalid_channel_http": 409 },/' \
-	"$T/thermal.json" > "$T/wire.json"
+emu_world "$T/wire.json" \
+	's/"commit_lag_ms": 1000,/"commit_lag_ms": 0, "strict_auth": true, "wire": { "hostname": "json", "token": "json", "errors": "error_code", "status_success": "ACTIVE", "rows_errors": true, "invalid_channel_http": 409 },/'
 EMU_WORLD=$T/wire.json start_emu
 
 AUTH=$PAT req GET /v2/streaming/hostname
@@ -42,7 +41,7 @@ expect_status 409 "invalid channel as 409"
 expect_body '"error_code":"ERR_CHANNEL_MUST_BE_REOPENED"' "409 code"
 stop_emu
 
-sed 's/"commit_lag_ms": 1000,/"wire": { "errors": "bare" },/' "$T/thermal.json" > "$T/bare.json"
+emu_world "$T/bare.json" 's/"commit_lag_ms": 1000,/"wire": { "errors": "bare" },/'
 EMU_WORLD=$T/bare.json start_emu
 scoped_token
 AUTH=$SCOPED req PUT "/v2/streaming/databases/DEMO_DB/schemas/DEMO_SCHEMA/pipes/NOPE/channels/x" --data '{}'
@@ -59,8 +58,7 @@ stop_emu
 
 # an ingest host with underscores and capitals is served verbatim; the
 # scope is compared the way clients normalise it (lower-case, '_' -> '-')
-sed 's/"ingest_host": "127.0.0.1:{port}"/"ingest_host": "EMU_ACCT.Ingest.local:{port}"/' \
-	"$T/thermal.json" > "$T/host.json"
+emu_world "$T/host.json" 's/"ingest_host": "127.0.0.1:{port}"/"ingest_host": "EMU_ACCT.Ingest.local:{port}"/'
 EMU_WORLD=$T/host.json start_emu
 port=${HOST#*:}
 AUTH=$PAT req GET /v2/streaming/hostname

@@ -9,33 +9,6 @@ set -u
 . "$TOP/tests/lib/harness.sh"
 need_cmd python3
 
-# listen SOCKET SECONDS OUT: records "<t> <message>" lines for SECONDS.
-listen() {
-	python3 - "$1" "$2" "$3" <<'EOF' &
-import os, socket, sys, time
-path, secs, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(path)
-os.chmod(path, 0o777)  # sensord sends after dropping privileges
-t0 = time.monotonic()
-with open(out, "w") as f:
-    while True:
-        left = secs - (time.monotonic() - t0)
-        if left <= 0:
-            break
-        s.settimeout(left)
-        try:
-            m = s.recv(4096).decode(errors="replace")
-        except socket.timeout:
-            break
-        for line in m.split("\n"):
-            if line:
-                f.write("%.3f %s\n" % (time.monotonic() - t0, line))
-        f.flush()
-EOF
-	track $! notify-listener
-}
-
 cat >"$T/steady.json" <<'EOF'
 { "scd4x": { "co2": 700, "t": 22.0, "rh": 40.0 }, "sgp30": { "eco2": 400, "tvoc": 5 },
   "icp10125": { "p": 100600.0, "t": 21.5 } }
@@ -44,8 +17,7 @@ sandbox_emu --commit-lag-ms 200
 sandbox_configs "$T/steady.json" 500
 
 # sensord
-listen "$T/sensord.notify" 8 "$T/sensord.msgs"
-sleep 0.3
+notify_socket "$T/sensord.notify" "$T/sensord.msgs" 8
 NOTIFY_SOCKET=$T/sensord.notify
 export NOTIFY_SOCKET
 watch_log "$T/sensord.log"
@@ -58,8 +30,7 @@ sensord_answers() { "$SENSORTAP_BIN" -s "$SENSORD_SOCK" --status >/dev/null 2>&1
 poll 10 sensord_answers || true # the notifications below say what went wrong
 
 # streamerd, once sensord answers
-listen "$T/streamerd.notify" 7 "$T/streamerd.msgs"
-sleep 0.3
+notify_socket "$T/streamerd.notify" "$T/streamerd.msgs" 7
 watch_log "$T/streamerd.log"
 NOTIFY_SOCKET=$T/streamerd.notify ASAN_OPTIONS=$DAEMON_ASAN \
 	"$STREAMERD_BIN" -d -f "$T/conf/streamerd.json" >"$T/streamerd.log" 2>&1 &

@@ -45,21 +45,7 @@ rc=0; "$WITH_CHIPS" "$T/nochips.json" -- "$BIN/sensord" -f "$SENSORD_CONF" --pro
 [ $rc -ne 0 ] || fail "--probe without chips passed"
 
 # a normal run, with a systemd notify socket listening
-python3 - "$T/notify.sock" "$T/notify.out" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(30)
-with open(sys.argv[2], "a") as out:
-    try:
-        while True:
-            out.write(s.recv(4096).decode() + "\n")
-            out.flush()
-    except socket.timeout:
-        pass
-PY
-track $! notify-listener
-wait_for 5 "the notify socket" test -S "$T/notify.sock"
+notify_socket "$T/notify.sock" "$T/notify.out" 30
 NOTIFY_SOCKET=$T/notify.sock
 export NOTIFY_SOCKET
 start_sensord --interval 0.1

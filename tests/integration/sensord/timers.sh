@@ -8,22 +8,7 @@ set -eu
 need_cmd python3
 sensord_conf '"journal": {"fsync": "interval", "fsync_interval_ms": 300},'
 
-python3 - "$T/notify.sock" "$T/notify.out" <<'PY' &
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(30)
-with open(sys.argv[2], "a") as out:
-    try:
-        while True:
-            m = s.recv(4096).decode()
-            out.write("%.6f %s\n" % (time.monotonic(), m))
-            out.flush()
-    except socket.timeout:
-        pass
-PY
-track $! notify-listener
-wait_for 5 "the notify socket" test -S "$T/notify.sock"
+notify_socket "$T/notify.sock" "$T/notify.out" 30
 NOTIFY_SOCKET=$T/notify.sock
 export NOTIFY_SOCKET
 start_sensord --interval 0.2

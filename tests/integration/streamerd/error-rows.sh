@@ -6,10 +6,8 @@
 # whole journal (the committed token moves past rejected rows).
 set -u
 . "$TOP/tests/lib/harness.sh"
-emu_pki # the keys and the world, edited below
 
-sed 's/"CO2 FLOAT"/"CO2 FLOAT NOT NULL"/' "$T/thermal.json" > "$T/strict.json"
-grep -q 'CO2 FLOAT NOT NULL' "$T/strict.json" || fail "could not make CO2 NOT NULL"
+emu_world "$T/strict.json" 's/"CO2 FLOAT"/"CO2 FLOAT NOT NULL"/'
 EMU_WORLD=$T/strict.json start_emu --commit-lag-ms 100
 streamerd_conf pat
 start_fake_sensord -n 90
