@@ -1,6 +1,4 @@
 # shellcheck shell=sh
-# Variables set here are read by the tests; some arguments are optional.
-# shellcheck disable=SC2034,SC2120
 # emu.sh: the Snowpipe emulator (tests/snowpipe-emu) for tests, sourced by
 # harness.sh. Everything sits flat in $T, because the emulator resolves a
 # world's key and PAT files relative to the world file:
@@ -37,6 +35,8 @@
 #   emu_stat NAME        a top-level number of /_emu/stats
 #   sql QUERY            sqlite3 on $EMU_DB
 #   table_rows, table_seqs  rows in THERMAL_SENSOR_DATA, distinct record seqs among them
+# (Variables set here are read by the tests; some arguments are optional.)
+# shellcheck disable=SC2034,SC2120
 
 EMU_BIN=$BIN/snowpipe-emu
 EMU_CA=$T/ca.crt

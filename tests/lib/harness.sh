@@ -1,6 +1,4 @@
 # shellcheck shell=sh
-# Variables set here are read by the tests; some arguments are optional.
-# shellcheck disable=SC2034,SC2120
 # harness.sh: the one library every integration test sources first,
 #
 #     . "$TOP/tests/lib/harness.sh"
@@ -38,6 +36,8 @@
 #   $DAEMON_ASAN       ASAN_OPTIONS for a daemon that runs inside its seccomp
 #                      sandbox (see below)
 # Nothing here waits without a bound, and everything started is stopped.
+# (Variables set here are read by the tests; some arguments are optional.)
+# shellcheck disable=SC2034,SC2120
 
 : "${TOP:?TOP must point at the repository: run the test through tests/run-tests}"
 : "${BUILD:?BUILD must point at the build directory: run the test through tests/run-tests}"

@@ -1,6 +1,4 @@
 # shellcheck shell=sh
-# Variables set here are read by the tests; some arguments are optional.
-# shellcheck disable=SC2034,SC2120
 # sandbox.sh: a complete, throw-away snowsense installation in $T, run by
 # scripts/supervise, for the ops tests and scripts/demo. Sourced by
 # harness.sh. Nothing here is used in production; it only wires the real
@@ -19,6 +17,8 @@
 #               its pid files in $T/run/supervise); at exit, supervise stop
 # sensord's socket, state and metrics are sensord.sh's $SENSORD_SOCK,
 # $SENSORD_STATE and $SENSORD_METRICS; the table is emu.sh's.
+# (Variables set here are read by the tests; some arguments are optional.)
+# shellcheck disable=SC2034,SC2120
 
 SUPERVISE=$TOP/scripts/supervise
 SANDBOX_FINGERPRINT=""

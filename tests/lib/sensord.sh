@@ -1,6 +1,4 @@
 # shellcheck shell=sh
-# Variables set here are read by the tests; some arguments are optional.
-# shellcheck disable=SC2034,SC2120
 # sensord.sh: the unmodified sensord on emulated chips, sourced by
 # harness.sh. sensord runs under tests/fakei2c/with-chips, which preloads
 # fakei2c.so so that its opens of /dev/i2c-1 reach the chip models of a
@@ -17,13 +15,15 @@
 #                returns once its socket answers; sets SENSORD_PID. For a
 #                special start: $SENSORD_ENV (VAR=value words for sensord
 #                only), $SENSORD_PRELOAD (one more preload, after
-#                fakei2c.so), $SENSORD_CMD_PREFIX (a command sensord runs
-#                under, e.g. setpriv ...)
+#                fakei2c.so), $SENSORD_CMD_PREFIX (a command that execs
+#                sensord, e.g. setpriv ...: the pid tracked must be sensord's)
 #   stop_sensord   SIGTERM; it must exit 0 within 10 s
 #   kill_sensord   SIGKILL
 #   sensord_status KEY     one value of sdclient's status answer
 #   wait_sensord KEY MIN [SECONDS]  until that value is >= MIN (20 s)
 # $SENSORD_LOG (tailed when the test fails) collects every run's output.
+# (Variables set here are read by the tests; some arguments are optional.)
+# shellcheck disable=SC2034,SC2120
 
 WITH_CHIPS=$TOP/tests/fakei2c/with-chips
 SENSORD_CONF=$T/sensord.json

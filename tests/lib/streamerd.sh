@@ -1,6 +1,4 @@
 # shellcheck shell=sh
-# Variables set here are read by the tests; some arguments are optional.
-# shellcheck disable=SC2034,SC2120
 # streamerd.sh: streamerd against the emulator (emu.sh), fed by
 # fake-sensord (tests/streamerd/fake-sensord.c: a scripted journal whose
 # record values are a function of the seq) or by the real sensord
@@ -24,6 +22,8 @@
 #               journal $JOURNAL_ID in the table are seqs 1..N, each once,
 #               in order (tests/lib/check-table.py)
 #   no_secrets FILE...  no PAT, JWT, key material or passphrase in FILE
+# (Variables set here are read by the tests; some arguments are optional.)
+# shellcheck disable=SC2034,SC2120
 
 STREAMERD_BIN=$BIN/streamerd
 STREAMERD_CONF=$T/streamerd.json
