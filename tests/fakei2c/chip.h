@@ -136,7 +136,7 @@ int fchip_json_int(json_t *v, int64_t min, int64_t max, int64_t *ret);
 /* Rounds and clamps a double to [min, max]. */
 long fchip_round_clamp(double v, long min, long max);
 
-/* ICP-10125 conversion (spec §5.4, double) and its inverse, shared by the
+/* ICP-10125 conversion (docs/chips.md §4.4, double) and its inverse, shared by the
  * model and its unit test. */
 double fake_icp_pressure(const int16_t c[4], uint16_t t_dout, uint32_t p_dout);
 double fake_icp_temperature(uint16_t t_dout);

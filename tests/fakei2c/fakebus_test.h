@@ -1,8 +1,8 @@
 /*
  * fakebus_test: small helpers the fakebus unit tests share — write a frame
  * given as hex text, read n bytes back as hex text (or the errno name), so
- * a test reads like the spec's §8 tables. Header-only, for the test_fakebus_*.c
- * beside it.
+ * a test reads like the tables of docs/chips.md §6. Header-only, for the
+ * test_fakebus_*.c beside it.
  */
 #ifndef SNOWSENSE_FAKEBUS_TEST_H
 #define SNOWSENSE_FAKEBUS_TEST_H

@@ -2,7 +2,7 @@
  * i2c-poke: a tiny i2c-dev client that behaves like a driver, for the
  * fakei2c integration tests. Its arguments are a script of operations run
  * in order, each printing one line ("OP result"), so a shell test can run
- * it under with-chips and compare the output with the spec's frames:
+ * it under with-chips and compare the output with the frames of docs/chips.md §6:
  *
  *   open PATH | openat PATH      open (O_RDWR|O_CLOEXEC); becomes the current fd
  *   funcs                        ioctl I2C_FUNCS

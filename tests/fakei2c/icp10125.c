@@ -1,10 +1,10 @@
 /*
  * icp10125: byte-level model of the TDK InvenSense ICP-10125 at 0x63, after
- * specs/sensors.md §5.2–5.5. Soft reset, read ID, OTP pointer + auto-
+ * docs/chips.md §4.2–4.5. Soft reset, read ID, OTP pointer + auto-
  * incrementing OTP reads (signed constants c0..c3), and the eight measure
  * commands (four modes, T-first or P-first) during whose conversion the
  * chip ignores the bus. A target pressure/temperature is turned into raw
- * ADC values with the inverse of the spec's exact conversion (§5.4), so
+ * ADC values with the inverse of the exact conversion (docs/chips.md §4.4), so
  * a driver that converts correctly gets the target back within a few mPa.
  *
  * Values: "p" Pa and "t" °C, or "raw_p" (24-bit p_dout) and "raw_t"
@@ -42,7 +42,7 @@ priv(const struct chip *c)
 	return c->priv;
 }
 
-/* The spec's A, B, C for a temperature reading (§5.4, in double). */
+/* A, B, C for a temperature reading (docs/chips.md §4.4, in double). */
 static void
 icp_abc(const int16_t c[4], uint16_t t_dout, double *a, double *b, double *cc)
 {

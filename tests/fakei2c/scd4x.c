@@ -1,6 +1,6 @@
 /*
  * scd4x: byte-level model of the Sensirion SCD40/41/43 at 0x62, after
- * specs/sensors.md §3.2–3.7. Modes IDLE, PERIODIC (a sample every 5 s),
+ * docs/chips.md §2.2–2.6. Modes IDLE, PERIODIC (a sample every 5 s),
  * LP_PERIODIC (every 30 s), SLEEP (SCD41/43 power_down); in the periodic
  * modes only read_measurement, get_data_ready_status, stop and the ambient
  * pressure pair are accepted, everything else is NACKed. Execution times

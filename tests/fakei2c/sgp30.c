@@ -1,6 +1,6 @@
 /*
  * sgp30: byte-level model of the Sensirion SGP30 at 0x58, after
- * specs/sensors.md §4.2–4.8. Powers up asleep; iaq_init starts the IAQ
+ * docs/chips.md §3.2–3.7. Powers up asleep; iaq_init starts the IAQ
  * algorithm, whose first 15 s of measure_iaq answers are the fixed 400 ppm /
  * 0 ppb; the IAQ baseline reads (0, 0) until "baseline_after" (60 min) after
  * iaq_init unless one was restored with set_iaq_baseline (TVOC word first,

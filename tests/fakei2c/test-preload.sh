@@ -30,7 +30,7 @@ cat >"$T/s.json" <<'EOF'
 EOF
 printf 'hello from a regular file\nline 2\n' >"$T/plain.txt"
 
-# 1. spec frames through I2C_RDWR and through I2C_SLAVE + read/write.
+# 1. the frames of docs/chips.md §6 through I2C_RDWR and through I2C_SLAVE + read/write.
 "$wc" "$T/s.json" --stats "$T/stats1.json" -- "$poke" \
 	open /dev/i2c-1 cloexec funcs \
 	xwr 63 EFC8 3 \

@@ -1,9 +1,9 @@
 /*
- * test_fakebus_icp10125: the ICP-10125 model against specs/sensors.md §5.4,
- * §5.5 and §8: ID, OTP pointer and reads, the eight measure commands with
+ * test_fakebus_icp10125: the ICP-10125 model against docs/chips.md §4.4,
+ * §4.5 and §6: ID, OTP pointer and reads, the eight measure commands with
  * their conversion times and field orders, soft reset, read-once, and the
  * inverse conversion (target P/T -> raw) checked by converting back with
- * the spec's algorithm at many points, negative temperatures and signed OTP
+ * the algorithm of §4.4 at many points, negative temperatures and signed OTP
  * included. The forward conversion is written out again here rather than
  * taken from the model, so the round trip checks the model's inverse.
  */
@@ -30,7 +30,7 @@ bus(const char *json)
 	return fb;
 }
 
-/* specs/sensors.md §5.4, step by step. */
+/* docs/chips.md §4.4, step by step. */
 static double
 spec_pressure(const int16_t c[4], unsigned t_dout, unsigned p_dout)
 {

@@ -1,6 +1,6 @@
 /*
- * test_fakebus_scd4x: the SCD4x model against specs/sensors.md §3.7 and the
- * §8 test vectors, byte for byte: responses with CRCs, NACK while a command
+ * test_fakebus_scd4x: the SCD4x model against docs/chips.md §2.6 and the
+ * §6 frames, byte for byte: responses with CRCs, NACK while a command
  * executes, read-once buffers and 0xFF padding, the mode state machine and
  * which commands each mode accepts, the 5 s / 30 s sample cadence.
  */

@@ -1,6 +1,6 @@
 /*
- * test_fakebus_sgp30: the SGP30 model against specs/sensors.md §4.8 and the
- * §8 vectors: feature set, iaq_init, the 15 s warm-up at 400/0, baseline
+ * test_fakebus_sgp30: the SGP30 model against docs/chips.md §3.7 and the
+ * §6 frames: feature set, iaq_init, the 15 s warm-up at 400/0, baseline
  * get/set with the TVOC-first order of set, humidity, measure_test, serial,
  * NACK while executing, read-once and 0xFF padding, bad CRC, general call.
  */

@@ -1,5 +1,5 @@
 /*
- * CRC-8 vectors from specs/sensors.md §1.2 and §8, and the CRC32C check
+ * CRC-8 vectors from docs/chips.md §1.2 and §6, and the CRC32C check
  * values (RFC 3720 B.4 and the standard "123456789").
  */
 #include <setjmp.h>

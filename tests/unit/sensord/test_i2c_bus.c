@@ -2,7 +2,7 @@
  * i2c_bus and the drivers' framing helpers: opening failures of the Linux
  * backend (no i2c adapter exists here, so ENOENT and a non-i2c node are what
  * can be exercised), errno normalisation and counters in the wrappers, and the
- * exact bytes chip_send puts on the wire for the spec's frames (§8), with CRC
+ * exact bytes chip_send puts on the wire for the frames of docs/chips.md §6, with CRC
  * checking on the way back.
  */
 #include <errno.h>
@@ -139,7 +139,7 @@ expect_frame(struct script *s, struct i2c_bus *bus, uint16_t cmd, const uint16_t
 	assert_memory_equal(s->wbuf, frame, len);
 }
 
-/* Frames from specs/sensors.md §8, byte for byte. */
+/* Frames from docs/chips.md §6, byte for byte. */
 static void
 test_send_frames(void **state)
 {
@@ -167,7 +167,7 @@ test_send_frames(void **state)
 	a = 0x0066;
 	expect_frame(&s, &bus, 0xC595, &a, 1,
 	    (const uint8_t[]){ 0xC5, 0x95, 0x00, 0x66, 0x9C }, 5);
-	/* set_iaq_baseline: TVOC first, then CO2eq (§8) */
+	/* set_iaq_baseline: TVOC first, then CO2eq (docs/chips.md §3.5) */
 	expect_frame(&s, &bus, 0x201E, (const uint16_t[]){ 0x936B, 0x90D7 }, 2,
 	    (const uint8_t[]){ 0x20, 0x1E, 0x93, 0x6B, 0xB0, 0x90, 0xD7, 0x5F }, 8);
 	assert_int_equal(chip_send(&bus, 0x62, 0x0000, (const uint16_t[]){ 1, 2, 3, 4 }, 4),

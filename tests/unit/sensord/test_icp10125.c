@@ -1,5 +1,5 @@
 /*
- * ICP-10125 driver: the exact conversion (specs/sensors.md §5.4 worked
+ * ICP-10125 driver: the exact conversion (docs/chips.md §4.4 worked
  * examples, including the signed-OTP regression row) and, against the chip
  * model on the fake bus in virtual time, start-up (reset, ID, OTP), the 1 Hz
  * measurement, CRC failures, unplug/replug and each measurement mode.
@@ -75,7 +75,7 @@ test_convert_edges(void **state)
 	assert_true(isfinite(p));
 	icp10125_convert(otp, 0xFFFF, 8000000, &p, &t);
 	assert_true(fabs(t - (-45.0 + 175.0 * 65535.0 / 65536.0)) < 1e-9);
-	/* p_dout grows with pressure (spec §5.4 inverse table, sample OTP, 25 °C) */
+	/* p_dout grows with pressure (docs/chips.md §4.4, inverse; sample OTP, 25 °C) */
 	icp10125_convert(otp, 26214, 1989144, &p, &t);
 	assert_true(fabs(p - 30000.0) < 1.0);
 	icp10125_convert(otp, 26214, 12917723, &p, &t);
@@ -140,7 +140,7 @@ test_startup_and_cadence(void **state)
 	fbb_free(b);
 }
 
-/* Raw outputs of the spec's signed-OTP row through the whole driver. */
+/* Raw outputs of docs/chips.md §4.4's signed-OTP row through the whole driver. */
 static void
 test_signed_otp_end_to_end(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * SCD4x driver: conversions and encodings from specs/sensors.md §3.3 and §8
+ * SCD4x driver: conversions and encodings from docs/chips.md §2.3 and §6
  * (worked frame, edges at raw 0 and 0xFFFF), and, against the chip model on
  * the fake bus in virtual time, the start-up sequence, settings, data-ready
  * reads, faults and recovery.

@@ -1,6 +1,6 @@
 /*
  * SGP30 driver: the absolute-humidity formula and its 8.8 encoding
- * (specs/sensors.md §4.6) and, against the chip model on the fake bus in
+ * (docs/chips.md §3.6) and, against the chip model on the fake bus in
  * virtual time, start-up, the drift-free 1 Hz schedule, warm-up flagging,
  * humidity compensation words, and the baseline save/restore rules.
  */
