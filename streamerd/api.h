@@ -3,7 +3,7 @@
  * hostname, token, open, append, status and drop, tolerant-but-strict
  * parsers for every answer (plain text or JSON hostname and token, open,
  * append, bulk status, the four error-body shapes), and the mapping from an
- * HTTP status plus error code to the client's reaction (spec §4.9). Pure
+ * HTTP status plus error code to the client's reaction (docs/snowpipe.md §5.2). Pure
  * functions over byte buffers: no I/O, no logging, fuzzable.
  */
 #ifndef STREAMERD_API_H

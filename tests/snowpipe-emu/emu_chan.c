@@ -1,6 +1,6 @@
 /*
- * emu_chan: the sequencing model of spec §4.1/§8.2. A token is
- * "<client_seq>_<next_row_seq>"; reopening bumps client_seq, each accepted
+ * emu_chan: the sequencing model of docs/snowpipe.md §4.1 (README.md,
+ * "Sequencing"). A token is "<client_seq>_<next_row_seq>"; reopening bumps client_seq, each accepted
  * append bumps next_row_seq, and the last accepted append can be replayed
  * idempotently. Pending batches live only in memory (capped globally): a
  * restart loses them, as a service failover would, and next_row_seq is

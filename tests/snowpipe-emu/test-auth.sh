@@ -41,7 +41,7 @@ refused 394305 "HS256" $K --alg HS256
 refused 394305 "alg none" $K --alg none
 refused 394301 "no iat/exp" $K --no-times
 refused "sub" "sub mismatch" $K --sub EMUACCT.SOMEONE
-# claims must be upper-cased by the client (spec §2.2, §7.1)
+# claims must be upper-cased by the client (docs/snowpipe.md §2.2)
 refused 394307 "lower-case account" --key "$STREAMER_KEY" --account emuacct --user STREAMER
 refused 394300 "lower-case user" --key "$STREAMER_KEY" --account EMUACCT --user streamer
 }

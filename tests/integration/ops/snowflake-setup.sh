@@ -44,7 +44,7 @@ sel=$(echo "$sel" | words)
 [ "$sel" = "$want" ] || fail "SELECT keys: '$sel'"
 echo "$pipe" | grep -q "FROM TABLE(DATA_SOURCE(TYPE => 'STREAMING'))" || fail "pipe is not a streaming pipe"
 
-# Grants of specs/snowpipe-rest.md section 6.
+# Grants of docs/snowpipe.md §7.
 for g in "GRANT USAGE ON DATABASE DEMO_DB TO ROLE SNOWSENSE_INGEST_ROLE" \
 	"GRANT USAGE ON SCHEMA DEMO_DB.DEMO_SCHEMA TO ROLE SNOWSENSE_INGEST_ROLE" \
 	"GRANT INSERT ON TABLE DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA TO ROLE SNOWSENSE_INGEST_ROLE" \

@@ -1,8 +1,8 @@
 /*
- * api: every answer variant the spec lists is parsed (plain/JSON hostname
+ * api: every answer variant docs/snowpipe.md lists is parsed (plain/JSON hostname
  * and token, open, append, bulk status with rows_errors fallback, absent
  * channel), malformed answers are refused, URLs percent-encode names and
- * tokens, and the HTTP status + code -> reaction table of spec §4.9.
+ * tokens, and the HTTP status + code -> reaction table of docs/snowpipe.md §5.2.
  */
 #include <errno.h>
 #include <setjmp.h>

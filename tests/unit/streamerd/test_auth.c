@@ -3,7 +3,7 @@
  * encrypted with the passphrase file), wrong/missing passphrases and weak
  * keys are refused with a message, the fingerprint matches an independent
  * computation, the JWT verifies with the public key and carries the claims
- * Snowflake checks, and account names normalise as spec §2.2 says.
+ * Snowflake checks, and account names normalise as docs/snowpipe.md §2.2 says.
  */
 #include <errno.h>
 #include <setjmp.h>

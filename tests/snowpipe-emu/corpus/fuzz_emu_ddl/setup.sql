@@ -113,7 +113,7 @@ FROM (
 );
 
 ------------------------------------------------------------------ grants
--- What the streaming client's role needs (specs/snowpipe-rest.md section 6):
+-- What the streaming client's role needs (docs/snowpipe.md §7):
 -- USAGE on database and schema, INSERT on the table, OPERATE on the named
 -- pipe (MONITOR lets `streamerd --check` and SHOW CHANNELS read its status).
 GRANT USAGE ON DATABASE DEMO_DB TO ROLE SNOWSENSE_INGEST_ROLE;
