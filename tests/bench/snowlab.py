@@ -186,7 +186,7 @@ PIPE = "THERMAL_SENSOR_PIPE"
 PAT = "snowlab-pat-0123456789abcdef0123456789abcdef"
 DEVICE = "chaos-pi"
 
-# The seed-compatible table (SCHEMA.md).
+# The prototype's table (docs/schema.md, "The row"; config/snowflake/setup.sql).
 COLUMNS = [
     ("UUID", "VARCHAR(36)"), ("ROWID", "VARCHAR(64)"), ("HOSTNAME", "VARCHAR(255)"),
     ("HOST", "VARCHAR(255)"), ("IPADDRESS", "VARCHAR(64)"), ("MACADDRESS", "VARCHAR(32)"),

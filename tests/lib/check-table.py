@@ -24,7 +24,7 @@ T0_NS = 1764000000000000000
 
 def record(seq, device="fake-pi"):
     """Record seq as fake-sensord's make_record() builds it, with the keys and
-    nulls of DESIGN.md (what sensortap prints)."""
+    nulls of docs/schema.md (what sensortap prints)."""
     t = T0_NS + seq * 5000000000 + (seq % 1000) * 1000000
     return {
         "seq": seq, "t": t, "boot_ns": 1000000000 + seq * 5000000000,

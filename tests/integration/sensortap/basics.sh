@@ -1,6 +1,6 @@
 #!/bin/sh
 # sensortap against fake-sensord (the scripted sensord its tests and
-# streamerd's share): JSON lines with DESIGN.md's keys and the values the
+# streamerd's share): JSON lines with docs/schema.md's keys and the values the
 # server sent, gap notices on stderr, status, and a distinct exit code for
 # each way the socket can fail.
 set -eu
