@@ -2,7 +2,7 @@
 """Checks what landed in the emulator's table against fake-sensord's journal.
 
 usage: check-table.py DB N JOURNAL_ID_HEX [--values] [--at-least] [--device NAME]
-                      [--missing FROM-TO]...
+                      [--missing FROM-TO]... [--channel NAME] [--shared]
 
 Asserts that the rows of journal JOURNAL_ID are exactly seqs 1..N (less the
 --missing ranges: seqs the journal did not hold), each once,
@@ -10,7 +10,10 @@ committed in seq order (--at-least: seqs 1..M for some M >= N, for a check
 while records are still being committed); with --values also that every column equals what
 fake-sensord's make_record() puts in record seq (record() below: the same
 formulas, kept in step with tests/streamerd/fake-sensord.c), including the
-nulls. tests/integration/sensortap/basics.sh imports record() too.
+nulls. --device: every row's HOSTNAME is NAME. --channel: every row came
+through channel NAME. --shared: the table holds other journals' rows too
+(a fleet's devices share it), which are not this check's business.
+tests/integration/sensortap/basics.sh imports record() too.
 Exit 0 when all holds, 1 with the first differences otherwise.
 """
 import json
@@ -92,6 +95,7 @@ def main():
     db, n, jid = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     values = "--values" in sys.argv
     device = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "fake-pi"
+    channel = sys.argv[sys.argv.index("--channel") + 1] if "--channel" in sys.argv else None
     missing = set()
     for i, a in enumerate(sys.argv):
         if a == "--missing":
@@ -107,7 +111,7 @@ def main():
         n = max(n, max(seqs, default=0))
     want = [s for s in range(1, n + 1) if s not in missing]
     errs = []
-    if len(rows) != len(mine):
+    if len(rows) != len(mine) and "--shared" not in sys.argv:
         errs.append("%d row(s) not from journal %s" % (len(rows) - len(mine), jid))
     if sorted(seqs) != want:
         dup = sorted({s for s in seqs if seqs.count(s) > 1}) if len(seqs) < 200000 else []
@@ -119,6 +123,14 @@ def main():
     if any(b <= a for a, b in zip(seqs, seqs[1:])):
         i = next(i for i, (a, b) in enumerate(zip(seqs, seqs[1:])) if b <= a)
         errs.append("not committed in seq order: seq %d after %d" % (seqs[i + 1], seqs[i]))
+    if "--device" in sys.argv:
+        other = [r["HOSTNAME"] for r in mine if r["HOSTNAME"] != device]
+        if other:
+            errs.append("%d row(s) with HOSTNAME other than %s, e.g. %r" % (len(other), device, other[0]))
+    if channel is not None:
+        other = [r["CHANNEL"] for r in mine if (r["CHANNEL"] or "").upper() != channel.upper()]
+        if other:
+            errs.append("%d row(s) not from channel %s, e.g. %r" % (len(other), channel, other[0]))
     if values:
         for r in mine:
             seq = int(r["ROWID"].split("-")[1])
