@@ -87,7 +87,7 @@ struct chip {
 	bool present;			/* false: never answers */
 	bool plugged;			/* false while unplugged */
 	bool stuck_busy;		/* fault: NACK everything */
-	uint64_t nack_left, crc_left, eio_left, etimedout_left;
+	uint64_t nack_left, crc_left, eio_left, etimedout_left, flip_left;
 	uint64_t crc_done;		/* responses corrupted so far (rotates the word) */
 	int64_t busy_until;		/* deaf until (execution time) */
 	/* The pending response: readable once, from busy_until on. */

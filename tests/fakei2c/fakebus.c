@@ -37,7 +37,7 @@ static const struct chip_ops *const chip_table[NCHIPS] = {
 };
 
 static const char *const common_keys[] = {
-	"present", "timeline", "interp", "loop", "nack", "crc", "eio", "etimedout",
+	"present", "timeline", "interp", "loop", "nack", "crc", "flip", "eio", "etimedout",
 	"busy", "unplug", "unplug_at", "replug_at", "power_cycle", NULL,
 };
 
@@ -499,6 +499,7 @@ configure_common(struct chip *c, json_t *obj, bool at_start, int64_t now, char *
 	}
 	if (parse_count(c, obj, "nack", &c->nack_left, err, errlen) < 0 ||
 	    parse_count(c, obj, "crc", &c->crc_left, err, errlen) < 0 ||
+	    parse_count(c, obj, "flip", &c->flip_left, err, errlen) < 0 ||
 	    parse_count(c, obj, "eio", &c->eio_left, err, errlen) < 0 ||
 	    parse_count(c, obj, "etimedout", &c->etimedout_left, err, errlen) < 0 ||
 	    parse_bool(c, obj, "busy", &c->stuck_busy, err, errlen) < 0)
@@ -820,17 +821,21 @@ fakebus_write(struct fakebus *fb, uint16_t addr, const uint8_t *buf, size_t len,
 	return rc;
 }
 
-/* Flips the CRC byte of one word of what the master is about to see; the
- * word rotates so a driver that checks only some words gets caught. */
+/* Flips the CRC byte ("crc") or the low data byte ("flip": noise on the
+ * wire, so a driver that used the word anyway would show a wrong value) of
+ * one word of what the master is about to see; the word rotates so a driver
+ * that checks only some words gets caught. Either way the CRC check fails:
+ * CRC-8 catches every error burst of up to 8 bits. */
 static void
 corrupt(struct chip *c, uint8_t *buf, size_t got)
 {
 	size_t nwords = got / 3;
+	uint64_t *left = c->crc_left ? &c->crc_left : &c->flip_left;
 
-	if (c->crc_left == 0 || nwords == 0)
+	if (*left == 0 || nwords == 0)
 		return;
-	buf[3 * (c->crc_done % nwords) + 2] ^= 0x5A;
-	c->crc_left--;
+	buf[3 * (c->crc_done % nwords) + (left == &c->crc_left ? 2 : 1)] ^= 0x5A;
+	(*left)--;
 	c->crc_done++;
 	c->crc_corrupted++;
 }

@@ -123,6 +123,23 @@ test_crc_corruption(void **state)
 		assert_int_equal(b[7], 0xBE);
 	}
 	fakebus_free(fb);
+
+	/* "flip": a data byte is wrong and its CRC says so */
+	fb = bus("{\"scd4x\": {\"flip\": 2}}");
+	t = 0;
+	for (int i = 0; i < 3; i++) {
+		int bad = 0;
+		assert_string_equal(fbt_w(fb, 0x62, "36 82", t), "OK");
+		t += T_MS(1);
+		assert_int_equal(fakebus_read(fb, 0x62, b, 9, t), 0);
+		t += T_MS(1);
+		for (int w = 0; w < 3; w++)
+			bad += crc8(b[3 * w], b[3 * w + 1]) != b[3 * w + 2];
+		assert_int_equal(bad, i < 2);
+		assert_int_equal(b[1], i == 0 ? (0x96 ^ 0x5A) : 0x96);
+		assert_int_equal(b[4], i == 1 ? (0x07 ^ 0x5A) : 0x07);
+	}
+	fakebus_free(fb);
 }
 
 static void
