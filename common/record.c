@@ -12,11 +12,15 @@
 #include "record.h"
 
 static const struct record_field scd4x_fields[] = {
-	RECORD_VAL("co2", RECORD_U32, scd4x.co2, "ppm", "CO2 concentration"),
+	{ .key = "co2", .klen = 3, .type = RECORD_U32, .off = RECORD_OFF(scd4x.co2),
+	  .has = RECORD_OFF(scd4x.has_co2), .unit = "ppm", .why = "co2_error",
+	  .doc = "CO2 concentration; null when the chip's CO2 is not valid (co2_error)" },
 	RECORD_VAL("t", RECORD_F64, scd4x.t, "°C", "temperature"),
 	RECORD_VAL("rh", RECORD_F64, scd4x.rh, "%RH", "relative humidity"),
 	RECORD_VAL("t_meas", RECORD_I64, scd4x.t_meas, "ns",
 	    "when the chip's sample was read, Unix ns"),
+	RECORD_ADDED_STR("co2_error", scd4x.co2_error, scd4x.has_co2_error,
+	    "why co2 is null while t and rh are valid (a 0 ppm reading); else null"),
 };
 
 static const struct record_field sgp30_fields[] = {
@@ -27,7 +31,8 @@ static const struct record_field sgp30_fields[] = {
 	RECORD_VAL("t_meas", RECORD_I64, sgp30.t_meas, "ns",
 	    "when the chip's sample was read, Unix ns"),
 	RECORD_VAL("warmup", RECORD_BOOL, sgp30.warmup, "",
-	    "within 15 s of the chip's init: eco2 and tvoc are constants, not measurements"),
+	    "true only in records of versions before sgp30_state: the values were the "
+	    "warm-up constants"),
 	RECORD_VAL("baseline_ok", RECORD_BOOL, sgp30.baseline_ok, "",
 	    "the chip's baseline was restored from the state file or learned (12 h)"),
 };
@@ -49,6 +54,18 @@ static const struct record_field sys_fields[] = {
 	    "free space on the file system of sensord's disk_path"),
 };
 
+/* A chip's state, the time it began failing and its last error, as three
+ * fields of the record beside the chip's block: they say why the block is
+ * null (sensord/sensors.c fills them). */
+#define CHIP_STATE(chip, name) \
+	RECORD_ADDED_STR(#chip "_state", chip##_st.state, chip##_st.has_state, \
+	    "the " name "'s state: ok, warming_up, no_new_sample, retrying, absent or " \
+	    "disabled"), \
+	RECORD_ADDED(#chip "_since", RECORD_I64, chip##_st.since, chip##_st.has_since, \
+	    "ns", "retrying: when the " name " failed, Unix ns; else null"), \
+	RECORD_ADDED_STR(#chip "_error", chip##_st.error, chip##_st.has_error, \
+	    "retrying: the " name "'s last error; else null")
+
 static const struct record_field fields[] = {
 	RECORD_VAL("seq", RECORD_U64, seq, "",
 	    "journal sequence number: 1, 2, 3, ... within one journal"),
@@ -57,16 +74,21 @@ static const struct record_field fields[] = {
 	  .doc = "when the record was assembled, Unix ns (CLOCK_REALTIME)" },
 	RECORD_VAL("boot_ns", RECORD_U64, boot_ns, "ns",
 	    "CLOCK_BOOTTIME at the same moment: time since boot"),
+	RECORD_ADDED_STR("boot_id", boot_id, has_boot_id,
+	    "the kernel's id of this boot (/proc/sys/kernel/random/boot_id)"),
 	RECORD_VAL("synced", RECORD_BOOL, synced, "",
 	    "the system clock was synchronised (adjtimex) at that moment"),
 	RECORD_STRING("device", device,
 	    "device id (sensord's \"device\", default the host name)"),
+	CHIP_STATE(scd4x, "SCD4x"),
 	RECORD_BLOCK("scd4x", scd4x_fields, RECORD_OFF(has_scd4x),
-	    "Sensirion SCD4x; null when it gave no fresh sample this interval"),
+	    "Sensirion SCD4x; null exactly when scd4x_state is not ok"),
+	CHIP_STATE(sgp30, "SGP30"),
 	RECORD_BLOCK("sgp30", sgp30_fields, RECORD_OFF(has_sgp30),
-	    "Sensirion SGP30; null when it gave no fresh sample this interval"),
+	    "Sensirion SGP30; null exactly when sgp30_state is not ok"),
+	CHIP_STATE(icp10125, "ICP-10125"),
 	RECORD_BLOCK("icp10125", icp10125_fields, RECORD_OFF(has_icp10125),
-	    "TDK ICP-10125; null when it gave no fresh sample this interval"),
+	    "TDK ICP-10125; null exactly when icp10125_state is not ok"),
 	RECORD_BLOCK("sys", sys_fields, RECORD_NOT_NULL, "the machine sensord runs on"),
 	{ .key = "faults", .klen = 6, .type = RECORD_STRS, .off = RECORD_OFF(faults),
 	  .has = RECORD_NOT_NULL, .size = RECORD_FAULT_LEN, .count = RECORD_OFF(nfaults),

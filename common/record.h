@@ -22,12 +22,28 @@
 #define RECORD_DEVICE_LEN 64	/* device name, incl. NUL */
 #define RECORD_FAULT_LEN 96	/* one fault string, incl. NUL */
 #define RECORD_MAX_FAULTS 8
+#define RECORD_BOOT_ID_LEN 37	/* /proc/sys/kernel/random/boot_id, incl. NUL */
+#define RECORD_STATE_LEN 16	/* a chip state name, incl. NUL */
+#define RECORD_ERROR_LEN 72	/* a chip's last error, a value's reason, incl. NUL */
 
+/* Why a chip's block is what it is on this record (its "<chip>_state"). */
+#define RECORD_OK "ok"			/* a fresh, valid sample: the block */
+#define RECORD_WARMING_UP "warming_up"	/* SGP30's first 15 s: constants, not data */
+#define RECORD_NO_NEW_SAMPLE "no_new_sample"	/* running; nothing new since the last record */
+#define RECORD_RETRYING "retrying"	/* failed at "since" with "error"; being retried */
+#define RECORD_ABSENT "absent"		/* did not answer at start; still looked for */
+#define RECORD_DISABLED "disabled"	/* switched off in the configuration */
+
+/* New members go at the end of a struct: tests fill these with positional
+ * initializers. */
 struct rec_scd4x {
-	uint32_t co2;		/* ppm */
+	uint32_t co2;		/* ppm; present only with has_co2 */
 	double t;		/* °C */
 	double rh;		/* %RH */
 	int64_t t_meas;		/* Unix ns */
+	bool has_co2;		/* false: co2_error says why */
+	bool has_co2_error;
+	char co2_error[RECORD_ERROR_LEN];
 };
 
 struct rec_sgp30 {
@@ -44,15 +60,21 @@ struct rec_icp10125 {
 	int64_t t_meas;		/* Unix ns */
 };
 
-/* System figures; each one is absent (has_* false) when it could not be read.
- * New members go at the end of a struct: tests fill these with positional
- * initializers. */
+/* System figures; each one is absent (has_* false) when it could not be read. */
 struct rec_sys {
 	bool has_cpu_t, has_cpu, has_mem, has_disk;
 	double cpu_t;		/* °C */
 	double cpu;		/* % busy since the previous record */
 	double mem;		/* % used */
 	uint64_t disk_free_mb;
+};
+
+/* A chip's state on one record; the manager (sensord/sensors.c) fills it. */
+struct rec_chip_state {
+	bool has_state, has_since, has_error;	/* false in records of older versions */
+	char state[RECORD_STATE_LEN];	/* RECORD_OK, RECORD_RETRYING, ... */
+	int64_t since;			/* retrying: Unix ns of the failure */
+	char error[RECORD_ERROR_LEN];	/* retrying: the last error */
 };
 
 struct record {
@@ -68,6 +90,9 @@ struct record {
 	struct rec_sys sys;
 	unsigned nfaults;
 	char faults[RECORD_MAX_FAULTS][RECORD_FAULT_LEN];
+	bool has_boot_id;
+	char boot_id[RECORD_BOOT_ID_LEN];
+	struct rec_chip_state scd4x_st, sgp30_st, icp10125_st;
 };
 
 /* ---- the table ---------------------------------------------------------- */
@@ -105,6 +130,10 @@ struct record_field {
 				 * extra keys): NULL means "<block>_<key>", or the
 				 * key for a field outside any block */
 	const char *doc;	/* one line for docs/schema.md */
+	/* A value of a chip's block that may be null on its own while the
+	 * block has a sample: the key of the string field in the same block
+	 * that says why (present exactly when the value is null). */
+	const char *why;
 };
 
 /* Helpers to write the table (record.c); M is a member path in struct record. */
@@ -125,6 +154,11 @@ struct record_field {
 #define RECORD_ADDED(k, ty, M, H, u, d) \
 	{ .key = k, .klen = sizeof(k) - 1, .type = ty, .off = RECORD_OFF(M), \
 	  .has = RECORD_OFF(H), .optional = true, .unit = u, .doc = d }
+/* The same for a string (a char array M). */
+#define RECORD_ADDED_STR(k, M, H, d) \
+	{ .key = k, .klen = sizeof(k) - 1, .type = RECORD_STR, .off = RECORD_OFF(M), \
+	  .has = RECORD_OFF(H), .size = sizeof(((struct record *)0)->M), .optional = true, \
+	  .unit = "", .doc = d }
 /* A block of fields tbl, nil when H is false (H may be RECORD_NOT_NULL). */
 #define RECORD_BLOCK(k, tbl, H, d) \
 	{ .key = k, .klen = sizeof(k) - 1, .type = RECORD_MAP, .has = H, .fields = tbl, \

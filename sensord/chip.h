@@ -22,7 +22,7 @@
 #include "proto.h"
 #include "sensors.h"
 
-#define CHIP_WHAT_LEN 72
+#define CHIP_WHAT_LEN RECORD_ERROR_LEN
 #define CHIP_INFO_LEN 160
 #define CHIP_MAX_WORDS 3		/* the longest response here */
 /* Added to every execution-time wait: the loop reads its clock once per
@@ -49,6 +49,7 @@ struct chip_out {
 		struct rec_sgp30 sgp30;
 		struct rec_icp10125 icp10125;
 	} u;			/* t_meas is left for the manager to fill */
+	bool warmup;		/* the sample is the chip's warm-up output, not data */
 	int err;		/* < 0: the chip failed; restart it after a back-off */
 	bool fault;		/* something worth a fault line: what says it */
 	char what[CHIP_WHAT_LEN];	/* e.g. "crc error on read_measurement" */

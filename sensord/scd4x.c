@@ -339,16 +339,19 @@ got_measurement(struct scd4x *c, struct chip_out *out, int64_t now)
 	 * T_POLL late, so ask again a poll interval early. */
 	c->due = now + c->period - T_POLL;
 	out->next = c->due;
-	/* 0 ppm with valid T/RH is a known failure (VDDH unpowered), not air. */
-	if (w[0] == 0) {
-		out->fault = true;
-		snprintf(out->what, sizeof(out->what),
-		    "invalid sample (co2 0 ppm) discarded");
-		return;
-	}
 	scd4x_convert(w, &out->u.scd4x.co2, &out->u.scd4x.t, &out->u.scd4x.rh);
 	out->sample = true;
 	c->started_once = true;
+	/* 0 ppm with valid T/RH is a known failure (VDDH unpowered, a failing
+	 * sensor), not air: the CO2 is null with its reason, T/RH are kept. */
+	out->u.scd4x.has_co2 = w[0] != 0;
+	if (w[0] == 0) {
+		out->u.scd4x.has_co2_error = true;
+		snprintf(out->u.scd4x.co2_error, sizeof(out->u.scd4x.co2_error),
+		    "0 ppm is not a valid reading (VDDH unpowered or sensor failing)");
+		out->fault = true;
+		snprintf(out->what, sizeof(out->what), "invalid co2 (0 ppm); t and rh kept");
+	}
 }
 
 static void

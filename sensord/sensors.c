@@ -10,7 +10,11 @@
  *
  * A sample is kept until sensors_take moves it into a record and is then
  * forgotten, so a value is reported at most once; a chip that produced
- * nothing since the previous record has no block in the next one.
+ * nothing since the previous record has no block in the next one, and its
+ * state on that record says why (no_new_sample, warming_up, retrying since
+ * when and after which error, absent, disabled). A chip waiting for its next
+ * retry adds a fault line to every record meanwhile, not only to those in
+ * which an attempt failed.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,6 +42,9 @@ struct chip {
 	void *st;
 	enum chip_state state;
 	bool recovering;	/* failed since the last good sample */
+	bool faulted;		/* a fault line since the last record */
+	int64_t fail_since;	/* Unix ns of the failure that started recovering */
+	char error[RECORD_ERROR_LEN];	/* the last failure */
 	int64_t next;
 	int64_t backoff;
 	uint64_t measurements, faults;
@@ -118,11 +125,19 @@ chip_conf(const struct sensors_conf *conf, enum chip_id id, const void **ret_blo
 	}
 }
 
+/* Unix ns at CLOCK_MONOTONIC now. */
+static int64_t
+unix_at(int64_t now)
+{
+	return clock_realtime_ns() - clock_mono_ns() + now;
+}
+
 /* Pending fault lines; past the cap only a count is kept (said at take). */
 static void
 add_fault(struct sensors *s, struct chip *c, const char *what)
 {
 	c->faults++;
+	c->faulted = true;
 	if (s->nfaults >= FAULT_CAP) {
 		s->faults_dropped++;
 		return;
@@ -145,10 +160,12 @@ chip_free(struct chip *c)
 static void
 chip_failed(struct chip *c, int64_t now, const char *what)
 {
-	if (!c->recovering)
+	snprintf(c->error, sizeof(c->error), "%s", what);
+	if (!c->recovering) {
+		c->fail_since = unix_at(now);
 		log_warnx("%s at 0x%02x: %s; retrying in %" PRId64 " s", c->ops->name,
 		    c->ops->addr, what, (int64_t)(c->backoff / NS_PER_S));
-	else
+	} else
 		log_debug("%s: %s; next retry in %" PRId64 " s", c->ops->name, what,
 		    (int64_t)(c->backoff / NS_PER_S));
 	c->recovering = true;
@@ -161,7 +178,7 @@ static void
 got_sample(struct sensors *s, struct chip *c, enum chip_id id, int64_t now,
     const struct chip_out *out)
 {
-	int64_t t_meas = clock_realtime_ns() - clock_mono_ns() + now;
+	int64_t t_meas = unix_at(now);
 
 	c->sample = *out;
 	c->has_sample = true;
@@ -396,35 +413,80 @@ sensors_run(struct sensors *s, int64_t now)
 	}
 }
 
+/* The state a record gives the chip; *ret_block: its sample goes in. */
+static const char *
+record_state(const struct chip *c, bool *ret_block)
+{
+	*ret_block = false;
+	switch (c->state) {
+	case C_DISABLED: return RECORD_DISABLED;
+	case C_ABSENT: return RECORD_ABSENT;
+	default: break;
+	}
+	if (c->has_sample) {
+		/* the SGP30's warm-up constants are not measurements */
+		if (c->sample.warmup)
+			return RECORD_WARMING_UP;
+		*ret_block = true;
+		return RECORD_OK;
+	}
+	if (c->state == C_RETRYING || c->recovering)
+		return RECORD_RETRYING;
+	if (strcmp(c->ops->state(c->st), "warmup") == 0)
+		return RECORD_WARMING_UP;
+	return RECORD_NO_NEW_SAMPLE;
+}
+
+static void
+take_chip(struct sensors *s, enum chip_id id, struct record *r, struct rec_chip_state *st)
+{
+	struct chip *c = &s->chips[id];
+	bool block;
+	const char *state = record_state(c, &block);
+
+	st->has_state = true;
+	snprintf(st->state, sizeof(st->state), "%s", state);
+	if (strcmp(state, RECORD_RETRYING) == 0) {
+		st->has_since = st->has_error = true;
+		st->since = c->fail_since;
+		snprintf(st->error, sizeof(st->error), "%s", c->error);
+		/* every record of the outage says so, not only the failed tries */
+		if (!c->faulted)
+			record_add_fault(r, "%s: retrying for %" PRId64 " s: %s", c->ops->name,
+			    (int64_t)((unix_at(s->last_now) - c->fail_since) / NS_PER_S), c->error);
+	}
+	c->faulted = false;
+	c->has_sample = false;
+	if (!block)
+		return;
+	switch (id) {
+	case CHIP_SCD4X:
+		r->has_scd4x = true;
+		r->scd4x = c->sample.u.scd4x;
+		return;
+	case CHIP_SGP30:
+		r->has_sgp30 = true;
+		r->sgp30 = c->sample.u.sgp30;
+		return;
+	default:
+		r->has_icp10125 = true;
+		r->icp10125 = c->sample.u.icp10125;
+		return;
+	}
+}
+
 void
 sensors_take(struct sensors *s, struct record *r)
 {
-	struct chip *c;
-
-	c = &s->chips[CHIP_SCD4X];
-	if (c->has_sample) {
-		r->has_scd4x = true;
-		r->scd4x = c->sample.u.scd4x;
-		c->has_sample = false;
-	}
-	c = &s->chips[CHIP_SGP30];
-	if (c->has_sample) {
-		r->has_sgp30 = true;
-		r->sgp30 = c->sample.u.sgp30;
-		c->has_sample = false;
-	}
-	c = &s->chips[CHIP_ICP10125];
-	if (c->has_sample) {
-		r->has_icp10125 = true;
-		r->icp10125 = c->sample.u.icp10125;
-		c->has_sample = false;
-	}
 	for (unsigned i = 0; i < s->nfaults; i++)
 		record_add_fault(r, "%s", s->faults[i]);
 	if (s->faults_dropped)
 		record_add_fault(r, "sensors: %u more faults not listed", s->faults_dropped);
 	s->nfaults = 0;
 	s->faults_dropped = 0;
+	take_chip(s, CHIP_SCD4X, r, &r->scd4x_st);
+	take_chip(s, CHIP_SGP30, r, &r->sgp30_st);
+	take_chip(s, CHIP_ICP10125, r, &r->icp10125_st);
 }
 
 static const char *

@@ -79,7 +79,9 @@ int64_t sensors_next_deadline(const struct sensors *s);
 void sensors_run(struct sensors *s, int64_t now);
 /* Moves the samples that arrived since the previous call into r (has_* and
  * the chip blocks, plus one fault string per fault since then), clearing
- * them so a value is never reported twice. */
+ * them so a value is never reported twice, and gives each chip its state on
+ * r: a block is there exactly when its state is "ok"; a chip being retried
+ * gets a fault line on every record until it measures again. */
 void sensors_take(struct sensors *s, struct record *r);
 /* Fills the chip part of a status answer. */
 void sensors_status(const struct sensors *s, struct proto_status *st);

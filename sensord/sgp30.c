@@ -371,9 +371,10 @@ got_measurement(struct sgp30 *c, struct chip_out *out, int64_t now,
 	out->sample = true;
 	out->u.sgp30.eco2 = w[0];
 	out->u.sgp30.tvoc = w[1];
-	out->u.sgp30.warmup = c->t_meas - c->t_init < WARMUP;
+	out->warmup = c->t_meas - c->t_init < WARMUP;
+	out->u.sgp30.warmup = out->warmup;
 	out->u.sgp30.baseline_ok = c->restored || c->t_meas - c->t_init >= FRESH_VALID;
-	c->warm = !out->u.sgp30.warmup;
+	c->warm = !out->warmup;
 	between(c, out, now, env);
 }
 

@@ -618,7 +618,7 @@ def row_mismatch(rec, row):
 
     out = []
     sc, sg, ic, sy = rec.get("scd4x"), rec.get("sgp30"), rec.get("icp10125"), rec.get("sys") or {}
-    out.append(num("CO2", sc is not None, sc and sc["co2"]))
+    out.append(num("CO2", sc is not None and sc.get("co2") is not None, sc and sc.get("co2")))
     out.append(num("TEMPERATURE", sc is not None, sc and sc["t"]))
     out.append(num("HUMIDITY", sc is not None, sc and sc["rh"]))
     live = sg is not None and not sg.get("warmup")

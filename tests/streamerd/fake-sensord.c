@@ -74,6 +74,7 @@ make_record(uint64_t seq, struct record *r)
 	r->has_scd4x = seq % 3 != 0;
 	r->scd4x = (struct rec_scd4x){ (uint32_t)(400 + seq % 1000), 20.0 + (double)(seq % 100) / 8.0,
 		40.0 + (double)(seq % 50) / 4.0, r->t };
+	r->scd4x.has_co2 = true;
 	r->has_sgp30 = seq % 5 != 0;
 	r->sgp30 = (struct rec_sgp30){ (uint32_t)(400 + seq % 300), (uint32_t)(seq % 200), r->t,
 		seq < 3, seq % 2 == 0 };

@@ -32,6 +32,7 @@ full_record(struct record *r)
 	snprintf(r->device, sizeof(r->device), "pi-kitchen");
 	r->has_scd4x = true;
 	r->scd4x = (struct rec_scd4x){ 812, 22.53, 41.07, r->t - 1000 };
+	r->scd4x.has_co2 = true;
 	r->has_sgp30 = true;
 	r->sgp30 = (struct rec_sgp30){ 450, 12, r->t - 2000, true, false };
 	r->has_icp10125 = true;
@@ -340,7 +341,8 @@ fill_rec_nan(msgpack_packer *pk)
 
 /* A record with one mistake in it (or none), packed by hand. */
 static enum { REC_OK, REC_DUP_IN_BLOCK, REC_MISSING_IN_BLOCK, REC_UNKNOWN_SCALAR,
-	REC_UNKNOWN_MAP, REC_NIL_VALUE, REC_BLOCK_NOT_MAP, REC_MANY_FAULTS, REC_NO_SYS } variant;
+	REC_UNKNOWN_MAP, REC_NIL_VALUE, REC_NIL_CO2, REC_BLOCK_NOT_MAP, REC_MANY_FAULTS,
+	REC_NO_SYS } variant;
 
 static void
 fill_scd4x(msgpack_packer *pk)
@@ -354,12 +356,15 @@ fill_scd4x(msgpack_packer *pk)
 	}
 	msgpack_pack_map(pk, variant == REC_MISSING_IN_BLOCK ? 3 : more ? 5 : 4);
 	ps(pk, "co2");
-	if (variant == REC_NIL_VALUE)
+	if (variant == REC_NIL_CO2)
 		msgpack_pack_nil(pk);
 	else
 		msgpack_pack_uint16(pk, 800);
 	ps(pk, "t");
-	msgpack_pack_double(pk, 20.5);
+	if (variant == REC_NIL_VALUE)
+		msgpack_pack_nil(pk);
+	else
+		msgpack_pack_double(pk, 20.5);
 	if (variant != REC_MISSING_IN_BLOCK) {
 		ps(pk, "rh");
 		msgpack_pack_double(pk, 40.0);
@@ -476,8 +481,12 @@ test_record_block_checks(void **state)
 	expect_reject(pack(fill_rec), PROTO_SERVER, "missing key \"scd4x.rh\"");
 	variant = REC_UNKNOWN_MAP;	/* a block holds scalars only */
 	expect_reject(pack(fill_rec), PROTO_SERVER, "malformed value for unknown key");
-	variant = REC_NIL_VALUE;	/* co2 is never null on its own (yet) */
-	expect_reject(pack(fill_rec), PROTO_SERVER, "bad value for \"scd4x.co2\"");
+	variant = REC_NIL_VALUE;	/* t is never null on its own */
+	expect_reject(pack(fill_rec), PROTO_SERVER, "bad value for \"scd4x.t\"");
+	variant = REC_NIL_CO2;		/* co2 may be (a 0 ppm reading) */
+	assert_int_equal(proto_decode(buf, pack(fill_rec), PROTO_SERVER, &out, NULL, 0), 0);
+	assert_true(out.u.rec.has_scd4x && !out.u.rec.scd4x.has_co2);
+	assert_true(out.u.rec.scd4x.t == 20.5);
 	variant = REC_BLOCK_NOT_MAP;
 	expect_reject(pack(fill_rec), PROTO_SERVER, "expected a map for \"scd4x\"");
 	variant = REC_MANY_FAULTS;

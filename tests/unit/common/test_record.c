@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,53 @@ check_map(const struct record_field *map)
 		if (f->type == RECORD_MAP) {
 			assert_true(map == &record_root);	/* one level of blocks */
 			check_map(f);
+		}
+	}
+}
+
+/* Is key the .why of a field of map? */
+static bool
+is_reason(const struct record_field *map, const char *key)
+{
+	for (size_t i = 0; i < map->nfields; i++)
+		if (map->fields[i].why && strcmp(map->fields[i].why, key) == 0)
+			return true;
+	return false;
+}
+
+/* No null without a reason, in the table itself: a chip's block (a block
+ * that may be null) has its "<chip>_state" beside it, and a value of it that
+ * may be null on its own names a reason field of the same block, a string
+ * that may be null. */
+static void
+test_nulls_have_reasons(void **state)
+{
+	const struct record_field *blk, *f;
+	char path[64];
+
+	(void)state;
+	for (size_t i = 0; i < record_root.nfields; i++) {
+		const struct record_field *b = &record_root.fields[i];
+
+		if (b->type != RECORD_MAP || b->has == RECORD_NOT_NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s_state", b->key);
+		f = record_find(path, &blk);
+		assert_non_null(f);
+		assert_true(f->type == RECORD_STR && f->has != RECORD_NOT_NULL);
+		for (size_t j = 0; j < b->nfields; j++) {
+			const struct record_field *v = &b->fields[j];
+
+			if (v->has == RECORD_NOT_NULL || is_reason(b, v->key))
+				continue;
+			if (v->why == NULL)
+				fail_msg("%s.%s may be null with no field saying why", b->key,
+				    v->key);
+			snprintf(path, sizeof(path), "%s.%s", b->key, v->why);
+			f = record_find(path, &blk);
+			assert_non_null(f);
+			assert_true(blk == b && f->type == RECORD_STR &&
+			    f->has != RECORD_NOT_NULL && f->why == NULL);
 		}
 	}
 }
@@ -113,6 +161,8 @@ test_presence(void **state)
 	assert_false(record_present(&r, sblk, cpu));
 	r.has_scd4x = true;
 	r.sys.has_cpu = true;
+	assert_false(record_present(&r, blk, co2));	/* a block and its own flag */
+	r.scd4x.has_co2 = true;
 	assert_true(record_present(&r, blk, co2));
 	assert_true(record_present(&r, sblk, cpu));
 	assert_true(record_present(&r, NULL, record_find("seq", &blk)));
@@ -123,7 +173,8 @@ static size_t
 md_field(char *o, size_t cap, const struct record_field *blk,
     const struct record_field *f)
 {
-	const char *null = f->has != RECORD_NOT_NULL ? "yes" :
+	const char *null = f->why != NULL ? "yes, with a reason" :
+	    f->has != RECORD_NOT_NULL ? "yes" :
 	    blk != NULL && blk->has != RECORD_NOT_NULL ? "with its block" : "no";
 	int n = snprintf(o, cap, "| `%s%s%s` | %s%s | %s | %s%s | %s |\n",
 	    blk ? blk->key : "", blk ? "." : "", f->key, record_type_name(f->type),
@@ -160,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_table_well_formed),
 		cmocka_unit_test(test_find_and_flat_names),
 		cmocka_unit_test(test_presence),
+		cmocka_unit_test(test_nulls_have_reasons),
 		cmocka_unit_test(test_schema_doc),
 	};
 

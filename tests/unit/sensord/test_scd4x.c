@@ -242,11 +242,18 @@ test_raw_edges(void **state)
 	assert_true(fabs(r.scd4x.t - -10.0) < 0.003);
 	assert_true(fabs(r.scd4x.rh) < 1e-9);
 
-	assert_int_equal(fbb_control(b, "{\"scd4x\": {\"raw\": [0, 0, 0]}}"), 0);
+	/* 0 ppm (VDDH unpowered): no CO2, with its reason; T/RH kept */
+	assert_int_equal(fbb_control(b, "{\"scd4x\": {\"raw\": [0, 26214, 32768]}}"), 0);
 	fbb_run_for(b, s, SEC(5));
 	take(s, &r);
-	assert_false(r.has_scd4x);
-	assert_true(has_fault(&r, "scd4x: invalid sample (co2 0 ppm) discarded"));
+	assert_true(r.has_scd4x);
+	assert_string_equal(r.scd4x_st.state, "ok");
+	assert_false(r.scd4x.has_co2);
+	assert_true(r.scd4x.has_co2_error);
+	assert_non_null(strstr(r.scd4x.co2_error, "0 ppm"));
+	assert_true(fabs(r.scd4x.t - 25.0) < 0.003);
+	assert_true(fabs(r.scd4x.rh - 50.0) < 0.003);
+	assert_true(has_fault(&r, "scd4x: invalid co2 (0 ppm); t and rh kept"));
 	assert_string_equal(scd_status(s).state, "ok");	/* no restart for that */
 	assert_int_equal(fakebus_count(b->fb, 0x62, 0x3F86), 1);
 	sensors_free(s);

@@ -288,6 +288,92 @@ test_compensation(void **state)
 	fbb_free(b);
 }
 
+/* An SCD4x reading 0 ppm (VDDH unpowered) still measures T and RH: the
+ * record keeps them, and the SGP30 is compensated with them. */
+static void
+test_co2_zero_keeps_th(void **state)
+{
+	struct fbb *b = fbb_new("{\"scd4x\": {\"raw\": [0, 26214, 32768]},"
+	    " \"sgp30\": {}, \"icp10125\": {}}");
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+	uint16_t w[4];
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(12));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_true(r.has_scd4x);
+	assert_false(r.scd4x.has_co2);
+	assert_true(r.scd4x.has_co2_error);
+	assert_true(fabs(r.scd4x.t - 25.0) < 0.01 && fabs(r.scd4x.rh - 50.0) < 0.01);
+	assert_true(has_fault(&r, "scd4x: invalid co2 (0 ppm)"));
+	assert_true(fakebus_count(b->fb, 0x58, 0x2061) >= 1);
+	assert_int_equal(fakebus_last_args(b->fb, 0x58, 0x2061, w, 4), 1);
+	assert_int_equal(w[0], sgp30_ah_word(sgp30_abs_humidity(r.scd4x.t, r.scd4x.rh)));
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* Every record says each chip's state; a chip being retried is named in
+ * the faults of every record until it is back, not only when a retry fails
+ * (a 32 s unplug at records every 2 s). */
+static void
+test_states_and_waiting_faults(void **state)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+	int retrying = 0, named = 0, waiting = 0;
+	int64_t since = 0;
+
+	(void)state;
+	defaults(&c, REQUIRE_SCD4X_OR_ICP);
+	c.sgp30.enabled = false;
+	s = start(b, &c);
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_string_equal(r.scd4x_st.state, "no_new_sample");
+	assert_string_equal(r.sgp30_st.state, "disabled");
+	assert_false(r.has_scd4x || r.has_sgp30);
+	fbb_run_for(b, s, SEC(20));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_string_equal(r.icp10125_st.state, "ok");
+	assert_false(r.icp10125_st.has_since || r.icp10125_st.has_error);
+	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"unplug\": true}}"), 0);
+	for (int i = 0; i < 16; i++) {
+		fbb_run_for(b, s, SEC(2));
+		memset(&r, 0, sizeof(r));
+		sensors_take(s, &r);
+		assert_false(r.has_icp10125);
+		assert_string_equal(r.icp10125_st.state, "retrying");
+		assert_true(r.icp10125_st.has_since && r.icp10125_st.has_error);
+		assert_true(since == 0 || r.icp10125_st.since == since);	/* the first */
+		since = r.icp10125_st.since;
+		retrying++;
+		named += has_fault(&r, "icp10125: ");
+		waiting += has_fault(&r, "icp10125: retrying for ");
+	}
+	assert_int_equal(named, retrying);
+	/* retries at +1, +3, +7, +15, +31 s: the other records are waits */
+	assert_true(waiting >= 16 - 5);
+	assert_non_null(strstr(r.icp10125_st.error, "nack"));
+	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"unplug\": false}}"), 0);
+	fbb_run_for(b, s, SEC(40));
+	memset(&r, 0, sizeof(r));
+	sensors_take(s, &r);
+	assert_string_equal(r.icp10125_st.state, "ok");
+	assert_true(r.has_icp10125);
+	assert_false(r.icp10125_st.has_since || r.icp10125_st.has_error);
+	sensors_free(s);
+	fbb_free(b);
+}
+
 static void
 test_humidity_compensation_off(void **state)
 {
@@ -319,7 +405,7 @@ test_crc_fault_isolated(void **state)
 	(void)state;
 	defaults(&c, REQUIRE_SCD4X_OR_ICP);
 	s = start(b, &c);
-	fbb_run_for(b, s, SEC(8));
+	fbb_run_for(b, s, SEC(18));	/* past the SGP30's warm-up */
 	memset(&r, 0, sizeof(r));
 	sensors_take(s, &r);
 	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"crc\": 1}}"), 0);
@@ -504,6 +590,8 @@ main(void)
 		cmocka_unit_test(test_records_fresh_only),
 		cmocka_unit_test(test_compensation),
 		cmocka_unit_test(test_humidity_compensation_off),
+		cmocka_unit_test(test_co2_zero_keeps_th),
+		cmocka_unit_test(test_states_and_waiting_faults),
 		cmocka_unit_test(test_crc_fault_isolated),
 		cmocka_unit_test(test_unplug_replug),
 		cmocka_unit_test(test_absent_then_present),

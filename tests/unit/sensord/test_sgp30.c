@@ -1,8 +1,9 @@
 /*
  * SGP30 driver: the absolute-humidity formula and its 8.8 encoding
  * (docs/chips.md §3.6) and, against the chip model on the fake bus in
- * virtual time, start-up, the drift-free 1 Hz schedule, warm-up flagging,
- * humidity compensation words, and the baseline save/restore rules.
+ * virtual time, start-up, the drift-free 1 Hz schedule, warm-up (a state,
+ * no values), humidity compensation words, and the baseline save/restore
+ * rules.
  */
 #include <errno.h>
 #include <math.h>
@@ -229,7 +230,8 @@ test_schedule_realtime(void **state)
 	fbb_free(b);
 }
 
-/* The first 15 s are flagged warm-up (400/0), then the real values. */
+/* The first 15 s the chip answers its constants (400/0): the record has no
+ * SGP30 values then, and says warming_up; then the real values, ok. */
 static void
 test_warmup(void **state)
 {
@@ -244,20 +246,23 @@ test_warmup(void **state)
 		fbb_run_for(b, s, SEC(1));
 		memset(&r, 0, sizeof(r));
 		sensors_take(s, &r);
-		assert_true(r.has_sgp30);
-		if (r.sgp30.warmup) {
+		assert_true(r.sgp30_st.has_state);
+		if (!r.has_sgp30) {
 			assert_int_equal(real, 0);	/* never back to warm-up */
-			assert_int_equal(r.sgp30.eco2, 400);
-			assert_int_equal(r.sgp30.tvoc, 0);
+			assert_string_equal(r.sgp30_st.state, "warming_up");
 			assert_string_equal(sgp_state(s), "warmup");
 			warm++;
 		} else {
+			assert_string_equal(r.sgp30_st.state, "ok");
+			assert_false(r.sgp30.warmup);
 			assert_int_equal(r.sgp30.eco2, 612);
 			assert_int_equal(r.sgp30.tvoc, 87);
 			assert_string_equal(sgp_state(s), "ok");
+			assert_false(r.sgp30.baseline_ok);
 			real++;
 		}
-		assert_false(r.sgp30.baseline_ok);
+		assert_false(r.sgp30_st.has_since || r.sgp30_st.has_error);
+		assert_int_equal(r.nfaults, 0);
 	}
 	assert_int_equal(warm, 15);
 	assert_int_equal(real, 15);
@@ -330,10 +335,11 @@ test_baseline_restore(void **state)
 	assert_int_equal(fakebus_last_args(b->fb, 0x58, 0x201E, w, 4), 2);
 	assert_int_equal(w[0], 0x936B);
 	assert_int_equal(w[1], 0x90D7);
+	fbb_run_for(b, s, SEC(18));
 	memset(&r, 0, sizeof(r));
 	sensors_take(s, &r);
 	assert_true(r.sgp30.baseline_ok);
-	fbb_run_for(b, s, HOURS(1) - SEC(10));
+	fbb_run_for(b, s, HOURS(1) - SEC(28));
 	assert_int_equal(fakebus_count(b->fb, 0x58, 0x2015), 0);
 	fbb_run_for(b, s, SEC(20));
 	assert_int_equal(fakebus_count(b->fb, 0x58, 0x2015), 1);
@@ -427,8 +433,8 @@ test_crc_failure(void **state)
 	assert_int_equal(fakebus_count(b->fb, 0x58, 0x2003), 2);
 	memset(&r, 0, sizeof(r));
 	sensors_take(s, &r);
-	assert_true(r.has_sgp30);
-	assert_true(r.sgp30.warmup);	/* a new iaq_init starts a new warm-up */
+	assert_false(r.has_sgp30);	/* a new iaq_init starts a new warm-up */
+	assert_string_equal(r.sgp30_st.state, "warming_up");
 	sensors_free(s);
 	fbb_free(b);
 }

@@ -35,6 +35,7 @@ full_record(struct record *r)
 	snprintf(r->device, sizeof(r->device), "pi-7");
 	r->has_scd4x = true;
 	r->scd4x = (struct rec_scd4x){ 612, 21.5, 45.25, r->t };
+	r->scd4x.has_co2 = true;
 	r->has_sgp30 = true;
 	r->sgp30 = (struct rec_sgp30){ 450, 12, r->t, false, true };
 	r->has_icp10125 = true;
@@ -343,6 +344,37 @@ test_nulls(void **state)
 	json_decref(j);
 }
 
+/* A 0 ppm SCD4x reading: co2 null with its reason, t and rh kept; the
+ * chips' states reach RAW_DATA as extra keys. */
+static void
+test_co2_null_with_reason(void **state)
+{
+	struct record r;
+	json_t *j;
+
+	(void)state;
+	full_record(&r);
+	r.scd4x.has_co2 = false;
+	r.scd4x.has_co2_error = true;
+	snprintf(r.scd4x.co2_error, sizeof(r.scd4x.co2_error), "0 ppm is not valid");
+	r.scd4x_st = (struct rec_chip_state){ .has_state = true, .state = "ok" };
+	r.icp10125_st = (struct rec_chip_state){ true, true, true, "retrying", 17,
+	    "nack on measure" };
+	r.has_icp10125 = false;
+	j = format(&r, 1);
+	is_null(j, "co2");
+	assert_true(num(j, "temperature") == 21.5);
+	assert_true(num(j, "humidity") == 45.25);
+	assert_string_equal(str(j, "scd4x_co2_error"), "0 ppm is not valid");
+	assert_string_equal(str(j, "scd4x_state"), "ok");
+	is_null(j, "scd4x_since");
+	assert_string_equal(str(j, "icp10125_state"), "retrying");
+	assert_int_equal(json_integer_value(json_object_get(j, "icp10125_since")), 17);
+	assert_string_equal(str(j, "icp10125_error"), "nack on measure");
+	is_null(j, "pressure");
+	json_decref(j);
+}
+
 static void
 test_no_host_facts(void **state)
 {
@@ -460,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_worst_case_fits),
 		cmocka_unit_test(test_schema_doc),
 		cmocka_unit_test(test_nulls),
+		cmocka_unit_test(test_co2_null_with_reason),
 		cmocka_unit_test(test_no_host_facts),
 		cmocka_unit_test(test_escaping_and_faults),
 		cmocka_unit_test(test_deterministic),
