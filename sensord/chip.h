@@ -53,6 +53,7 @@ struct chip_out {
 	int err;		/* < 0: the chip failed; restart it after a back-off */
 	bool fault;		/* something worth a fault line: what says it */
 	char what[CHIP_WHAT_LEN];	/* e.g. "crc error on read_measurement" */
+	bool stopped;		/* after stop() returned true: finished */
 };
 
 struct chip_ops {
@@ -69,8 +70,12 @@ struct chip_ops {
 	/* Does the I/O due at now, using env for compensation; fills out. */
 	void (*poll)(void *st, int64_t now, const struct chip_env *env,
 	    struct chip_out *out);
-	/* Leaves the chip quiet (e.g. periodic measurement off); no waiting. */
-	void (*stop)(void *st, int64_t now);
+	/* Begins an orderly stop at now: leaves the chip quiet (SCD4x:
+	 * periodic measurement off) and, where the chip holds something worth
+	 * keeping (SGP30: its baseline), arranges to save it. false: done.
+	 * true: poll must go on being called from *ret_next, as usual and never
+	 * waiting, until it sets out->stopped (or fails). */
+	bool (*stop)(void *st, int64_t now, int64_t *ret_next);
 	/* Blocking hardware test of `sensord --probe`: identity, self-test,
 	 * one measurement. 0 = pass; info gets a one-line summary either way. */
 	int (*probe)(void *st, char *info, size_t infolen);
@@ -101,7 +106,8 @@ int chip_send_read(struct i2c_bus *bus, uint16_t addr, uint16_t cmd,
 const char *chip_errname(int err);
 /* Fills out as "chip failed": err and "<errname> on <what>". */
 void chip_fail(struct chip_out *out, int err, const char *what);
-/* Sleeps for ns of CLOCK_MONOTONIC (probe only: the loop never sleeps). */
+/* Sleeps for ns of CLOCK_MONOTONIC (probe and the end of an orderly stop
+ * only: the loop never sleeps). */
 void chip_sleep_ns(int64_t ns);
 
 /* ---- pure conversions, exported for the unit tests ------------------ */

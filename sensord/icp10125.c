@@ -231,12 +231,14 @@ icp_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out
 	}
 }
 
-static void
-icp_stop(void *st, int64_t now)
+static bool
+icp_stop(void *st, int64_t now, int64_t *ret_next)
 {
 	/* Idle between commands already: nothing to switch off. */
 	(void)st;
 	(void)now;
+	(void)ret_next;
+	return false;
 }
 
 static const char *

@@ -391,14 +391,16 @@ scd_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out
 	}
 }
 
-static void
-scd_stop(void *st, int64_t now)
+static bool
+scd_stop(void *st, int64_t now, int64_t *ret_next)
 {
 	struct scd4x *c = st;
 
 	(void)now;
+	(void)ret_next;
 	if (c->step >= S_MEASURING)
 		(void)chip_send(c->bus, SCD4X_ADDR, CMD_STOP_PERIODIC, NULL, 0);
+	return false;
 }
 
 static const char *

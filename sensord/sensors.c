@@ -15,6 +15,10 @@
  * when and after which error, absent, disabled). A chip waiting for its next
  * retry adds a fault line to every record meanwhile, not only to those in
  * which an attempt failed.
+ *
+ * An orderly stop (sensors_stop) lets each chip finish what is worth
+ * keeping, as more turns of the same schedule: the SGP30 reads and saves
+ * its baseline.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,10 +36,12 @@
 #define BACKOFF_MAX	(60 * NS_PER_S)
 #define MAX_STEPS	16	/* zero-wait steps one chip may take per turn */
 #define FAULT_CAP	RECORD_MAX_FAULTS	/* pending fault lines; overflow: counted */
+#define STOP_MAX	(500 * NS_PER_MS)	/* sensors_free waits this long at most */
 
 enum chip_id { CHIP_SCD4X, CHIP_SGP30, CHIP_ICP10125, NCHIPS };
 
-enum chip_state { C_DISABLED, C_ABSENT, C_RUNNING, C_RETRYING };
+/* C_STOPPING: sensors_stop asked it to finish; C_STOPPED: it has. */
+enum chip_state { C_DISABLED, C_ABSENT, C_RUNNING, C_RETRYING, C_STOPPING, C_STOPPED };
 
 struct chip {
 	const struct chip_ops *ops;
@@ -58,6 +64,7 @@ struct sensors {
 	struct chip chips[NCHIPS];
 	struct chip_env env;
 	int64_t last_now;
+	bool stopping;
 	unsigned nfaults, faults_dropped;
 	char faults[FAULT_CAP][RECORD_FAULT_LEN];
 };
@@ -228,6 +235,23 @@ restart(struct sensors *s, struct chip *c, int64_t now)
 	chip_failed(c, now, what);
 }
 
+/* A poll while stopping: done when the driver says so or fails. */
+static void
+step_stopping(struct sensors *s, struct chip *c, int64_t now)
+{
+	struct chip_out out = { 0 };
+
+	out.next = now + BACKOFF_MAX;
+	c->ops->poll(c->st, now, &s->env, &out);
+	if (out.err < 0)
+		log_warnx("%s at 0x%02x: stopping: %s", c->ops->name, c->ops->addr,
+		    out.what[0] ? out.what : chip_errname(out.err));
+	if (out.err < 0 || out.stopped)
+		c->state = C_STOPPED;
+	else
+		c->next = out.next;
+}
+
 static void
 step(struct sensors *s, enum chip_id id, int64_t now)
 {
@@ -236,6 +260,10 @@ step(struct sensors *s, enum chip_id id, int64_t now)
 
 	if (c->state == C_ABSENT || c->state == C_RETRYING) {
 		restart(s, c, now);
+		return;
+	}
+	if (c->state == C_STOPPING) {
+		step_stopping(s, c, now);
 		return;
 	}
 	out.next = now + BACKOFF_MAX;	/* a driver that forgets is still polled */
@@ -361,17 +389,75 @@ fail:
 	return r;
 }
 
+/* Chips that have a schedule: not disabled, not done stopping. */
+static bool
+scheduled(const struct chip *c)
+{
+	return c->state != C_DISABLED && c->state != C_STOPPED;
+}
+
+void
+sensors_stop(struct sensors *s, int64_t now)
+{
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	s->last_now = now;
+	for (int i = 0; i < NCHIPS; i++) {
+		struct chip *c = &s->chips[i];
+		int64_t next = now;
+
+		if (c->state == C_DISABLED)
+			continue;
+		if (c->state == C_RUNNING && c->ops->stop(c->st, now, &next)) {
+			c->state = C_STOPPING;
+			c->next = next;
+		} else {
+			c->state = C_STOPPED;
+		}
+	}
+}
+
+bool
+sensors_stopped(const struct sensors *s)
+{
+	for (int i = 0; i < NCHIPS; i++)
+		if (s->chips[i].state == C_STOPPING)
+			return false;
+	return true;
+}
+
+/* The rest of an orderly stop on the real clock: a few commands, each a
+ * few ms, so STOP_MAX is only there for a chip that stops answering. */
+static void
+finish_stop(struct sensors *s)
+{
+	int64_t start = clock_mono_ns(), now = start;
+
+	sensors_stop(s, now);
+	while (!sensors_stopped(s)) {
+		int64_t d = sensors_next_deadline(s);
+
+		if (d - start > STOP_MAX) {
+			log_warnx("chips did not finish stopping within %" PRId64 " ms",
+			    (int64_t)(STOP_MAX / NS_PER_MS));
+			return;
+		}
+		if (d > now)
+			chip_sleep_ns(d - now);
+		now = clock_mono_ns();
+		sensors_run(s, now);
+	}
+}
+
 void
 sensors_free(struct sensors *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < NCHIPS; i++) {
-		struct chip *c = &s->chips[i];
-		if (c->state == C_RUNNING)
-			c->ops->stop(c->st, s->last_now);
-		chip_free(c);
-	}
+	finish_stop(s);
+	for (int i = 0; i < NCHIPS; i++)
+		chip_free(&s->chips[i]);
 	free(s);
 }
 
@@ -388,13 +474,13 @@ sensors_next_deadline(const struct sensors *s)
 	int64_t first = INT64_MAX, last;
 
 	for (int i = 0; i < NCHIPS; i++)
-		if (s->chips[i].state != C_DISABLED && s->chips[i].next < first)
+		if (scheduled(&s->chips[i]) && s->chips[i].next < first)
 			first = s->chips[i].next;
 	if (first == INT64_MAX)
 		return first;
 	last = first;
 	for (int i = 0; i < NCHIPS; i++)
-		if (s->chips[i].state != C_DISABLED && s->chips[i].next > last &&
+		if (scheduled(&s->chips[i]) && s->chips[i].next > last &&
 		    s->chips[i].next - first <= COALESCE_NS)
 			last = s->chips[i].next;
 	return last;
@@ -408,7 +494,7 @@ sensors_run(struct sensors *s, int64_t now)
 		enum chip_id id = run_order[k];
 		struct chip *c = &s->chips[id];
 
-		for (int n = 0; n < MAX_STEPS && c->state != C_DISABLED && c->next <= now; n++)
+		for (int n = 0; n < MAX_STEPS && scheduled(c) && c->next <= now; n++)
 			step(s, id, now);
 	}
 }
@@ -496,6 +582,7 @@ state_name(const struct chip *c)
 	case C_DISABLED: return "disabled";
 	case C_ABSENT: return "absent";
 	case C_RETRYING: return "retrying";
+	case C_STOPPING: case C_STOPPED: return "stopping";
 	default:
 		return c->recovering ? "retrying" : c->ops->state(c->st);
 	}

@@ -67,9 +67,17 @@ extern const char *const sensors_require_choices[];
 int sensors_new(const struct sensors_conf *conf, struct i2c_bus *bus,
     const char *state_dir, int64_t now, struct sensors **ret, char *errbuf,
     size_t errlen);
-/* Stops the chips (SCD4x periodic measurement off) and frees. The SGP30
- * baseline is not read at stop: it is saved hourly once valid, so a stop
- * loses at most an hour of the chip's learning. */
+/* Begins an orderly stop at now (CLOCK_MONOTONIC ns): the SCD4x leaves
+ * periodic measurement, the SGP30 reads and saves its baseline when it is
+ * worth keeping. What is left to do runs in sensors_run at
+ * sensors_next_deadline, as before, until sensors_stopped(); no more samples
+ * are taken. */
+void sensors_stop(struct sensors *s, int64_t now);
+/* True when every chip has finished stopping (or failed to). */
+bool sensors_stopped(const struct sensors *s);
+/* Finishes the orderly stop (sensors_stop, if not begun yet, and then its
+ * remaining steps on the real clock: blocks a few ms, at most 500 ms) and
+ * frees. */
 void sensors_free(struct sensors *s);
 /* CLOCK_MONOTONIC ns at which sensors_run must be called: the earliest chip
  * deadline, or the last one within 20 ms of it (served together). */

@@ -12,7 +12,10 @@
  * The first 15 s after iaq_init the chip returns fixed 400 ppm / 0 ppb;
  * those samples are passed on flagged warm-up. The baseline is trusted (and
  * saved hourly to <state_dir>/sgp30-baseline.json) 12 h after a fresh init or
- * 1 h after a restore.
+ * 1 h after a restore. An orderly stop reads and saves it once more, so a
+ * restart loses none of the chip's learning: when it is trusted, or when it
+ * was restored and the chip is past its warm-up (Sensirion's rule: store
+ * only a learned baseline, or one that started from a restored one).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -79,6 +82,8 @@ struct sgp30 {
 	int64_t next_save;	/* next baseline read-and-save */
 	uint64_t th_seq;	/* SCD4x sample last used for compensation */
 	bool warm;		/* past the 15 s warm-up */
+	int64_t due;		/* when the last poll asked to be called again */
+	bool stopping;		/* the baseline is read and saved, then done */
 };
 
 double
@@ -123,7 +128,7 @@ sgp_start(void *st, int64_t now, int64_t *ret_next)
 		return r;
 	c->step = S_SERIAL;
 	c->warm = false;
-	*ret_next = now + T_SERIAL;
+	*ret_next = c->due = now + T_SERIAL;
 	return 0;
 }
 
@@ -336,12 +341,13 @@ measure(struct sgp30 *c, struct chip_out *out, int64_t now)
 	out->next = now + T_MEASURE;
 }
 
-/* After a measurement: one extra command at most, then back to the grid. */
+/* After a measurement: one extra command at most, then back to the grid
+ * (or, stopping, done once the baseline is read). */
 static void
 between(struct sgp30 *c, struct chip_out *out, int64_t now, const struct chip_env *env)
 {
-	if (c->step == S_MEASURE && c->conf.humidity_compensation && env &&
-	    env->has_th && env->th_seq != c->th_seq) {
+	if (c->step == S_MEASURE && !c->stopping && c->conf.humidity_compensation &&
+	    env && env->has_th && env->th_seq != c->th_seq) {
 		uint16_t arg = sgp30_ah_word(sgp30_abs_humidity(env->t, env->rh));
 		c->th_seq = env->th_seq;
 		send_or_fail(c, out, now, CMD_SET_AH, &arg, 1, "set_absolute_humidity",
@@ -355,6 +361,7 @@ between(struct sgp30 *c, struct chip_out *out, int64_t now, const struct chip_en
 	}
 	c->step = S_IDLE;
 	out->next = c->slot;
+	out->stopped = c->stopping;
 }
 
 static void
@@ -396,6 +403,9 @@ got_baseline(struct sgp30 *c, struct chip_out *out, int64_t now,
 		if (r < 0)
 			log_warnx("sgp30: cannot save baseline to %s: %s", c->path,
 			    strerror(-r));
+		else if (c->stopping)
+			log_info("sgp30: baseline saved at stop (co2eq 0x%04x, tvoc 0x%04x)",
+			    w[0], w[1]);
 		else
 			log_debug("sgp30: baseline saved (co2eq 0x%04x, tvoc 0x%04x)",
 			    w[0], w[1]);
@@ -404,10 +414,8 @@ got_baseline(struct sgp30 *c, struct chip_out *out, int64_t now,
 }
 
 static void
-sgp_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out)
+poll_step(struct sgp30 *c, int64_t now, const struct chip_env *env, struct chip_out *out)
 {
-	struct sgp30 *c = st;
-
 	switch (c->step) {
 	case S_SERIAL:
 		got_serial(c, out, now);
@@ -422,6 +430,10 @@ sgp_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out
 		begin_measuring(c, out, now);
 		return;
 	case S_IDLE:
+		if (c->stopping) {
+			between(c, out, now, env);
+			return;
+		}
 		if (now < c->slot) {
 			out->next = c->slot;
 			return;
@@ -441,11 +453,37 @@ sgp_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out
 }
 
 static void
-sgp_stop(void *st, int64_t now)
+sgp_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out)
 {
-	/* The chip has no stop command; the baseline was saved on the hour. */
-	(void)st;
-	(void)now;
+	struct sgp30 *c = st;
+
+	poll_step(c, now, env, out);
+	c->due = out->next;
+}
+
+/* Never a warm-up baseline: a learned one (12 h), or a restored one once
+ * the chip is past its warm-up. */
+static bool
+baseline_worth_saving(const struct sgp30 *c, int64_t now)
+{
+	if (!c->path[0] || c->step < S_IDLE)
+		return false;
+	return now - c->t_init >= (c->restored ? WARMUP : FRESH_VALID);
+}
+
+/* The chip has no stop command: read the baseline once more and save it,
+ * when the command in flight (if any) is done. */
+static bool
+sgp_stop(void *st, int64_t now, int64_t *ret_next)
+{
+	struct sgp30 *c = st;
+
+	if (!baseline_worth_saving(c, now))
+		return false;
+	c->stopping = true;
+	c->next_save = now;
+	*ret_next = c->step == S_IDLE ? now : c->due;
+	return true;
 }
 
 static const char *

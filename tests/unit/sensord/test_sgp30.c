@@ -3,7 +3,7 @@
  * (docs/chips.md §3.6) and, against the chip model on the fake bus in
  * virtual time, start-up, the drift-free 1 Hz schedule, warm-up (a state,
  * no values), humidity compensation words, and the baseline save/restore
- * rules.
+ * rules, including the save at an orderly stop.
  */
 #include <errno.h>
 #include <math.h>
@@ -99,6 +99,16 @@ sgp_state(struct sensors *s)
 	memset(&st, 0, sizeof(st));
 	sensors_status(s, &st);
 	return st.chips[1].state;
+}
+
+/* An orderly stop in virtual time, then free (nothing left to do then). */
+static void
+stop_and_free(struct fbb *b, struct sensors *s)
+{
+	sensors_stop(s, b->now);
+	fbb_run_for(b, s, SEC(1));
+	assert_true(sensors_stopped(s));
+	sensors_free(s);
 }
 
 static void
@@ -351,7 +361,7 @@ test_baseline_restore(void **state)
 	assert_true(llabs(json_integer_value(json_object_get(j, "saved")) -
 	    clock_realtime_ns() / NS_PER_S) < 5);
 	json_decref(j);
-	sensors_free(s);
+	stop_and_free(b, s);
 	fbb_free(b);
 }
 
@@ -439,6 +449,118 @@ test_crc_failure(void **state)
 	fbb_free(b);
 }
 
+static int64_t
+saved_at(void)
+{
+	json_t *j = read_baseline();
+	int64_t t;
+
+	if (!j)
+		return -1;
+	t = json_integer_value(json_object_get(j, "saved"));
+	json_decref(j);
+	return t;
+}
+
+/* A learned baseline (12 h) is read and saved once more at an orderly stop:
+ * the chip's value of that moment, not the one of the last hourly save. */
+static void
+test_baseline_saved_at_stop(void **state)
+{
+	struct fbb *b = fbb_new("{\"sgp30\": {\"baseline\": [37079, 37739]}}");
+	struct sensors *s;
+	json_t *j;
+
+	(void)state;
+	unlink(basefile);
+	s = start_sgp(b, true);
+	fbb_run_for(b, s, HOURS(12) + SEC(100));
+	assert_int_equal(fakebus_count(b->fb, 0x58, 0x2015), 1);
+	/* the chip learns on: half an hour later its baseline has moved */
+	assert_int_equal(fbb_control(b, "{\"sgp30\": {\"baseline\": [37100, 37800]}}"), 0);
+	fbb_run_for(b, s, SEC(1800));
+	sensors_stop(s, b->now);
+	assert_false(sensors_stopped(s));
+	fbb_run_for(b, s, SEC(1));
+	assert_true(sensors_stopped(s));
+	assert_int_equal(fakebus_count(b->fb, 0x58, 0x2015), 2);
+	j = read_baseline();
+	assert_non_null(j);
+	assert_int_equal(json_integer_value(json_object_get(j, "co2eq")), 37100);
+	assert_int_equal(json_integer_value(json_object_get(j, "tvoc")), 37800);
+	json_decref(j);
+	/* stopped: no more commands */
+	fbb_run_for(b, s, SEC(10));
+	assert_int_equal(fakebus_count(b->fb, 0x58, 0x2015), 2);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* Never a warm-up baseline: a fresh chip (under 12 h) or a restored one in
+ * its first 15 s is not saved at stop; a restored one past that is, whatever
+ * command is in flight when the stop comes. */
+static void
+test_baseline_stop_rules(void **state)
+{
+	struct fbb *b = fbb_new("{\"sgp30\": {}}");
+	struct sensors *s;
+	int64_t old = clock_realtime_ns() / NS_PER_S - 6 * 86400;
+
+	(void)state;
+	unlink(basefile);
+	s = start_sgp(b, true);
+	fbb_run_for(b, s, HOURS(11));
+	sensors_stop(s, b->now);
+	assert_true(sensors_stopped(s));	/* nothing worth saving */
+	sensors_free(s);
+	assert_int_equal(access(basefile, F_OK), -1);
+	fbb_free(b);
+
+	write_baseline(SERIAL, 0x90D7, 0x936B, 6 * 86400);
+	b = fbb_new("{\"sgp30\": {}}");
+	s = start_sgp(b, true);
+	fbb_run_for(b, s, SEC(10));
+	stop_and_free(b, s);
+	assert_true(llabs(saved_at() - old) < 5);	/* untouched */
+	fbb_free(b);
+
+	/* stop at every 50 ms of the second: idle, measuring, compensating */
+	for (int ms = 0; ms < 1000; ms += 50) {
+		write_baseline(SERIAL, 0x90D7, 0x936B, 6 * 86400);
+		b = fbb_new("{\"sgp30\": {}}");
+		s = start_sgp(b, true);
+		fbb_run_for(b, s, SEC(20) + ms * NS_PER_MS);
+		stop_and_free(b, s);
+		if (llabs(saved_at() - clock_realtime_ns() / NS_PER_S) >= 5)
+			fail_msg("not saved at stop %d ms into the second", ms);
+		assert_int_equal(fakebus_count(b->fb, 0x58, 0x2015), 1);
+		fbb_free(b);
+	}
+}
+
+/* A stop that cannot read the baseline (CRC error, chip gone) keeps the
+ * file as it was, and ends. */
+static void
+test_baseline_stop_fails(void **state)
+{
+	static const char *const faults[] = { "{\"sgp30\": {\"crc\": 1}}",
+		"{\"sgp30\": {\"unplug\": true}}" };
+	int64_t old = clock_realtime_ns() / NS_PER_S - 6 * 86400;
+
+	(void)state;
+	write_baseline(SERIAL, 0x90D7, 0x936B, 6 * 86400);
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
+		struct fbb *b = fbb_new("{\"sgp30\": {}}");
+		struct sensors *s = start_sgp(b, true);
+
+		fbb_run_for(b, s, SEC(30) + 100 * NS_PER_MS);
+		assert_int_equal(fbb_control(b, faults[i]), 0);
+		stop_and_free(b, s);
+		assert_true(llabs(saved_at() - old) < 5);
+		fbb_free(b);
+	}
+}
+
 static void
 test_feature_set_rejected(void **state)
 {
@@ -472,6 +594,9 @@ main(void)
 		cmocka_unit_test(test_baseline_restore),
 		cmocka_unit_test(test_baseline_rejected),
 		cmocka_unit_test(test_baseline_zero_not_saved),
+		cmocka_unit_test(test_baseline_saved_at_stop),
+		cmocka_unit_test(test_baseline_stop_rules),
+		cmocka_unit_test(test_baseline_stop_fails),
 		cmocka_unit_test(test_crc_failure),
 		cmocka_unit_test(test_feature_set_rejected),
 	};
