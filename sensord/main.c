@@ -159,6 +159,10 @@ make_record(struct daemon *d)
 	r->boot_ns = (uint64_t)clock_boottime_ns();
 	r->synced = clock_synced();
 	snprintf(r->device, sizeof(r->device), "%s", d->conf.device);
+	if (sysstat_boot_id(d->sys)) {
+		r->has_boot_id = true;
+		snprintf(r->boot_id, sizeof(r->boot_id), "%s", sysstat_boot_id(d->sys));
+	}
 	sensors_take(d->sensors, r);
 	sysstat_sample(d->sys, &r->sys);
 	rc = proto_encode_record(r, d->msg, PROTO_MAX_MSG, &len);

@@ -2,8 +2,10 @@
  * sysstat: each figure is read fresh per sample with small whole-file reads
  * (the files are tiny and the kernel generates them on read). The CPU
  * thermal zone is picked once at start by its type (cpu-thermal on a Pi,
- * x86_pkg_temp on a PC), falling back to zone 0.
+ * x86_pkg_temp on a PC), falling back to zone 0. The boot id is read once
+ * at start: it cannot change while the process lives.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,10 +21,12 @@
 
 #define THERMAL "/sys/class/thermal"
 #define MAX_ZONES 16
+#define BOOT_ID "/proc/sys/kernel/random/boot_id"
 
 struct sysstat {
 	char disk_path[PATH_MAX];
 	char temp_path[PATH_MAX];	/* "" when no zone */
+	char boot_id[RECORD_BOOT_ID_LEN];	/* "" when it cannot be read */
 	bool have_prev;
 	uint64_t prev_total, prev_idle;
 };
@@ -143,6 +147,23 @@ sysstat_parse_temp(const char *text, double *ret_c)
 	return 0;
 }
 
+int
+sysstat_parse_boot_id(const char *text, char *buf, size_t cap)
+{
+	static const char form[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t n = sizeof(form) - 1;
+
+	if (cap <= n || strlen(text) < n || (text[n] != '\0' && strcmp(text + n, "\n") != 0))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (form[i] == '-' ? text[i] != '-' :
+		    !isxdigit((unsigned char)text[i]) || isupper((unsigned char)text[i]))
+			return -EINVAL;
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 static void
 pick_zone(struct sysstat *s)
 {
@@ -167,13 +188,23 @@ int
 sysstat_new(const char *disk_path, struct sysstat **ret)
 {
 	struct sysstat *s = calloc(1, sizeof(*s));
+	char buf[64];
 
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->disk_path, sizeof(s->disk_path), "%s", disk_path);
 	pick_zone(s);
+	if (read_small(BOOT_ID, buf, sizeof(buf)) < 0 ||
+	    sysstat_parse_boot_id(buf, s->boot_id, sizeof(s->boot_id)) < 0)
+		s->boot_id[0] = '\0';
 	*ret = s;
 	return 0;
+}
+
+const char *
+sysstat_boot_id(const struct sysstat *s)
+{
+	return s->boot_id[0] ? s->boot_id : NULL;
 }
 
 void

@@ -94,6 +94,41 @@ test_live_sample(void **state)
 	sysstat_free(s);
 }
 
+/* The boot id: exactly the kernel's form, and on this machine the file's. */
+static void
+test_boot_id(void **state)
+{
+	char id[RECORD_BOOT_ID_LEN], file[64] = "";
+	struct sysstat *s;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(sysstat_parse_boot_id("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\n", id,
+	    sizeof(id)), 0);
+	assert_string_equal(id, "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
+	assert_int_equal(sysstat_parse_boot_id("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", id,
+	    sizeof(id)), 0);
+	assert_int_equal(sysstat_parse_boot_id("0F1E2D3C-4b5a-6978-8796-a5b4c3d2e1f0\n", id,
+	    sizeof(id)), -EINVAL);
+	assert_int_equal(sysstat_parse_boot_id("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0x", id,
+	    sizeof(id)), -EINVAL);
+	assert_int_equal(sysstat_parse_boot_id("0f1e2d3c4b5a-6978-8796-a5b4c3d2e1f0-\n", id,
+	    sizeof(id)), -EINVAL);
+	assert_int_equal(sysstat_parse_boot_id("", id, sizeof(id)), -EINVAL);
+	assert_int_equal(sysstat_parse_boot_id("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", id, 36),
+	    -EINVAL);
+	assert_int_equal(sysstat_new("/", &s), 0);
+	f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (f && fgets(file, sizeof(file), f)) {
+		file[strcspn(file, "\n")] = '\0';
+		assert_non_null(sysstat_boot_id(s));
+		assert_string_equal(sysstat_boot_id(s), file);
+	}
+	if (f)
+		fclose(f);
+	sysstat_free(s);
+}
+
 static void
 test_metrics_format(void **state)
 {
@@ -141,6 +176,7 @@ main(void)
 		cmocka_unit_test(test_parse_meminfo),
 		cmocka_unit_test(test_parse_temp),
 		cmocka_unit_test(test_live_sample),
+		cmocka_unit_test(test_boot_id),
 		cmocka_unit_test(test_metrics_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
