@@ -11,8 +11,9 @@
 -- keep them and skip to the grants (and the key registration). streamerd
 -- writes one NDJSON row per record with the 24 lower-case keys of the
 -- columns below (RAW_DATA, the 25th column, is the whole row), plus
--- extra keys (seq, device, synced, sgp30_warmup, sgp30_baseline_ok, faults,
--- t_ns, journal_id) that reach RAW_DATA through the pipe's `$1`.
+-- extra keys (seq, device, synced, boot_id, each chip's state, since and
+-- error, sgp30_baseline_ok, faults, t_ns, journal_id, ...: docs/schema.md
+-- lists them) that reach RAW_DATA through the pipe's `$1`.
 --
 -- Names used here match config/streamerd.json; change them in both places.
 --   role      SNOWSENSE_INGEST_ROLE  user   SNOWSENSE_INGEST
@@ -153,12 +154,33 @@ SELECT
 FROM DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA
 GROUP BY HOSTNAME, DATE_TRUNC('HOUR', DATETIMESTAMP);
 
--- Rows with a fault, or with the SGP30 still warming up, from RAW_DATA.
+-- Rows in which a value is missing for a reason other than a chip's own
+-- cadence (no_new_sample) or the configuration (disabled), or that carry a
+-- fault line, from RAW_DATA: per chip its state (ok, warming_up,
+-- no_new_sample, retrying, absent, disabled), since when and why it is being
+-- retried, and the SCD4x's reason for a null CO2 with valid T/RH. A JSON
+-- null in RAW_DATA is not SQL NULL until cast, hence the ::STRING casts.
+-- SGP30_WARMUP is only ever true in rows of versions before the states.
 CREATE OR REPLACE VIEW DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_FAULTS AS
 SELECT HOSTNAME, DATETIMESTAMP, RAW_DATA:seq::INTEGER AS SEQ,
+       RAW_DATA:scd4x_state::STRING AS SCD4X_STATE,
+       TO_TIMESTAMP_NTZ(RAW_DATA:scd4x_since::INTEGER, 9) AS SCD4X_SINCE,
+       RAW_DATA:scd4x_error::STRING AS SCD4X_ERROR,
+       RAW_DATA:scd4x_co2_error::STRING AS SCD4X_CO2_ERROR,
+       RAW_DATA:sgp30_state::STRING AS SGP30_STATE,
+       TO_TIMESTAMP_NTZ(RAW_DATA:sgp30_since::INTEGER, 9) AS SGP30_SINCE,
+       RAW_DATA:sgp30_error::STRING AS SGP30_ERROR,
+       RAW_DATA:icp10125_state::STRING AS ICP10125_STATE,
+       TO_TIMESTAMP_NTZ(RAW_DATA:icp10125_since::INTEGER, 9) AS ICP10125_SINCE,
+       RAW_DATA:icp10125_error::STRING AS ICP10125_ERROR,
        RAW_DATA:faults AS FAULTS, RAW_DATA:sgp30_warmup::BOOLEAN AS SGP30_WARMUP
 FROM DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA
-WHERE ARRAY_SIZE(RAW_DATA:faults) > 0 OR RAW_DATA:sgp30_warmup::BOOLEAN;
+WHERE ARRAY_SIZE(RAW_DATA:faults) > 0
+   OR RAW_DATA:scd4x_state::STRING IN ('warming_up', 'retrying', 'absent')
+   OR RAW_DATA:sgp30_state::STRING IN ('warming_up', 'retrying', 'absent')
+   OR RAW_DATA:icp10125_state::STRING IN ('warming_up', 'retrying', 'absent')
+   OR RAW_DATA:scd4x_co2_error::STRING IS NOT NULL
+   OR RAW_DATA:sgp30_warmup::BOOLEAN;
 
 ------------------------------------------------------------------ checks
 -- After streamerd has run:
