@@ -5,6 +5,7 @@
  * consecutive requests to the same host share one TLS connection. DNS runs
  * in libcurl's threaded resolver and never blocks the loop.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,26 +92,85 @@ write_cb(char *p, size_t sz, size_t n, void *userp)
 	return len;
 }
 
+/* The value of header line p (len bytes, CRLF included) when its name is
+ * name, trimmed into out; false otherwise or when it does not fit. */
+static bool
+header_value(const char *p, size_t len, const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || p[n] != ':' || strncasecmp(p, name, n) != 0)
+		return false;
+	p += n + 1;
+	len -= n + 1;
+	while (len > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' ' ||
+	    p[len - 1] == '\t'))
+		len--;
+	if (len >= cap)
+		return false;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return true;
+}
+
+static void
+on_retry_after(struct http *h, const char *v)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	/* HTTP-date values are ignored: the back-off then applies. */
+	if (errno == 0 && end != v && *end == '\0' && n >= 0 && n <= 3600)
+		h->resp.retry_after_s = n;
+}
+
+/* x-snowflake-session is echoed back as it came, so only one printable
+ * token is kept: nothing that could split or fold a request header. */
+static void
+on_session(struct http *h, const char *v)
+{
+	for (const char *c = v; *c != '\0'; c++)
+		if (!isgraph((unsigned char)*c))
+			return;
+	snprintf(h->resp.session, sizeof(h->resp.session), "%s", v);
+}
+
+static void
+on_content_type(struct http *h, const char *v)
+{
+	size_t n = strcspn(v, "; \t");
+
+	if (n >= sizeof(h->resp.content_type))
+		return;
+	for (size_t i = 0; i < n; i++)
+		h->resp.content_type[i] = (char)tolower((unsigned char)v[i]);
+	h->resp.content_type[n] = '\0';
+}
+
 static size_t
 header_cb(char *p, size_t sz, size_t n, void *userp)
 {
 	struct http *h = userp;
 	size_t len = sz * n;
-	char line[128];
+	char v[HTTP_SESSION_MAX + 1];
 
-	if (len > 12 && len < sizeof(line) && strncasecmp(p, "Retry-After:", 12) == 0) {
-		char *end;
-		long long v;
-
-		memcpy(line, p + 12, len - 12);
-		line[len - 12] = '\0';
-		errno = 0;
-		v = strtoll(line, &end, 10);
-		while (*end == ' ' || *end == '\r' || *end == '\n')
-			end++;
-		/* HTTP-date values are ignored: the back-off then applies. */
-		if (errno == 0 && end != line && *end == '\0' && v >= 0 && v <= 3600)
-			h->resp.retry_after_s = v;
+	/* A new status line starts another response's headers (after a 1xx). */
+	if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		h->resp.retry_after_s = -1;
+		h->resp.session[0] = '\0';
+		h->resp.content_type[0] = '\0';
+	} else if (header_value(p, len, "Retry-After", v, sizeof(v))) {
+		on_retry_after(h, v);
+	} else if (header_value(p, len, "x-snowflake-session", v, sizeof(v))) {
+		on_session(h, v);
+	} else if (header_value(p, len, "Content-Type", v, sizeof(v))) {
+		on_content_type(h, v);
 	}
 	return len;
 }
@@ -201,6 +261,8 @@ build_headers(struct http *h, const struct http_req *req)
 		r |= add_hdr(h, "X-Snowflake-Authorization-Token-Type", req->token_type);
 	if (req->content_type != NULL)
 		r |= add_hdr(h, "Content-Type", req->content_type);
+	if (req->session != NULL)
+		r |= add_hdr(h, "x-snowflake-session", req->session);
 	if (req->content_encoding != NULL) {
 		r |= add_hdr(h, "Content-Encoding", req->content_encoding);
 		snprintf(num, sizeof(num), "%zu", req->raw_len);

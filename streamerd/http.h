@@ -23,17 +23,23 @@ struct http_req {
 	const char *token_type;		/* X-Snowflake-Authorization-Token-Type, or NULL */
 	const char *content_type;	/* NULL: no body */
 	const char *content_encoding;	/* NULL: identity */
+	const char *session;		/* x-snowflake-session to echo, or NULL */
 	const void *body;		/* borrowed until the request completes */
 	size_t body_len;
 	size_t raw_len;			/* uncompressed length, sent when encoded */
 	long timeout_ms;
 };
 
+#define HTTP_SESSION_MAX 256	/* longest x-snowflake-session value kept */
+
 struct http_resp {
 	long status;			/* HTTP status; 0 when the transfer failed */
 	const char *body;		/* NUL-terminated; borrowed until the next start */
 	size_t body_len;
 	int64_t retry_after_s;		/* Retry-After in seconds, -1 when absent */
+	char session[HTTP_SESSION_MAX + 1];	/* x-snowflake-session, "" when absent
+					 * or not one printable token */
+	char content_type[128];		/* media type, lower-case, no parameters; "" when absent */
 	char error[256];		/* transport failure text when status is 0 */
 	long new_connections;		/* connections this request had to open */
 	double seconds;			/* total time of the transfer */
