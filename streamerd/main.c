@@ -2,7 +2,7 @@
  * streamerd: streams sensord's records into a Snowflake table through the
  * Snowpipe Streaming REST API, exactly once. This file is the command line,
  * start-up (config, credential checks, key, sandbox) and the --check
- * report; the engine is stream.c.
+ * report; the loop is stream.c, its decisions engine.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -272,7 +272,8 @@ main(int argc, char **argv)
 	/* systemd's notify socket is connected before the sandbox. */
 	if (!o.check && !o.drop && (r = notify_open(&nt)) < 0)
 		fatalx_code(EXIT_CONFIG, "NOTIFY_SOCKET: %s", strerror(-r));
-	if ((r = stream_new(cf, key, &host, nt, &s)) < 0)
+	if ((r = stream_new(cf, key, &host, nt, o.check ? ENGINE_CHECK : o.drop ? ENGINE_DROP :
+	    ENGINE_STREAM, &s)) < 0)
 		fatalx("cannot start: %s", strerror(-r));
 	if (o.check) {
 		fails += stream_check(s);

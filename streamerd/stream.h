@@ -1,9 +1,8 @@
 /*
- * stream: the streamerd engine — the exactly-once pipeline from sensord's
- * journal to the Snowpipe Streaming channel. It owns the credentials in
- * memory, the HTTP client, the sensord connection and the batch queues, and
- * runs the single poll loop. Also the blocking one-shot modes (--check,
- * --drop-channel), which share its authentication steps.
+ * stream: streamerd's daemon — the single poll loop, the HTTP client, the
+ * sensord connection and the batch queues around the channel engine
+ * (engine.h), which decides everything. Also the blocking one-shot modes
+ * (--check, --drop-channel), which drive the same engine synchronously.
  */
 #ifndef STREAMERD_STREAM_H
 #define STREAMERD_STREAM_H
@@ -13,21 +12,24 @@
 
 #include <openssl/evp.h>
 
-#include "row.h"
 #include "config.h"
+#include "engine.h"
+#include "row.h"
 
 struct stream;
 
 struct notify;
 
-/* Creates the engine for cf (borrowed for its lifetime); key is stolen
- * (NULL with PAT auth); nt (systemd's notify socket, may be NULL) is
- * borrowed for the engine's lifetime. Returns 0 or -errno. */
+/* Creates the daemon (or, by mode, the --check or --drop-channel run) for
+ * cf (borrowed for its lifetime); key is stolen (NULL with PAT auth); nt
+ * (systemd's notify socket, may be NULL) is borrowed for its lifetime.
+ * Returns 0 or -errno. */
 int stream_new(const struct config *cf, EVP_PKEY *key, const struct row_host *host,
-    struct notify *nt, struct stream **ret);
+    struct notify *nt, enum engine_mode mode, struct stream **ret);
 void stream_free(struct stream *s);
 /* Runs the loop until *stop is set. Fatal conditions (auth refused,
- * missing pipe) exit through fatalx_code. Returns 0 or -errno. */
+ * missing pipe) exit through fatalx_code with the engine's exit code.
+ * Returns 0 or -errno. */
 int stream_run(struct stream *s, volatile sig_atomic_t *stop);
 /* --check: prints one PASS/FAIL line per network stage (hostname, token,
  * pipe and channel status, sensord socket); returns the number of FAILs. */

@@ -12,6 +12,11 @@ snowpipe-emu_LIBS := common
 snowpipe-emu_PKGS := libmicrohttpd jansson libcrypto zlib libzstd sqlite3
 snowpipe-emu_LDLIBS := -lm
 
+# The canned-answer reader alone, for tests of clients (streamerd's engine
+# tests read answers/ through it).
+LIBS += emu_answer
+emu_answer_SRCS := tests/snowpipe-emu/emu_answer.c
+
 emu-jwt_SRCS := tests/snowpipe-emu/emu_jwt_main.c tests/snowpipe-emu/emu_b64.c
 emu-jwt_LIBS := common
 emu-jwt_PKGS := jansson libcrypto

@@ -10,5 +10,7 @@ TEST_LIBS.tests/unit/common = common
 CPPFLAGS.tests/unit/sensord = $(CPPFLAGS.sensord) -Itests/fakei2c
 TEST_LIBS.tests/unit/sensord = sensord_core fakebus common
 
-CPPFLAGS.tests/unit/streamerd = $(CPPFLAGS.streamerd)
-TEST_LIBS.tests/unit/streamerd = streamerd_core common
+# streamerd's engine tests read the service's canned answers
+# (tests/snowpipe-emu/answers/) with the emulator's reader.
+CPPFLAGS.tests/unit/streamerd = $(CPPFLAGS.streamerd) -Itests/snowpipe-emu
+TEST_LIBS.tests/unit/streamerd = streamerd_core emu_answer common

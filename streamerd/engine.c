@@ -1,0 +1,1005 @@
+/*
+ * engine: one request at a time, chosen from the state alone (so a retry
+ * after back-off re-sends exactly the request that failed), and every answer
+ * classified once (api_classify) before the handler of its request decides.
+ * Time comes in as arguments (CLOCK_MONOTONIC) and through env (the wall
+ * clock for JWT claims); log lines go out through env; nothing here reads a
+ * socket or a file.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "api.h"
+#include "auth.h"
+#include "clock.h"
+#include "engine.h"
+#include "log.h"
+#include "row.h"
+
+#define INGEST_GAP_NS (100 * NS_PER_MS)	/* <= 10 requests/s per channel */
+#define APPEND_TIMEOUT_MS 30000
+#define OTHER_TIMEOUT_MS 60000
+#define SETUP_HINT "create it with config/snowflake/setup.sql (and check the names and grants)"
+#define OPEN_BODY "{\"fail_on_uncommitted_rows\":false}"
+
+struct engine {
+	const struct config *cf;
+	enum engine_mode mode;
+	struct engine_env env;
+	struct metrics *m;
+	struct metrics own_m;		/* when the caller keeps none */
+	EVP_PKEY *key;
+	char fp[AUTH_FP_LEN], claim_account[256], claim_user[256];
+
+	/* credentials (never logged) */
+	char *jwt;
+	int64_t jwt_exp;		/* wall s */
+	char *scoped;
+	int64_t scoped_refresh_at;	/* mono ns, 0 = never */
+	int token_kind;			/* PAT: 0 jwt-bearer, 1 token exchange, 2 PAT as is */
+	bool auth_refreshed;
+	char ingest[API_HOST_MAX];
+	char ingest_base[API_HOST_MAX + 16];
+
+	/* channel */
+	char channel[256];
+	char *cont;			/* NULL: channel not open */
+	bool have_committed;
+	char committed[256];
+	uint64_t committed_seq;		/* in the held journal, 0 = none */
+	bool err_base_set;
+	int64_t err_base;
+
+	/* sensord, as far as the stream goes */
+	bool have_hello, subscribed, have_jid;
+	uint64_t jid;			/* journal of every held batch */
+	char device[PROTO_NAME_LEN];
+	uint64_t next_seq;		/* next seq expected, 0 = any */
+	uint64_t inflight_hi;		/* last seq appended since the open */
+
+	/* the one request */
+	enum engine_stage rq;
+	uint64_t rq_first, rq_last;	/* the append's batch */
+	char *rq_body;
+	char url[API_URL_MAX];
+	int attempts;
+	int64_t retry_at, next_ingest_at, next_status_at;
+	bool need_rewind;
+	char rewind_why[160];
+
+	int sync_tries;
+	bool done;
+	struct engine_report rep;
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static void __attribute__((format(printf, 3, 4)))
+elog(struct engine *e, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (e->env.log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e->env.log(e->env.arg, level, msg);
+}
+
+static void __attribute__((format(printf, 4, 5)))
+die(struct engine *e, struct engine_out *out, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->fatal, sizeof(out->fatal), fmt, ap);
+	va_end(ap);
+	out->exit_code = code;
+	e->done = true;
+}
+
+static int64_t
+wall_s(const struct engine *e)
+{
+	int64_t ns = e->env.wall_ns ? e->env.wall_ns(e->env.arg) : clock_realtime_ns();
+
+	return ns / NS_PER_S;
+}
+
+static void
+set_str(char **dst, char *src)
+{
+	if (*dst != NULL) {
+		OPENSSL_cleanse(*dst, strlen(*dst));
+		free(*dst);
+	}
+	*dst = src;
+}
+
+static void
+out_clear(struct engine_out *out)
+{
+	memset(out, 0, sizeof(*out));
+}
+
+static void
+backoff(struct engine *e, int64_t now, long retry_after_s)
+{
+	int64_t ms = 250LL << (e->attempts < 7 ? e->attempts : 7);
+	uint32_t rnd = 0;
+
+	if (ms > 30000)
+		ms = 30000;
+	if (e->mode != ENGINE_STREAM && ms > 2000)
+		ms = 2000;
+	RAND_bytes((unsigned char *)&rnd, sizeof(rnd));
+	ms = ms / 2 + (int64_t)(rnd % (uint32_t)(ms / 2 + 1));	/* jitter: 50..100% */
+	if (retry_after_s >= 0 && retry_after_s * 1000 > ms)
+		ms = retry_after_s * 1000 > 120000 ? 120000 : retry_after_s * 1000;
+	e->attempts++;
+	e->m->retries++;
+	e->retry_at = now + ms * NS_PER_MS;
+}
+
+static const char *
+rq_name(enum engine_stage rq)
+{
+	static const char *const n[] = { "none", "hostname discovery", "token exchange",
+		"open channel", "append", "channel status", "drop channel" };
+
+	return n[rq];
+}
+
+/* A request id (UUID v4 text) for requests the service de-duplicates. */
+static void
+request_id(char out[37])
+{
+	struct batch *tmp;
+
+	if (batch_new(0, 0, &tmp) < 0) {
+		snprintf(out, 37, "00000000-0000-4000-8000-000000000000");
+		return;
+	}
+	memcpy(out, tmp->request_id, 37);
+	batch_free(tmp);
+}
+
+/* ------------------------------------------------------------ rewind */
+
+static void __attribute__((format(printf, 2, 3)))
+want_rewind(struct engine *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->need_rewind)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->rewind_why, sizeof(e->rewind_why), fmt, ap);
+	va_end(ap);
+	e->need_rewind = true;
+}
+
+void
+engine_want_rewind(struct engine *e, const char *why)
+{
+	want_rewind(e, "%s", why);
+}
+
+/* Forgets the channel and everything held; the caller drops its batches and
+ * its sensord connection (out->rewind), whose next hello resubscribes. */
+static void
+rewind_all(struct engine *e, struct engine_out *out)
+{
+	elog(e, LOG_LVL_WARN, "channel %s: %s; reopening and replaying from the committed "
+	    "offset token", e->channel, e->rewind_why);
+	set_str(&e->cont, NULL);
+	e->have_hello = false;
+	e->subscribed = false;
+	e->next_seq = 0;
+	e->inflight_hi = 0;
+	e->need_rewind = false;
+	e->m->rewinds++;
+	out->rewind = true;
+}
+
+/* ------------------------------------------------------------ sensord */
+
+/* Subscribes once the channel is open and sensord said hello. */
+static void
+maybe_subscribe(struct engine *e, struct engine_out *out)
+{
+	uint64_t jid = 0, seq = 0;
+
+	if (e->mode != ENGINE_STREAM || !e->have_hello || e->subscribed || e->cont == NULL ||
+	    e->need_rewind || e->device[0] == '\0')
+		return;
+	out->subscribe = true;
+	if (e->next_seq != 0) {
+		out->sub_from = e->next_seq;	/* reconnect: continue after what we hold */
+	} else if (!e->have_committed) {
+		out->sub_oldest = true;
+		e->committed_seq = 0;
+		elog(e, LOG_LVL_INFO, "channel %s has no committed offset token: starting from "
+		    "the oldest record in the journal", e->channel);
+	} else if (row_parse_offset_token(e->committed, &jid, &seq) == 0 && jid == e->jid) {
+		out->sub_from = seq + 1;
+		e->committed_seq = seq;
+	} else {
+		out->sub_oldest = true;
+		e->committed_seq = 0;
+		elog(e, LOG_LVL_WARN, "WARNING: channel %s's committed offset token \"%s\" is "
+		    "not from journal %016" PRIx64 " (reflashed card or deleted journal?): "
+		    "starting from the oldest record the journal holds", e->channel, e->committed,
+		    e->jid);
+	}
+	e->m->committed_seq = e->committed_seq;
+	if (!out->sub_oldest)
+		e->next_seq = out->sub_from;
+	e->subscribed = true;
+	if (out->sub_oldest)
+		elog(e, LOG_LVL_INFO, "subscribed to sensord from the oldest record");
+	else
+		elog(e, LOG_LVL_INFO, "subscribed to sensord from seq %" PRIu64, out->sub_from);
+}
+
+void
+engine_on_hello(struct engine *e, uint64_t journal_id, uint64_t first_seq,
+    uint64_t last_seq, const char *device, struct engine_out *out)
+{
+	bool holding = e->next_seq != 0 || e->inflight_hi != 0;
+
+	out_clear(out);
+	snprintf(e->device, sizeof(e->device), "%s", device);
+	if (e->mode == ENGINE_STREAM && holding && e->have_jid && journal_id != e->jid) {
+		elog(e, LOG_LVL_WARN, "sensord now serves journal %016" PRIx64 " instead of %016"
+		    PRIx64, journal_id, e->jid);
+		want_rewind(e, "sensord's journal changed");
+	}
+	e->jid = journal_id;
+	e->have_jid = true;
+	e->have_hello = true;
+	if (last_seq > e->m->journal_last_seq)
+		e->m->journal_last_seq = last_seq;
+	if (e->channel[0] == '\0' && e->device[0] != '\0')
+		snprintf(e->channel, sizeof(e->channel), "%s", e->device);
+	if (e->mode == ENGINE_STREAM)
+		elog(e, LOG_LVL_INFO, "sensord: journal %016" PRIx64 " holds seqs %" PRIu64 "..%"
+		    PRIu64 ", device \"%s\"", journal_id, first_seq, last_seq, e->device);
+	maybe_subscribe(e, out);
+}
+
+bool
+engine_on_record(struct engine *e, uint64_t seq, struct engine_out *out)
+{
+	out_clear(out);
+	if (!e->subscribed || e->need_rewind)
+		return false;
+	if (e->next_seq != 0 && seq < e->next_seq)
+		return false;		/* already held: a replay overlap */
+	if (e->next_seq != 0 && seq > e->next_seq) {
+		elog(e, LOG_LVL_WARN, "sensord skipped seqs %" PRIu64 "..%" PRIu64 " without a "
+		    "gap message", e->next_seq, seq - 1);
+		e->m->records_missing += seq - e->next_seq;
+	}
+	e->next_seq = seq + 1;
+	e->m->records_received++;
+	if (seq > e->m->journal_last_seq)
+		e->m->journal_last_seq = seq;
+	return true;
+}
+
+void
+engine_on_gap(struct engine *e, uint64_t from, uint64_t to, struct engine_out *out)
+{
+	out_clear(out);
+	elog(e, LOG_LVL_WARN, "sensord: seqs %" PRIu64 "..%" PRIu64 " were dropped by journal "
+	    "retention before they were committed", from, to);
+	e->m->records_missing += to - from + 1;
+	if (to + 1 > e->next_seq)
+		e->next_seq = to + 1;
+}
+
+void
+engine_on_sub_lost(struct engine *e)
+{
+	e->have_hello = false;
+	e->subscribed = false;
+}
+
+uint64_t
+engine_ackable(const struct engine *e)
+{
+	return e->subscribed ? e->committed_seq : 0;
+}
+
+/* ------------------------------------------------------------ credentials */
+
+static int
+mint_jwt(struct engine *e)
+{
+	char *jwt = NULL;
+	int64_t now = wall_s(e);
+	int r;
+
+	if ((r = auth_make_jwt(e->key, e->claim_account, e->claim_user, e->fp, now,
+	    AUTH_JWT_LIFETIME, &jwt)) < 0)
+		return r;
+	set_str(&e->jwt, jwt);
+	e->jwt_exp = now + AUTH_JWT_LIFETIME;
+	return 0;
+}
+
+/* The account credential for hostname discovery and the token exchange;
+ * NULL (and out set) when a JWT cannot be signed. */
+static const char *
+account_cred(struct engine *e, const char **ret_type, struct engine_out *out)
+{
+	if (e->key == NULL) {
+		*ret_type = "PROGRAMMATIC_ACCESS_TOKEN";
+		return e->cf->pat;
+	}
+	if ((e->jwt == NULL || wall_s(e) >= e->jwt_exp - 300) && mint_jwt(e) < 0) {
+		die(e, out, EXIT_PRODUCTION, "cannot sign a JWT with %s", e->cf->private_key_file);
+		return NULL;
+	}
+	*ret_type = "KEYPAIR_JWT";
+	return e->jwt;
+}
+
+static void
+set_scoped(struct engine *e, char *tok, int64_t now)
+{
+	int64_t exp = 0, wall = wall_s(e), life, margin;
+
+	if (auth_token_exp(tok, &exp) < 0 || exp <= wall)
+		exp = e->key ? e->jwt_exp : wall + 55 * 60;
+	if (e->key && exp > e->jwt_exp)
+		exp = e->jwt_exp;
+	life = exp - wall;
+	margin = life / 4 < 120 ? life / 4 : 120;
+	e->scoped_refresh_at = now + (life - margin) * NS_PER_S;
+	set_str(&e->scoped, tok);
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void
+start(struct engine *e, enum engine_stage rq, int64_t now)
+{
+	e->rq = rq;
+	e->rep.stage = rq;
+	e->m->requests++;
+	if (rq >= ENGINE_RQ_OPEN)
+		e->next_ingest_at = now + INGEST_GAP_NS;
+}
+
+static bool
+req_hostname(struct engine *e, int64_t now, struct http_req *q, struct engine_out *out)
+{
+	*q = (struct http_req){ .method = "GET", .url = e->url, .timeout_ms = OTHER_TIMEOUT_MS };
+	snprintf(e->url, sizeof(e->url), "%s/v2/streaming/hostname", e->cf->control_base);
+	if ((q->bearer = account_cred(e, &q->token_type, out)) == NULL)
+		return false;
+	start(e, ENGINE_RQ_HOSTNAME, now);
+	return true;
+}
+
+static bool
+req_token(struct engine *e, int64_t now, struct http_req *q, struct engine_out *out)
+{
+	char scope[API_HOST_MAX + 300];
+	const char *type, *cred;
+	int kind = e->key ? 0 : e->token_kind;
+
+	if (e->key == NULL && e->token_kind == 2) {
+		/* The exchange was refused both ways: use the PAT on the ingest host. */
+		char *p = strdup(e->cf->pat);
+
+		if (p == NULL) {
+			die(e, out, EXIT_RUNTIME, "out of memory");
+			return false;
+		}
+		set_str(&e->scoped, p);
+		e->scoped_refresh_at = 0;
+		e->rep.pat_direct = true;
+		return false;
+	}
+	if ((cred = account_cred(e, &type, out)) == NULL)
+		return false;
+	if (e->cf->role[0] != '\0')
+		snprintf(scope, sizeof(scope), "%s session:role:%s", e->ingest, e->cf->role);
+	else
+		snprintf(scope, sizeof(scope), "%s", e->ingest);
+	free(e->rq_body);
+	e->rq_body = NULL;
+	if (api_body_token(kind, scope, kind == 1 ? cred : NULL, &e->rq_body) < 0) {
+		die(e, out, EXIT_RUNTIME, "out of memory");
+		return false;
+	}
+	snprintf(e->url, sizeof(e->url), "%s/oauth/token", e->cf->control_base);
+	*q = (struct http_req){ .method = "POST", .url = e->url, .timeout_ms = OTHER_TIMEOUT_MS,
+		.content_type = "application/x-www-form-urlencoded", .body = e->rq_body,
+		.body_len = strlen(e->rq_body) };
+	if (kind == 0)
+		q->bearer = cred;
+	start(e, ENGINE_RQ_TOKEN, now);
+	return true;
+}
+
+static bool
+req_open(struct engine *e, int64_t now, struct http_req *q, struct engine_out *out)
+{
+	char rid[37];
+
+	request_id(rid);
+	if (api_url_channel(e->url, sizeof(e->url), e->ingest_base, e->cf->database,
+	    e->cf->schema, e->cf->pipe, e->channel, rid) < 0) {
+		die(e, out, EXIT_CONFIG, "database/schema/pipe/channel names are too long");
+		return false;
+	}
+	*q = (struct http_req){ .method = "PUT", .url = e->url, .bearer = e->scoped,
+		.content_type = "application/json", .body = OPEN_BODY,
+		.body_len = strlen(OPEN_BODY), .timeout_ms = OTHER_TIMEOUT_MS };
+	start(e, ENGINE_RQ_OPEN, now);
+	return true;
+}
+
+static bool
+req_append(struct engine *e, int64_t now, const struct batch *b, struct http_req *q)
+{
+	char st[ROW_OFFSET_TOKEN_LEN], en[ROW_OFFSET_TOKEN_LEN];
+
+	row_offset_token(b->journal_id, b->first_seq, st);
+	row_offset_token(b->journal_id, b->last_seq, en);
+	if (api_url_append(e->url, sizeof(e->url), e->ingest_base, e->cf->database,
+	    e->cf->schema, e->cf->pipe, e->channel, st, en, e->cont, b->request_id) < 0) {
+		want_rewind(e, "the append URL does not fit");
+		return false;
+	}
+	*q = (struct http_req){ .method = "POST", .url = e->url, .bearer = e->scoped,
+		.content_type = "application/x-ndjson",
+		.content_encoding = batch_comp_encoding(e->cf->compression),
+		.body = b->body, .body_len = b->body_len, .raw_len = b->raw_total,
+		.timeout_ms = APPEND_TIMEOUT_MS };
+	e->rq_first = b->first_seq;
+	e->rq_last = b->last_seq;
+	start(e, ENGINE_RQ_APPEND, now);
+	return true;
+}
+
+static bool
+req_status(struct engine *e, int64_t now, struct http_req *q, struct engine_out *out)
+{
+	free(e->rq_body);
+	e->rq_body = NULL;
+	if (api_body_status(e->channel[0] ? e->channel : "-", &e->rq_body) < 0 ||
+	    api_url_status(e->url, sizeof(e->url), e->ingest_base, e->cf->database,
+	    e->cf->schema, e->cf->pipe) < 0) {
+		die(e, out, EXIT_CONFIG, "cannot build the status request: names too long");
+		return false;
+	}
+	*q = (struct http_req){ .method = "POST", .url = e->url, .bearer = e->scoped,
+		.content_type = "application/json", .body = e->rq_body,
+		.body_len = strlen(e->rq_body), .timeout_ms = OTHER_TIMEOUT_MS };
+	start(e, ENGINE_RQ_STATUS, now);
+	return true;
+}
+
+static bool
+req_drop(struct engine *e, int64_t now, struct http_req *q, struct engine_out *out)
+{
+	if (api_url_channel(e->url, sizeof(e->url), e->ingest_base, e->cf->database,
+	    e->cf->schema, e->cf->pipe, e->channel, "00000000-0000-4000-8000-000000000000") < 0) {
+		die(e, out, EXIT_CONFIG, "database/schema/pipe/channel names are too long");
+		return false;
+	}
+	*q = (struct http_req){ .method = "DELETE", .url = e->url, .bearer = e->scoped,
+		.content_type = "application/json", .body = OPEN_BODY,
+		.body_len = strlen(OPEN_BODY), .timeout_ms = OTHER_TIMEOUT_MS };
+	start(e, ENGINE_RQ_DROP, now);
+	return true;
+}
+
+static bool
+need_token(const struct engine *e, int64_t now)
+{
+	return e->scoped == NULL || (e->scoped_refresh_at && now >= e->scoped_refresh_at);
+}
+
+/* The ingest-host request the state calls for, if any. */
+static bool
+next_ingest(struct engine *e, int64_t now, const struct batch *head, struct http_req *q,
+    struct engine_out *out)
+{
+	if (e->mode == ENGINE_CHECK)
+		return !e->rep.status && req_status(e, now, q, out);
+	if (e->mode == ENGINE_DROP)
+		return !e->rep.dropped && e->channel[0] != '\0' && req_drop(e, now, q, out);
+	if (now < e->next_ingest_at)
+		return false;
+	if (e->cont == NULL)
+		return e->channel[0] != '\0' && req_open(e, now, q, out);
+	if (head != NULL && head->journal_id == e->jid)
+		return req_append(e, now, head, q);
+	if (e->inflight_hi > e->committed_seq && now >= e->next_status_at)
+		return req_status(e, now, q, out);
+	return false;
+}
+
+bool
+engine_next(struct engine *e, int64_t now, const struct batch *head, struct http_req *req,
+    struct engine_out *out)
+{
+	out_clear(out);
+	if (e->done || e->rq != ENGINE_RQ_NONE || now < e->retry_at)
+		return false;
+	if (e->need_rewind)
+		rewind_all(e, out);
+	if (e->ingest[0] == '\0')
+		return req_hostname(e, now, req, out);
+	if (need_token(e, now) && req_token(e, now, req, out))
+		return true;
+	if (out->exit_code != 0 || e->scoped == NULL)
+		return false;
+	return next_ingest(e, now, head, req, out);
+}
+
+static int64_t
+later(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+static int64_t
+sooner(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+int64_t
+engine_deadline(const struct engine *e, bool have_batch)
+{
+	int64_t d = INT64_MAX, ingest;
+
+	if (e->done || e->rq != ENGINE_RQ_NONE)
+		return INT64_MAX;
+	if (e->need_rewind || e->ingest[0] == '\0' || e->scoped == NULL)
+		return e->retry_at;
+	if (e->scoped_refresh_at)
+		d = later(e->scoped_refresh_at, e->retry_at);
+	ingest = later(e->retry_at, e->next_ingest_at);
+	if (e->mode != ENGINE_STREAM || (e->cont == NULL ? e->channel[0] != '\0' : have_batch))
+		return sooner(d, ingest);
+	if (e->cont != NULL && e->inflight_hi > e->committed_seq)
+		d = sooner(d, later(ingest, e->next_status_at));
+	return d;
+}
+
+/* ------------------------------------------------------------ answers */
+
+static void
+die_missing(struct engine *e, struct engine_out *out, const char *code)
+{
+	die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: %s: database %s, schema %s, pipe "
+	    "%s does not exist or the role may not use it; %s", code[0] ? code : "not found",
+	    e->cf->database, e->cf->schema, e->cf->pipe, SETUP_HINT);
+}
+
+static void
+die_forbidden(struct engine *e, struct engine_out *out, const char *what, const char *code)
+{
+	die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: %s refused with HTTP 403 %s: the "
+	    "role%s%s lacks a grant (USAGE on database %s and schema %s, INSERT on the table, "
+	    "OPERATE on pipe %s) or a network policy blocks this host", what, code,
+	    e->cf->role[0] ? " " : "", e->cf->role, e->cf->database, e->cf->schema,
+	    e->cf->pipe);
+}
+
+/* 401: refresh the credentials once and repeat; a second 401 is fatal. */
+static void
+on_unauthorized(struct engine *e, struct engine_out *out, const char *what)
+{
+	if (e->auth_refreshed) {
+		die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: %s: authentication refused "
+		    "(HTTP 401) again after refreshing the token; check %s", what, e->key ?
+		    "that the key's fingerprint (streamerd --check) equals RSA_PUBLIC_KEY_FP in "
+		    "DESC USER, the user and account names, and the clock" :
+		    "that the PAT is valid, not expired, and the user has a network policy");
+		return;
+	}
+	elog(e, LOG_LVL_WARN, "%s: HTTP 401; refreshing the token once", what);
+	e->auth_refreshed = true;
+	set_str(&e->jwt, NULL);
+	set_str(&e->scoped, NULL);
+}
+
+static void
+common_failure(struct engine *e, enum engine_stage rq, enum api_class c,
+    const struct http_resp *rs, const char *code, int64_t now, struct engine_out *out)
+{
+	const char *what = rq_name(rq);
+
+	switch (c) {
+	case API_AUTH:
+		on_unauthorized(e, out, what);
+		break;
+	case API_FORBIDDEN:
+		die_forbidden(e, out, what, code);
+		break;
+	case API_MISSING:
+		die_missing(e, out, code);
+		break;
+	case API_RETRY:
+		if (rs->status == 0)
+			elog(e, LOG_LVL_WARN, "%s: %s; retrying", what, rs->error);
+		else
+			elog(e, LOG_LVL_WARN, "%s: HTTP %ld %s; retrying", what, rs->status, code);
+		backoff(e, now, (long)rs->retry_after_s);
+		break;
+	case API_REOPEN:
+		want_rewind(e, "%s: HTTP %ld %s", what, rs->status, code);
+		break;
+	default:
+		elog(e, LOG_LVL_ERR, "%s: HTTP %ld %s: %.200s", what, rs->status, code, rs->body);
+		backoff(e, now, -1);
+		want_rewind(e, "%s: HTTP %ld %s", what, rs->status, code);
+		break;
+	}
+}
+
+static void
+on_hostname(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
+    int64_t now, struct engine_out *out)
+{
+	if (c == API_OK) {
+		if (api_parse_hostname(rs->body, rs->body_len, e->ingest) < 0) {
+			elog(e, LOG_LVL_WARN, "hostname discovery: unusable answer; retrying");
+			backoff(e, now, -1);
+			return;
+		}
+		snprintf(e->ingest_base, sizeof(e->ingest_base), "https://%s", e->ingest);
+		elog(e, LOG_LVL_INFO, "ingest host: %s", e->ingest);
+		e->rep.hostname = true;
+		return;
+	}
+	if (c == API_MISSING || c == API_BAD) {
+		die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: hostname discovery at %s: "
+		    "HTTP %ld %s; check \"url\"/\"account_url\"/\"account\"", e->cf->control_base,
+		    rs->status, code);
+		return;
+	}
+	common_failure(e, ENGINE_RQ_HOSTNAME, c, rs, code, now, out);
+}
+
+static void
+on_token(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
+    int64_t now, struct engine_out *out)
+{
+	char *tok = NULL;
+
+	if (c == API_OK) {
+		if (api_parse_token(rs->body, rs->body_len, &tok) < 0) {
+			elog(e, LOG_LVL_WARN, "token exchange: unusable answer; retrying");
+			backoff(e, now, -1);
+			return;
+		}
+		set_scoped(e, tok, now);
+		elog(e, LOG_LVL_INFO, "scoped token obtained for %s", e->ingest);
+		e->rep.token = true;
+		return;
+	}
+	if (e->key == NULL && e->token_kind < 2 && rs->status >= 400 && rs->status < 500 &&
+	    c != API_RETRY) {
+		e->token_kind++;
+		elog(e, LOG_LVL_INFO, "token exchange refused the PAT (HTTP %ld); trying %s",
+		    rs->status, e->token_kind == 1 ? "the RFC 8693 token-exchange form" :
+		    "the PAT directly on the ingest host");
+		return;
+	}
+	if (c == API_BAD || c == API_MISSING) {
+		die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: token exchange: HTTP %ld %s",
+		    rs->status, code);
+		return;
+	}
+	common_failure(e, ENGINE_RQ_TOKEN, c, rs, code, now, out);
+}
+
+static void
+on_open(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
+    int64_t now, struct engine_out *out)
+{
+	struct api_chstatus st;
+	char *cont = NULL;
+
+	if (c != API_OK) {
+		if (c == API_REOPEN) {	/* e.g. 409 while another open runs */
+			elog(e, LOG_LVL_WARN, "open channel %s: HTTP %ld %s; retrying", e->channel,
+			    rs->status, code);
+			backoff(e, now, (long)rs->retry_after_s);
+			return;
+		}
+		common_failure(e, ENGINE_RQ_OPEN, c, rs, code, now, out);
+		return;
+	}
+	if (api_parse_open(rs->body, rs->body_len, &cont, &st) < 0) {
+		elog(e, LOG_LVL_WARN, "open channel %s: unusable answer; retrying", e->channel);
+		backoff(e, now, -1);
+		return;
+	}
+	if (!api_status_usable(st.code)) {
+		free(cont);
+		if (api_classify(404, st.code) == API_MISSING && strncmp(st.code, "ERR_", 4) == 0) {
+			die_missing(e, out, st.code);
+			return;
+		}
+		elog(e, LOG_LVL_WARN, "open channel %s: channel status %s; retrying", e->channel,
+		    st.code);
+		backoff(e, now, -1);
+		return;
+	}
+	set_str(&e->cont, cont);
+	e->have_committed = st.has_committed;
+	snprintf(e->committed, sizeof(e->committed), "%s", st.committed);
+	e->err_base = st.rows_error_count;
+	e->err_base_set = st.has_errors;
+	e->inflight_hi = 0;
+	elog(e, LOG_LVL_INFO, "channel %s open on pipe %s.%s.%s; last committed offset token %s",
+	    e->channel, e->cf->database, e->cf->schema, e->cf->pipe,
+	    st.has_committed ? st.committed : "(none)");
+	maybe_subscribe(e, out);
+}
+
+static void
+on_append(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
+    int64_t now, struct engine_out *out)
+{
+	char *cont = NULL;
+
+	if (c != API_OK) {
+		common_failure(e, ENGINE_RQ_APPEND, c, rs, code, now, out);
+		return;
+	}
+	if (api_parse_append(rs->body, rs->body_len, &cont) < 0) {
+		want_rewind(e, "append %" PRIu64 "..%" PRIu64 ": unusable answer", e->rq_first,
+		    e->rq_last);
+		return;
+	}
+	set_str(&e->cont, cont);
+	elog(e, LOG_LVL_DEBUG, "appended seqs %" PRIu64 "..%" PRIu64, e->rq_first, e->rq_last);
+	if (e->inflight_hi <= e->committed_seq)
+		e->next_status_at = now + e->cf->commit_poll_ms * NS_PER_MS;
+	e->inflight_hi = e->rq_last;
+	out->appended = true;
+}
+
+static void
+on_committed(struct engine *e, const char *tok, struct engine_out *out)
+{
+	uint64_t jid, seq;
+
+	if (row_parse_offset_token(tok, &jid, &seq) < 0 || jid != e->jid || seq <= e->committed_seq)
+		return;
+	e->committed_seq = seq;
+	e->m->committed_seq = seq;
+	out->committed = seq;
+}
+
+static void
+on_status(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
+    int64_t now, struct engine_out *out)
+{
+	struct api_chstatus st;
+	bool found = false;
+
+	if (c != API_OK) {
+		common_failure(e, ENGINE_RQ_STATUS, c, rs, code, now, out);
+		return;
+	}
+	e->next_status_at = now + e->cf->commit_poll_ms * NS_PER_MS;
+	if (api_parse_status(rs->body, rs->body_len, e->channel, &st, &found) < 0) {
+		elog(e, LOG_LVL_WARN, "channel status: unusable answer");
+		return;
+	}
+	if (e->mode == ENGINE_CHECK) {
+		e->rep.status = true;
+		e->rep.found = found;
+		if (found) {
+			snprintf(e->rep.code, sizeof(e->rep.code), "%s", st.code);
+			snprintf(e->rep.committed, sizeof(e->rep.committed), "%s", st.committed);
+		}
+		e->done = true;
+		return;
+	}
+	if (!found) {
+		want_rewind(e, "the service no longer lists the channel");
+		return;
+	}
+	if (!api_status_usable(st.code)) {
+		want_rewind(e, "channel status %s", st.code);
+		return;
+	}
+	if (st.has_errors && e->err_base_set && st.rows_error_count > e->err_base) {
+		elog(e, LOG_LVL_ERR, "channel %s: %" PRId64 " row(s) rejected by the table; last "
+		    "error: %s", e->channel, st.rows_error_count - e->err_base,
+		    st.last_error[0] ? st.last_error : "(none given)");
+		e->m->error_rows += (uint64_t)(st.rows_error_count - e->err_base);
+	}
+	if (st.has_errors) {
+		e->err_base = st.rows_error_count;
+		e->err_base_set = true;
+	}
+	if (st.has_committed)
+		on_committed(e, st.committed, out);
+}
+
+static void
+on_drop(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
+    int64_t now, struct engine_out *out)
+{
+	if (c == API_OK || (c == API_REOPEN && rs->status == 404) || (c == API_MISSING &&
+	    strcmp(code, "ERR_CHANNEL_DOES_NOT_EXIST_OR_IS_NOT_AUTHORIZED") == 0)) {
+		e->rep.dropped = true;
+		e->done = true;
+		return;
+	}
+	if (c == API_RETRY || c == API_AUTH) {
+		common_failure(e, ENGINE_RQ_DROP, c, rs, code, now, out);
+		return;
+	}
+	if (c == API_FORBIDDEN) {
+		die_forbidden(e, out, "drop channel", code);
+		return;
+	}
+	die(e, out, EXIT_RUNTIME, "drop channel %s: HTTP %ld %s", e->channel, rs->status, code);
+}
+
+/* In --check and --drop-channel a failure that repeats is the answer. */
+static void
+sync_limit(struct engine *e, enum engine_stage rq, const struct http_resp *rs,
+    const char *code, struct engine_out *out)
+{
+	if (e->mode == ENGINE_STREAM || out->exit_code != 0 || e->attempts < e->sync_tries)
+		return;
+	if (rs->status == 0)
+		die(e, out, EXIT_PRODUCTION, "%s: %s (%d tries)", rq_name(rq), rs->error,
+		    e->attempts);
+	else
+		die(e, out, EXIT_PRODUCTION, "%s: HTTP %ld %s (%d tries)", rq_name(rq),
+		    rs->status, code, e->attempts);
+}
+
+void
+engine_on_answer(struct engine *e, const struct http_resp *rs, int64_t now,
+    struct engine_out *out)
+{
+	enum engine_stage rq = e->rq;
+	char code[128];
+	enum api_class c;
+
+	out_clear(out);
+	e->rq = ENGINE_RQ_NONE;
+	e->m->connections += (uint64_t)rs->new_connections;
+	api_error_code(rs->body, rs->body_len, code, sizeof(code));
+	c = api_classify(rs->status, code);
+	if (c == API_OK && rq != ENGINE_RQ_TOKEN && rq != ENGINE_RQ_HOSTNAME)
+		e->auth_refreshed = false;
+	if (c == API_OK)
+		e->attempts = 0;
+	switch (rq) {
+	case ENGINE_RQ_HOSTNAME: on_hostname(e, rs, c, code, now, out); break;
+	case ENGINE_RQ_TOKEN: on_token(e, rs, c, code, now, out); break;
+	case ENGINE_RQ_OPEN: on_open(e, rs, c, code, now, out); break;
+	case ENGINE_RQ_APPEND: on_append(e, rs, c, code, now, out); break;
+	case ENGINE_RQ_STATUS: on_status(e, rs, c, code, now, out); break;
+	case ENGINE_RQ_DROP: on_drop(e, rs, c, code, now, out); break;
+	default: break;
+	}
+	sync_limit(e, rq, rs, code, out);
+	free(e->rq_body);
+	e->rq_body = NULL;
+}
+
+/* ------------------------------------------------------------ accessors */
+
+uint64_t
+engine_journal(const struct engine *e)
+{
+	return e->jid;
+}
+
+const char *
+engine_channel(const struct engine *e)
+{
+	return e->channel;
+}
+
+const char *
+engine_ingest(const struct engine *e)
+{
+	return e->ingest;
+}
+
+const char *
+engine_device(const struct engine *e)
+{
+	return e->device;
+}
+
+void
+engine_set_channel(struct engine *e, const char *name)
+{
+	snprintf(e->channel, sizeof(e->channel), "%s", name);
+}
+
+bool
+engine_backing_off(const struct engine *e, int64_t now)
+{
+	return now < e->retry_at || e->attempts > 0;
+}
+
+bool
+engine_done(const struct engine *e)
+{
+	return e->done;
+}
+
+const struct engine_report *
+engine_report(const struct engine *e)
+{
+	return &e->rep;
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+int
+engine_new(const struct config *cf, EVP_PKEY *key, const struct engine_opts *o,
+    const struct engine_env *env, struct metrics *m, struct engine **ret)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (e == NULL) {
+		EVP_PKEY_free(key);
+		return -ENOMEM;
+	}
+	e->cf = cf;
+	e->mode = o->mode;
+	e->sync_tries = o->sync_tries > 0 ? o->sync_tries : 4;
+	if (env != NULL)
+		e->env = *env;
+	e->m = m != NULL ? m : &e->own_m;
+	e->key = key;
+	snprintf(e->channel, sizeof(e->channel), "%s", cf->channel_name);
+	if (key != NULL) {
+		auth_claim_account(cf->account, e->claim_account, sizeof(e->claim_account));
+		auth_upper(cf->user, e->claim_user, sizeof(e->claim_user));
+		if ((r = auth_fingerprint(key, e->fp)) < 0) {
+			engine_free(e);
+			return r;
+		}
+	}
+	*ret = e;
+	return 0;
+}
+
+void
+engine_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	EVP_PKEY_free(e->key);
+	set_str(&e->jwt, NULL);
+	set_str(&e->scoped, NULL);
+	set_str(&e->cont, NULL);
+	free(e->rq_body);
+	free(e);
+}

@@ -1,0 +1,695 @@
+/*
+ * engine: the channel engine driven event by event, as stream.c drives it,
+ * with the service's answers read from tests/snowpipe-emu/answers/ where a
+ * recorded or documented one exists (each file names its public source) and
+ * written out here otherwise (each naming the rule it follows). Time is a
+ * number the test moves; nothing touches the network.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+
+#include "api.h"
+#include "clock.h"
+#include "emu_answer.h"
+#include "engine.h"
+#include "log.h"
+#include "row.h"
+
+#define JID 0x5eed5eed00c0ffeeULL
+#define T0 (1000 * NS_PER_S)
+#define WALL0 1767225600LL	/* 2026-01-01 */
+
+struct h {
+	struct config cf;
+	struct engine *e;
+	struct metrics m;
+	int64_t now;
+	int64_t wall_s;
+	bool synced;
+	char logs[8192];
+	struct engine_out out;
+	struct http_req req;
+	struct emu_answer ans;
+	struct http_resp rs;
+	char body[16384];
+	struct batch *batches[8];
+	size_t nbatches;
+};
+
+static EVP_PKEY *key2048;
+
+/* ------------------------------------------------------------ world */
+
+static void
+hlog(void *arg, int level, const char *msg)
+{
+	struct h *h = arg;
+	size_t l = strlen(h->logs);
+
+	snprintf(h->logs + l, sizeof(h->logs) - l, "%d %s\n", level, msg);
+}
+
+static int64_t
+hwall(void *arg)
+{
+	return ((struct h *)arg)->wall_s * NS_PER_S;
+}
+
+static bool
+hsynced(void *arg)
+{
+	return ((struct h *)arg)->synced;
+}
+
+static void
+base_config(struct config *cf, bool jwt)
+{
+	memset(cf, 0, sizeof(*cf));
+	if (jwt) {
+		snprintf(cf->private_key_file, sizeof(cf->private_key_file), "/k.p8");
+		snprintf(cf->user, sizeof(cf->user), "streamer");
+		snprintf(cf->account, sizeof(cf->account), "emuacct");
+	} else {
+		snprintf(cf->pat, sizeof(cf->pat), "the-pat");
+	}
+	snprintf(cf->database, sizeof(cf->database), "DEMO_DB");
+	snprintf(cf->schema, sizeof(cf->schema), "DEMO_SCHEMA");
+	snprintf(cf->pipe, sizeof(cf->pipe), "THERMAL_SENSOR_PIPE");
+	snprintf(cf->control_base, sizeof(cf->control_base), "https://acct.example");
+	cf->batch_max_rows = 100;
+	cf->batch_max_bytes = 100000;
+	cf->flush_interval_ms = 200;
+	cf->commit_poll_ms = 500;
+	cf->compression = 2;
+}
+
+static struct h *
+h_new_mode(bool jwt, enum engine_mode mode, const char *channel)
+{
+	struct h *h = calloc(1, sizeof(*h));
+	struct engine_opts o = { .mode = mode };
+	struct engine_env env = { .log = hlog, .wall_ns = hwall, .clock_synced = hsynced };
+	EVP_PKEY *key = NULL;
+
+	assert_non_null(h);
+	env.arg = h;
+	base_config(&h->cf, jwt);
+	snprintf(h->cf.channel_name, sizeof(h->cf.channel_name), "%s", channel);
+	h->now = T0;
+	h->wall_s = WALL0;
+	h->synced = true;
+	if (jwt) {
+		assert_int_equal(EVP_PKEY_up_ref(key2048), 1);
+		key = key2048;
+	}
+	assert_int_equal(engine_new(&h->cf, key, &o, &env, &h->m, &h->e), 0);
+	return h;
+}
+
+static struct h *
+h_new(bool jwt)
+{
+	return h_new_mode(jwt, ENGINE_STREAM, "pi-7");
+}
+
+static void
+h_free(struct h *h)
+{
+	engine_free(h->e);
+	emu_answer_clear(&h->ans);
+	for (size_t i = 0; i < h->nbatches; i++)
+		batch_free(h->batches[i]);
+	free(h);
+}
+
+static void
+advance(struct h *h, int64_t ns)
+{
+	h->now += ns;
+	h->wall_s += ns / NS_PER_S;
+}
+
+/* ------------------------------------------------------------ requests */
+
+/* The engine's next request at now must be of kind (ENGINE_RQ_NONE: none). */
+static void
+expect_next(struct h *h, const struct batch *head, enum engine_stage kind)
+{
+	bool r = engine_next(h->e, h->now, head, &h->req, &h->out);
+
+	if (kind == ENGINE_RQ_NONE) {
+		if (r)
+			fail_msg("unexpected request %s %s", h->req.method, h->req.url);
+		return;
+	}
+	if (!r)
+		fail_msg("no request (kind %d expected); logs:\n%s", (int)kind, h->logs);
+	assert_int_equal(engine_report(h->e)->stage, kind);
+}
+
+static bool
+url_has(const struct h *h, const char *s)
+{
+	return strstr(h->req.url, s) != NULL;
+}
+
+/* Waits (moves time) until a request is due, at most limit. */
+static void
+wait_next(struct h *h, const struct batch *head, enum engine_stage kind, int64_t limit)
+{
+	int64_t until = h->now + limit;
+
+	while (h->now <= until) {
+		if (engine_next(h->e, h->now, head, &h->req, &h->out)) {
+			assert_int_equal(engine_report(h->e)->stage, kind);
+			return;
+		}
+		assert_int_equal(h->out.exit_code, 0);
+		advance(h, 50 * NS_PER_MS);
+	}
+	fail_msg("no request of kind %d within %" PRId64 " ms; logs:\n%s", (int)kind,
+	    limit / NS_PER_MS, h->logs);
+}
+
+/* ------------------------------------------------------------ answers */
+
+static const char *
+answers_dir(void)
+{
+	static char dir[4096];
+	const char *top = getenv("TOP");
+
+	snprintf(dir, sizeof(dir), "%s/tests/snowpipe-emu/answers", top ? top : ".");
+	return dir;
+}
+
+static void
+resp_from_answer(struct h *h)
+{
+	const char *v;
+
+	h->rs = (struct http_resp){ .status = h->ans.status, .body = h->ans.body,
+		.body_len = h->ans.body_len, .retry_after_s = -1 };
+	if ((v = emu_answer_header(&h->ans, "x-snowflake-session")) != NULL)
+		snprintf(h->rs.session, sizeof(h->rs.session), "%s", v);
+	if ((v = emu_answer_header(&h->ans, "content-type")) != NULL)
+		snprintf(h->rs.content_type, sizeof(h->rs.content_type), "%.*s",
+		    (int)strcspn(v, ";"), v);
+	if ((v = emu_answer_header(&h->ans, "retry-after")) != NULL)
+		h->rs.retry_after_s = strtol(v, NULL, 10);
+}
+
+/* Feeds the canned answer file name (in answers/) to the request in flight. */
+static void
+feed_file(struct h *h, const char *name)
+{
+	char path[4200], err[256];
+
+	snprintf(path, sizeof(path), "%s/%s", answers_dir(), name);
+	emu_answer_clear(&h->ans);
+	if (emu_answer_load(path, &h->ans, err, sizeof(err)) < 0)
+		fail_msg("%s: %s", path, err);
+	resp_from_answer(h);
+	engine_on_answer(h->e, &h->rs, h->now, &h->out);
+}
+
+/* Feeds an answer written here: status, a header block ("Name: value\n"
+ * lines, may be NULL) and the body. */
+static void
+feed(struct h *h, int status, const char *headers, const char *fmt, ...)
+{
+	char text[sizeof(h->body) + 512], err[256];
+	va_list ap;
+	int n;
+
+	n = snprintf(text, sizeof(text), "# source: test\nHTTP/1.1 %d X\n%s\n", status,
+	    headers ? headers : "");
+	va_start(ap, fmt);
+	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
+	va_end(ap);
+	emu_answer_clear(&h->ans);
+	if (emu_answer_parse(text, strlen(text), &h->ans, err, sizeof(err)) < 0)
+		fail_msg("answer: %s", err);
+	resp_from_answer(h);
+	engine_on_answer(h->e, &h->rs, h->now, &h->out);
+}
+
+/* A transport failure (status 0). */
+static void
+feed_transport(struct h *h, const char *why)
+{
+	h->rs = (struct http_resp){ .status = 0, .body = "", .retry_after_s = -1 };
+	snprintf(h->rs.error, sizeof(h->rs.error), "%s", why);
+	engine_on_answer(h->e, &h->rs, h->now, &h->out);
+}
+
+static void
+feed_open(struct h *h, const char *name, const char *committed)
+{
+	char tok[300];
+
+	if (committed)
+		snprintf(tok, sizeof(tok), "\"%s\"", committed);
+	else
+		snprintf(tok, sizeof(tok), "null");
+	feed(h, 200, "Content-Type: application/json\n", "{\"next_continuation_token\":\"0_1\","
+	    "\"channel_status\":{\"database_name\":\"DEMO_DB\",\"schema_name\":\"DEMO_SCHEMA\","
+	    "\"pipe_name\":\"THERMAL_SENSOR_PIPE\",\"channel_name\":\"%s\","
+	    "\"channel_status_code\":\"SUCCESS\",\"last_committed_offset_token\":%s,"
+	    "\"rows_error_count\":0}}", name, tok);
+}
+
+static void
+feed_status(struct h *h, const char *name, const char *code, uint64_t seq)
+{
+	char tok[ROW_OFFSET_TOKEN_LEN];
+
+	row_offset_token(JID, seq, tok);
+	feed(h, 200, "Content-Type: application/json\n", "{\"channel_statuses\":{\"%s\":{"
+	    "\"channel_status_code\":\"%s\",\"last_committed_offset_token\":\"%s\","
+	    "\"rows_error_count\":0}}}", name, code, tok);
+}
+
+/* ------------------------------------------------------------ sensord */
+
+static void
+hello(struct h *h, uint64_t first, uint64_t last)
+{
+	engine_on_hello(h->e, JID, first, last, "pi-7", &h->out);
+}
+
+/* A sealed batch of seqs first..last of JID, owned by the harness. */
+static struct batch *
+mkbatch(struct h *h, uint64_t first, uint64_t last)
+{
+	struct batch *b;
+
+	assert_int_equal(batch_new(JID, h->now, &b), 0);
+	b->first_seq = first;
+	b->last_seq = last;
+	b->nrows = (size_t)(last - first + 1);
+	b->body = (unsigned char *)strdup("{}\n");
+	b->body_len = 3;
+	b->raw_total = 3;
+	assert_true(h->nbatches < sizeof(h->batches) / sizeof(h->batches[0]));
+	h->batches[h->nbatches++] = b;
+	return b;
+}
+
+/* Records first..last arrive and are kept. */
+static void
+records(struct h *h, uint64_t first, uint64_t last)
+{
+	for (uint64_t s = first; s <= last; s++)
+		assert_true(engine_on_record(h->e, s, &h->out));
+}
+
+/* hostname (the prototype's real answer), a token if the engine asks for one,
+ * sensord's hello, then the open with a committed token (NULL: none). */
+static void
+bring_up(struct h *h, const char *committed)
+{
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	assert_true(url_has(h, "/v2/streaming/hostname"));
+	feed_file(h, "hostname-prototype.http");
+	assert_string_equal(engine_ingest(h->e), "lxb29530.ingest.iadaax.snowflakecomputing.com");
+	hello(h, 1, 100);
+	assert_false(h->out.subscribe);		/* not before the channel is open */
+	assert_true(engine_next(h->e, h->now, NULL, &h->req, &h->out));
+	if (engine_report(h->e)->stage == ENGINE_RQ_TOKEN) {
+		assert_true(url_has(h, "/oauth/token"));
+		feed(h, 200, "Content-Type: text/plain\n",
+		    "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE3NjcyMjkyMDB9.c2ln");
+		expect_next(h, NULL, ENGINE_RQ_OPEN);
+	}
+	assert_int_equal(engine_report(h->e)->stage, ENGINE_RQ_OPEN);
+	assert_string_equal(h->req.method, "PUT");
+	assert_true(url_has(h, "/channels/pi-7?requestId="));
+	feed_open(h, "pi-7", committed);
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void
+test_open_subscribes_after_committed(void **state)
+{
+	struct h *h = h_new(true);
+	char tok[ROW_OFFSET_TOKEN_LEN];
+
+	(void)state;
+	row_offset_token(JID, 40, tok);
+	bring_up(h, tok);
+	assert_true(h->out.subscribe);
+	assert_false(h->out.sub_oldest);
+	assert_int_equal(h->out.sub_from, 41);
+	assert_int_equal(engine_ackable(h->e), 40);	/* committed by an earlier run */
+	h_free(h);
+}
+
+static void
+test_open_new_channel_from_oldest(void **state)
+{
+	struct h *h = h_new(false);
+
+	(void)state;
+	bring_up(h, NULL);
+	assert_true(h->out.subscribe);
+	assert_true(h->out.sub_oldest);
+	assert_int_equal(engine_ackable(h->e), 0);
+	h_free(h);
+}
+
+/* The documented open answer (open-docs.http) and the prototype's minimal one
+ * are both usable. */
+static void
+test_open_canned(void **state)
+{
+	struct h *h = h_new(true);
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-docs.http");
+	assert_string_equal(engine_ingest(h->e), "string");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	feed_file(h, "token-docs.http");
+	hello(h, 1, 10);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);
+	feed_file(h, "open-docs.http");
+	assert_true(h->out.subscribe);
+	assert_true(h->out.sub_oldest);
+	h_free(h);
+}
+
+/* append -> 200 (append-docs.http) -> status polls -> commit -> ack. */
+static void
+test_append_commit_ack(void **state)
+{
+	struct h *h = h_new(true);
+	struct batch *b;
+
+	(void)state;
+	bring_up(h, NULL);
+	records(h, 1, 10);
+	b = mkbatch(h, 1, 10);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, b, ENGINE_RQ_APPEND);
+	assert_true(url_has(h, "/channels/pi-7/rows?startOffsetToken=5eed5eed00c0ffee-0000"));
+	assert_true(url_has(h, "continuationToken=0_1"));
+	assert_ptr_equal(h->req.body, b->body);
+	feed_file(h, "append-docs.http");
+	assert_true(h->out.appended);
+	assert_int_equal(engine_ackable(h->e), 0);
+	/* nothing more to send until the commit poll is due */
+	expect_next(h, NULL, ENGINE_RQ_NONE);
+	assert_true(engine_deadline(h->e, false) > h->now);
+	wait_next(h, NULL, ENGINE_RQ_STATUS, NS_PER_S);
+	assert_true(url_has(h, ":bulk-channel-status"));
+	feed_status(h, "pi-7", "SUCCESS", 10);
+	assert_int_equal(h->out.committed, 10);
+	assert_int_equal(engine_ackable(h->e), 10);
+	assert_int_equal(h->m.committed_seq, 10);
+	/* all committed: no more polls */
+	advance(h, 5 * NS_PER_S);
+	expect_next(h, NULL, ENGINE_RQ_NONE);
+	h_free(h);
+}
+
+/* A real 400 STALE_CONTINUATION_TOKEN_SEQUENCER: rewind, reopen, replay
+ * from the committed token. */
+static void
+test_stale_sequencer_reopens(void **state)
+{
+	struct h *h = h_new(true);
+	char tok[ROW_OFFSET_TOKEN_LEN];
+	struct batch *b;
+
+	(void)state;
+	bring_up(h, NULL);
+	records(h, 1, 5);
+	b = mkbatch(h, 1, 5);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, b, ENGINE_RQ_APPEND);
+	feed_file(h, "stale-sequencer-emqx-18056.http");
+	assert_false(h->out.appended);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);	/* the rewind, then the reopen */
+	assert_true(h->out.rewind);
+	assert_int_equal(h->m.rewinds, 1);
+	assert_non_null(strstr(h->logs, "STALE_CONTINUATION_TOKEN_SEQUENCER"));
+	row_offset_token(JID, 3, tok);
+	feed_open(h, "pi-7", tok);
+	assert_false(h->out.subscribe);		/* the new connection's hello first */
+	hello(h, 1, 100);
+	assert_true(h->out.subscribe);
+	assert_int_equal(h->out.sub_from, 4);
+	h_free(h);
+}
+
+/* 401 (jwt-invalid.http): the token is renewed once; a second 401 stops with
+ * exit 4 and the hint. */
+static void
+test_401_refresh_once_then_fatal(void **state)
+{
+	struct h *h = h_new(true);
+
+	(void)state;
+	bring_up(h, NULL);
+	records(h, 1, 2);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 1, 2), ENGINE_RQ_APPEND);
+	feed_file(h, "jwt-invalid.http");
+	assert_int_equal(h->out.exit_code, 0);
+	assert_non_null(strstr(h->logs, "refreshing the token once"));
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	feed(h, 200, NULL, "a.b.c");
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, h->batches[0], ENGINE_RQ_APPEND);
+	feed_file(h, "jwt-invalid.http");
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "authentication refused (HTTP 401) again"));
+	assert_non_null(strstr(h->out.fatal, "RSA_PUBLIC_KEY_FP"));
+	expect_next(h, NULL, ENGINE_RQ_NONE);
+	h_free(h);
+}
+
+/* 403: grants or a network policy; stop at once, naming them. */
+static void
+test_403_fatal(void **state)
+{
+	struct h *h = h_new(true);
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	feed(h, 200, NULL, "a.b.c");
+	hello(h, 1, 1);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);
+	/* REST reference: 403 is an authorisation failure. */
+	feed(h, 403, "Content-Type: application/json\n", "{\"code\":\"ERR_FORBIDDEN\","
+	    "\"message\":\"not allowed\"}");
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "HTTP 403"));
+	assert_non_null(strstr(h->out.fatal, "lacks a grant"));
+	h_free(h);
+}
+
+/* 409 on an append (an invalidated channel, per the error-handling page):
+ * reopen and replay. */
+static void
+test_409_reopens(void **state)
+{
+	struct h *h = h_new(true);
+
+	(void)state;
+	bring_up(h, NULL);
+	records(h, 1, 3);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 1, 3), ENGINE_RQ_APPEND);
+	feed(h, 409, "Content-Type: application/json\n", "{\"code\":\"ERR_CHANNEL_MUST_BE_REOPENED\","
+	    "\"message\":\"channel invalidated\"}");
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);
+	assert_true(h->out.rewind);
+	h_free(h);
+}
+
+/* 429 with Retry-After and a 5xx: the identical request again after the
+ * back-off, nothing rewound. */
+static void
+test_429_and_5xx_retry_same_request(void **state)
+{
+	struct h *h = h_new(true);
+	struct batch *b;
+	char url[API_URL_MAX];
+
+	(void)state;
+	bring_up(h, NULL);
+	records(h, 1, 3);
+	b = mkbatch(h, 1, 3);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, b, ENGINE_RQ_APPEND);
+	snprintf(url, sizeof(url), "%s", h->req.url);
+	feed(h, 429, "Content-Type: application/json\nRetry-After: 2\n",
+	    "{\"code\":\"ERR_TOO_MANY_REQUESTS\",\"message\":\"slow down\"}");
+	assert_false(h->out.rewind);
+	advance(h, 1900 * NS_PER_MS);
+	expect_next(h, b, ENGINE_RQ_NONE);	/* Retry-After: 2 s is honoured */
+	wait_next(h, b, ENGINE_RQ_APPEND, NS_PER_S);
+	assert_string_equal(h->req.url, url);
+	/* the bare-string 5xx body the spec lists */
+	feed(h, 503, "Content-Type: application/json\n", "\"ERR_GENERAL_EXCEPTION_RETRY_REQUEST\"");
+	assert_false(h->out.rewind);
+	expect_next(h, b, ENGINE_RQ_NONE);
+	wait_next(h, b, ENGINE_RQ_APPEND, 5 * NS_PER_S);
+	assert_string_equal(h->req.url, url);
+	feed_transport(h, "Connection reset by peer");
+	wait_next(h, b, ENGINE_RQ_APPEND, 5 * NS_PER_S);
+	assert_string_equal(h->req.url, url);
+	feed_file(h, "append-docs.http");
+	assert_true(h->out.appended);
+	assert_true(h->m.retries >= 3);
+	h_free(h);
+}
+
+/* --check: hostname, token, one status; a transient 429 on the way is
+ * retried, not taken as a refusal. */
+static void
+test_check_retries_transient(void **state)
+{
+	struct h *h = h_new_mode(true, ENGINE_CHECK, "pi-7");
+	const struct engine_report *rep = engine_report(h->e);
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	feed(h, 429, NULL, "{\"code\":\"ERR_TOO_MANY_REQUESTS\"}");
+	assert_int_equal(h->out.exit_code, 0);
+	wait_next(h, NULL, ENGINE_RQ_TOKEN, 5 * NS_PER_S);
+	feed(h, 200, NULL, "a.b.c");
+	assert_true(rep->token);
+	expect_next(h, NULL, ENGINE_RQ_STATUS);
+	feed_status(h, "pi-7", "SUCCESS", 5);
+	assert_true(engine_done(h->e));
+	assert_true(rep->found);
+	assert_string_equal(rep->code, "SUCCESS");
+	h_free(h);
+}
+
+/* --check with a PAT: a 429 from the token exchange is retried with the same
+ * form, never taken as the form's refusal (which walked through every form
+ * and still printed PASS). */
+static void
+test_check_pat_429_not_a_refusal(void **state)
+{
+	struct h *h = h_new_mode(false, ENGINE_CHECK, "pi-7");
+	char first[512] = "";
+	int tokens = 0, guard = 0;
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	while (!engine_done(h->e) && guard++ < 200) {
+		if (!engine_next(h->e, h->now, NULL, &h->req, &h->out)) {
+			assert_int_equal(h->out.exit_code, 0);
+			advance(h, 100 * NS_PER_MS);
+			continue;
+		}
+		switch (engine_report(h->e)->stage) {
+		case ENGINE_RQ_TOKEN:
+			if (tokens++ == 0) {
+				snprintf(first, sizeof(first), "%s", (const char *)h->req.body);
+				feed(h, 429, "Retry-After: 1\n", "{\"code\":\"ERR_TOO_MANY_REQUESTS\"}");
+			} else {
+				assert_string_equal((const char *)h->req.body, first);
+				feed(h, 200, NULL, "a.b.c");
+			}
+			break;
+		case ENGINE_RQ_STATUS:
+			if (tokens == 0 && !engine_report(h->e)->pat_refused)
+				feed_file(h, "jwt-invalid.http");	/* PAT refused as it is */
+			else
+				feed_status(h, "pi-7", "SUCCESS", 1);
+			break;
+		default:
+			fail_msg("unexpected request %s", h->req.url);
+		}
+		assert_int_equal(h->out.exit_code, 0);
+	}
+	assert_true(engine_done(h->e));
+	assert_int_equal(tokens, 2);
+	assert_true(engine_report(h->e)->token);
+	h_free(h);
+}
+
+/* --check gives up on a transient failure after a few tries, naming it. */
+static void
+test_check_gives_up(void **state)
+{
+	struct h *h = h_new_mode(true, ENGINE_CHECK, "pi-7");
+	int tries = 0;
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	for (;;) {
+		feed(h, 503, NULL, "\"ERR_GENERAL_EXCEPTION_RETRY_REQUEST\"");
+		tries++;
+		if (h->out.exit_code != 0)
+			break;
+		wait_next(h, NULL, ENGINE_RQ_HOSTNAME, 5 * NS_PER_S);
+	}
+	assert_int_equal(tries, 4);
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "HTTP 503"));
+	assert_true(engine_done(h->e));
+	h_free(h);
+}
+
+static int
+setup_key(void **state)
+{
+	(void)state;
+	key2048 = EVP_RSA_gen(2048);
+	return key2048 == NULL ? -1 : 0;
+}
+
+static int
+teardown_key(void **state)
+{
+	(void)state;
+	EVP_PKEY_free(key2048);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_subscribes_after_committed),
+		cmocka_unit_test(test_open_new_channel_from_oldest),
+		cmocka_unit_test(test_open_canned),
+		cmocka_unit_test(test_append_commit_ack),
+		cmocka_unit_test(test_stale_sequencer_reopens),
+		cmocka_unit_test(test_401_refresh_once_then_fatal),
+		cmocka_unit_test(test_403_fatal),
+		cmocka_unit_test(test_409_reopens),
+		cmocka_unit_test(test_429_and_5xx_retry_same_request),
+		cmocka_unit_test(test_check_retries_transient),
+		cmocka_unit_test(test_check_pat_429_not_a_refusal),
+		cmocka_unit_test(test_check_gives_up),
+	};
+
+	return cmocka_run_group_tests(tests, setup_key, teardown_key);
+}
