@@ -477,6 +477,29 @@ api_error_code(const char *body, size_t len, char *code, size_t cap)
 	json_decref(j);
 }
 
+void
+api_snippet(const char *body, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (cap < 8)
+		return;
+	if (body == NULL || len == 0) {
+		snprintf(out, cap, "(empty)");
+		return;
+	}
+	for (size_t i = 0; i < len && o + 4 < cap; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	if (o < len && o + 4 <= cap) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
 static bool
 in_list(const char *code, const char *const *list)
 {

@@ -79,6 +79,10 @@ int api_parse_status(const char *body, size_t len, const char *channel,
 /* Error code from an error body (keys code, error_code, error, or a bare
  * JSON string); "" when none. Never fails. */
 void api_error_code(const char *body, size_t len, char *code, size_t cap);
+/* A loggable start of an answer body: printable ASCII kept, every other
+ * byte as '?', at most cap - 4 bytes and "..." when cut; "(empty)" for none.
+ * Never fails. */
+void api_snippet(const char *body, size_t len, char *out, size_t cap);
 /* Reaction for an HTTP status (0 = transport failure) and error code. */
 enum api_class api_classify(long status, const char *code);
 /* True for a usable channel status code (SUCCESS, or the older ACTIVE/"0"). */

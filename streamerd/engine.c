@@ -69,7 +69,8 @@ struct engine {
 	uint64_t rq_first, rq_last;	/* the append's batch */
 	char *rq_body;
 	char url[API_URL_MAX];
-	int attempts;
+	int attempts;			/* failed tries in a row, usable answers reset it */
+	bool unusable_logged;		/* this streak of unusable answers was logged */
 	int64_t retry_at, next_ingest_at, next_status_at;
 	bool need_rewind;
 	char rewind_why[160];
@@ -150,6 +151,33 @@ backoff(struct engine *e, int64_t now, long retry_after_s)
 	e->retry_at = now + ms * NS_PER_MS;
 }
 
+/* A usable answer: the failures in a row are over. */
+static void
+usable(struct engine *e)
+{
+	e->attempts = 0;
+	e->unusable_logged = false;
+}
+
+static const char *rq_name(enum engine_stage rq);
+static const char *what(const struct engine *e, enum engine_stage rq, char *buf, size_t cap);
+
+/* A 2xx whose body cannot be used is a failure like a 5xx: back off (the
+ * counter only resets on a usable answer), and log the first of a streak
+ * with the start of the body. */
+static void
+unusable(struct engine *e, enum engine_stage rq, const struct http_resp *rs, int64_t now)
+{
+	char snip[160], w[400];
+
+	api_snippet(rs->body, rs->body_len, snip, sizeof(snip));
+	elog(e, e->unusable_logged ? LOG_LVL_DEBUG : LOG_LVL_WARN, "%s: unusable answer (HTTP "
+	    "%ld, %s): %s; retrying", what(e, rq, w, sizeof(w)), rs->status,
+	    rs->content_type[0] ? rs->content_type : "no content type", snip);
+	e->unusable_logged = true;
+	backoff(e, now, -1);
+}
+
 static const char *
 rq_name(enum engine_stage rq)
 {
@@ -157,6 +185,20 @@ rq_name(enum engine_stage rq)
 		"open channel", "append", "channel status", "drop channel" };
 
 	return n[rq];
+}
+
+/* The request named for a log line: its kind, and its channel and seqs. */
+static const char *
+what(const struct engine *e, enum engine_stage rq, char *buf, size_t cap)
+{
+	if (rq == ENGINE_RQ_APPEND)
+		snprintf(buf, cap, "append %" PRIu64 "..%" PRIu64 " to channel %s", e->rq_first,
+		    e->rq_last, e->channel);
+	else if (rq >= ENGINE_RQ_OPEN)
+		snprintf(buf, cap, "%s %s", rq_name(rq), e->channel);
+	else
+		snprintf(buf, cap, "%s", rq_name(rq));
+	return buf;
 }
 
 /* A request id (UUID v4 text) for requests the service de-duplicates. */
@@ -626,32 +668,34 @@ static void
 common_failure(struct engine *e, enum engine_stage rq, enum api_class c,
     const struct http_resp *rs, const char *code, int64_t now, struct engine_out *out)
 {
-	const char *what = rq_name(rq);
+	char snip[204], w[400];
+	const char *name = what(e, rq, w, sizeof(w));
 
 	switch (c) {
 	case API_AUTH:
-		on_unauthorized(e, out, what);
+		on_unauthorized(e, out, name);
 		break;
 	case API_FORBIDDEN:
-		die_forbidden(e, out, what, code);
+		die_forbidden(e, out, name, code);
 		break;
 	case API_MISSING:
 		die_missing(e, out, code);
 		break;
 	case API_RETRY:
 		if (rs->status == 0)
-			elog(e, LOG_LVL_WARN, "%s: %s; retrying", what, rs->error);
+			elog(e, LOG_LVL_WARN, "%s: %s; retrying", name, rs->error);
 		else
-			elog(e, LOG_LVL_WARN, "%s: HTTP %ld %s; retrying", what, rs->status, code);
+			elog(e, LOG_LVL_WARN, "%s: HTTP %ld %s; retrying", name, rs->status, code);
 		backoff(e, now, (long)rs->retry_after_s);
 		break;
 	case API_REOPEN:
-		want_rewind(e, "%s: HTTP %ld %s", what, rs->status, code);
+		want_rewind(e, "%s: HTTP %ld %s", name, rs->status, code);
 		break;
 	default:
-		elog(e, LOG_LVL_ERR, "%s: HTTP %ld %s: %.200s", what, rs->status, code, rs->body);
+		api_snippet(rs->body, rs->body_len, snip, sizeof(snip));
+		elog(e, LOG_LVL_ERR, "%s: HTTP %ld %s: %s", name, rs->status, code, snip);
 		backoff(e, now, -1);
-		want_rewind(e, "%s: HTTP %ld %s", what, rs->status, code);
+		want_rewind(e, "%s: HTTP %ld %s", name, rs->status, code);
 		break;
 	}
 }
@@ -662,10 +706,10 @@ on_hostname(struct engine *e, const struct http_resp *rs, enum api_class c, cons
 {
 	if (c == API_OK) {
 		if (api_parse_hostname(rs->body, rs->body_len, e->ingest) < 0) {
-			elog(e, LOG_LVL_WARN, "hostname discovery: unusable answer; retrying");
-			backoff(e, now, -1);
+			unusable(e, ENGINE_RQ_HOSTNAME, rs, now);
 			return;
 		}
+		usable(e);
 		snprintf(e->ingest_base, sizeof(e->ingest_base), "https://%s", e->ingest);
 		elog(e, LOG_LVL_INFO, "ingest host: %s", e->ingest);
 		e->rep.hostname = true;
@@ -688,10 +732,10 @@ on_token(struct engine *e, const struct http_resp *rs, enum api_class c, const c
 
 	if (c == API_OK) {
 		if (api_parse_token(rs->body, rs->body_len, &tok) < 0) {
-			elog(e, LOG_LVL_WARN, "token exchange: unusable answer; retrying");
-			backoff(e, now, -1);
+			unusable(e, ENGINE_RQ_TOKEN, rs, now);
 			return;
 		}
+		usable(e);
 		set_scoped(e, tok, now);
 		elog(e, LOG_LVL_INFO, "scoped token obtained for %s", e->ingest);
 		e->rep.token = true;
@@ -731,8 +775,7 @@ on_open(struct engine *e, const struct http_resp *rs, enum api_class c, const ch
 		return;
 	}
 	if (api_parse_open(rs->body, rs->body_len, &cont, &st) < 0) {
-		elog(e, LOG_LVL_WARN, "open channel %s: unusable answer; retrying", e->channel);
-		backoff(e, now, -1);
+		unusable(e, ENGINE_RQ_OPEN, rs, now);
 		return;
 	}
 	if (!api_status_usable(st.code)) {
@@ -746,6 +789,7 @@ on_open(struct engine *e, const struct http_resp *rs, enum api_class c, const ch
 		backoff(e, now, -1);
 		return;
 	}
+	usable(e);
 	set_str(&e->cont, cont);
 	e->have_committed = st.has_committed;
 	snprintf(e->committed, sizeof(e->committed), "%s", st.committed);
@@ -769,10 +813,13 @@ on_append(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 		return;
 	}
 	if (api_parse_append(rs->body, rs->body_len, &cont) < 0) {
+		/* Accepted or not, there is no next continuation token. */
+		unusable(e, ENGINE_RQ_APPEND, rs, now);
 		want_rewind(e, "append %" PRIu64 "..%" PRIu64 ": unusable answer", e->rq_first,
 		    e->rq_last);
 		return;
 	}
+	usable(e);
 	set_str(&e->cont, cont);
 	elog(e, LOG_LVL_DEBUG, "appended seqs %" PRIu64 "..%" PRIu64, e->rq_first, e->rq_last);
 	if (e->inflight_hi <= e->committed_seq)
@@ -806,9 +853,10 @@ on_status(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 	}
 	e->next_status_at = now + e->cf->commit_poll_ms * NS_PER_MS;
 	if (api_parse_status(rs->body, rs->body_len, e->channel, &st, &found) < 0) {
-		elog(e, LOG_LVL_WARN, "channel status: unusable answer");
+		unusable(e, ENGINE_RQ_STATUS, rs, now);
 		return;
 	}
+	usable(e);
 	if (e->mode == ENGINE_CHECK) {
 		e->rep.status = true;
 		e->rep.found = found;
@@ -847,6 +895,7 @@ on_drop(struct engine *e, const struct http_resp *rs, enum api_class c, const ch
 {
 	if (c == API_OK || (c == API_REOPEN && rs->status == 404) || (c == API_MISSING &&
 	    strcmp(code, "ERR_CHANNEL_DOES_NOT_EXIST_OR_IS_NOT_AUTHORIZED") == 0)) {
+		usable(e);
 		e->rep.dropped = true;
 		e->done = true;
 		return;
@@ -892,8 +941,6 @@ engine_on_answer(struct engine *e, const struct http_resp *rs, int64_t now,
 	c = api_classify(rs->status, code);
 	if (c == API_OK && rq != ENGINE_RQ_TOKEN && rq != ENGINE_RQ_HOSTNAME)
 		e->auth_refreshed = false;
-	if (c == API_OK)
-		e->attempts = 0;
 	switch (rq) {
 	case ENGINE_RQ_HOSTNAME: on_hostname(e, rs, c, code, now, out); break;
 	case ENGINE_RQ_TOKEN: on_token(e, rs, c, code, now, out); break;

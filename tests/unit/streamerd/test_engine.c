@@ -657,6 +657,81 @@ test_check_gives_up(void **state)
 	h_free(h);
 }
 
+/* Counts the requests of kind the engine sends in window ns when each is
+ * answered with status and body. */
+static int
+count_requests(struct h *h, enum engine_stage kind, int64_t window, int status,
+    const char *body)
+{
+	int64_t until = h->now + window;
+	int n = 0;
+
+	while (h->now < until) {
+		if (engine_next(h->e, h->now, NULL, &h->req, &h->out)) {
+			assert_int_equal(engine_report(h->e)->stage, kind);
+			feed(h, status, "Content-Type: application/json\n", "%s", body);
+			assert_int_equal(h->out.exit_code, 0);
+			n++;
+		}
+		advance(h, 10 * NS_PER_MS);
+	}
+	return n;
+}
+
+/* 13.10: a 200 whose body cannot be used backs off like a 5xx, growing: a
+ * few requests in 6 s, not one every ~200 ms; and it is logged once. */
+static void
+test_unusable_200_backs_off(void **state)
+{
+	static const char *const bodies[] = { "{}", "{\"next_continuation_token\":", "<html>" };
+	struct h *h;
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		h = h_new(false);
+		expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+		feed_file(h, "hostname-prototype.http");
+		hello(h, 1, 10);
+		while (engine_next(h->e, h->now, NULL, &h->req, &h->out) &&
+		    engine_report(h->e)->stage == ENGINE_RQ_TOKEN)
+			feed(h, 200, NULL, "a.b.c");
+		/* the open went out: answer it, and every retry, unusably */
+		feed(h, 200, "Content-Type: application/json\n", "%s", bodies[i]);
+		n = 1 + count_requests(h, ENGINE_RQ_OPEN, 6 * NS_PER_S, 200, bodies[i]);
+		assert_in_range(n, 3, 7);
+		assert_true(engine_backing_off(h->e, h->now));
+		assert_int_equal(h->m.retries, (uint64_t)n);
+		/* logged at warning level once, the body's start included */
+		assert_non_null(strstr(h->logs, "1 open channel pi-7: unusable answer (HTTP 200"));
+		assert_null(strstr(strstr(h->logs, "1 open channel") + 1, "1 open channel"));
+		/* a usable answer ends the streak */
+		wait_next(h, NULL, ENGINE_RQ_OPEN, 40 * NS_PER_S);
+		feed_open(h, "pi-7", NULL);
+		assert_false(engine_backing_off(h->e, h->now));
+		h_free(h);
+	}
+}
+
+/* 13.10 on bulk status: an unusable 200 there backs off too. */
+static void
+test_unusable_status_backs_off(void **state)
+{
+	struct h *h = h_new(true);
+	int n;
+
+	(void)state;
+	bring_up(h, NULL);
+	records(h, 1, 2);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 1, 2), ENGINE_RQ_APPEND);
+	feed_file(h, "append-docs.http");
+	n = count_requests(h, ENGINE_RQ_STATUS, 6 * NS_PER_S, 200, "{\"channel_statuses\":7}");
+	/* commit_poll_ms 500 alone would be 12 */
+	assert_in_range(n, 3, 7);
+	h_free(h);
+}
+
 static int
 setup_key(void **state)
 {
@@ -689,6 +764,8 @@ main(void)
 		cmocka_unit_test(test_check_retries_transient),
 		cmocka_unit_test(test_check_pat_429_not_a_refusal),
 		cmocka_unit_test(test_check_gives_up),
+		cmocka_unit_test(test_unusable_200_backs_off),
+		cmocka_unit_test(test_unusable_status_backs_off),
 	};
 
 	return cmocka_run_group_tests(tests, setup_key, teardown_key);
