@@ -272,8 +272,9 @@ api_parse_token(const char *body, size_t len, char **ret)
 	return r == -ENOMEM ? r : r < 0 ? -EBADMSG : 0;
 }
 
-/* Integer field: JSON integer or numeric string; absent/null -> have false. */
-static int
+/* Optional integer field: a JSON integer or numeric string; absent, null or
+ * anything else -> *have false. */
+static void
 get_int(json_t *o, const char *k, bool *have, int64_t *v)
 {
 	json_t *j = json_object_get(o, k);
@@ -281,46 +282,73 @@ get_int(json_t *o, const char *k, bool *have, int64_t *v)
 	long long x;
 
 	*have = false;
-	if (j == NULL || json_is_null(j))
-		return 0;
 	if (json_is_integer(j)) {
 		*v = json_integer_value(j);
+		*have = true;
 	} else if (json_is_string(j)) {
 		const char *s = json_string_value(j);
 
 		errno = 0;
 		x = strtoll(s, &end, 10);
-		if (errno != 0 || end == s || *end != '\0')
-			return -EBADMSG;
-		*v = x;
+		if (errno == 0 && end != s && *end == '\0') {
+			*v = x;
+			*have = true;
+		}
+	}
+}
+
+/* Optional text field into out, cut to cap - 1 bytes (at a UTF-8 character
+ * boundary), control characters as spaces; "" when absent, null or not a
+ * string. Never fails: a long last_error_message must not cost the answer. */
+static void
+get_text(json_t *o, const char *k, char *out, size_t cap)
+{
+	json_t *j = json_object_get(o, k);
+	const char *s;
+	size_t n;
+
+	out[0] = '\0';
+	if (json_is_integer(j)) {	/* legacy numeric codes, e.g. status 0 */
+		snprintf(out, cap, "%lld", (long long)json_integer_value(j));
+		return;
+	}
+	if (!json_is_string(j) || cap == 0)
+		return;
+	s = json_string_value(j);
+	n = strlen(s);		/* an embedded NUL ends the text */
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;	/* not in the middle of a character */
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
+	out[n] = '\0';
+}
+
+/* The committed offset token: a string (an integer is taken as its decimal
+ * text), or null. Anything else makes the status unusable. */
+static int
+get_token(json_t *o, struct api_chstatus *st)
+{
+	json_t *j = json_object_get(o, "last_committed_offset_token");
+
+	st->token_present = j != NULL;
+	st->has_committed = false;
+	st->committed[0] = '\0';
+	if (j == NULL || json_is_null(j))
+		return 0;
+	if (json_is_integer(j)) {
+		snprintf(st->committed, sizeof(st->committed), "%lld",
+		    (long long)json_integer_value(j));
+	} else if (json_is_string(j) && json_string_length(j) > 0 &&
+	    json_string_length(j) < sizeof(st->committed) &&
+	    strlen(json_string_value(j)) == json_string_length(j)) {
+		memcpy(st->committed, json_string_value(j), json_string_length(j) + 1);
 	} else {
 		return -EBADMSG;
 	}
-	*have = true;
-	return 0;
-}
-
-/* String field into out; absent/null -> "" and have false. Too long: error. */
-static int
-get_str(json_t *o, const char *k, char *out, size_t cap, bool *have)
-{
-	json_t *j = json_object_get(o, k);
-
-	out[0] = '\0';
-	if (have)
-		*have = false;
-	if (j == NULL || json_is_null(j))
-		return 0;
-	if (json_is_integer(j)) {	/* legacy numeric codes, e.g. status 0 */
-		snprintf(out, cap, "%lld", (long long)json_integer_value(j));
-	} else {
-		if (!json_is_string(j) || json_string_length(j) >= cap ||
-		    strlen(json_string_value(j)) != json_string_length(j))
-			return -EBADMSG;
-		memcpy(out, json_string_value(j), json_string_length(j) + 1);
-	}
-	if (have)
-		*have = true;
+	st->has_committed = true;
 	return 0;
 }
 
@@ -328,26 +356,18 @@ static int
 parse_chstatus(json_t *o, struct api_chstatus *st)
 {
 	struct api_chstatus s = { .rows_inserted = -1 };
-	bool have_code, have, have_err;
-	char err[1024];
+	bool have;
 
-	if (!json_is_object(o))
+	if (!json_is_object(o) || get_token(o, &s) < 0)
 		return -EBADMSG;
-	if (get_str(o, "channel_status_code", s.code, sizeof(s.code), &have_code) < 0 ||
-	    get_str(o, "last_committed_offset_token", s.committed, sizeof(s.committed),
-		&s.has_committed) < 0 ||
-	    get_int(o, "rows_error_count", &s.has_errors, &s.rows_error_count) < 0 ||
-	    get_int(o, "rows_inserted", &have, &s.rows_inserted) < 0 ||
-	    get_str(o, "last_error_message", err, sizeof(err), &have_err) < 0)
-		return -EBADMSG;
+	get_text(o, "channel_status_code", s.code, sizeof(s.code));
+	get_int(o, "rows_error_count", &s.has_errors, &s.rows_error_count);
+	if (!s.has_errors)
+		get_int(o, "rows_errors", &s.has_errors, &s.rows_error_count);
+	get_int(o, "rows_inserted", &have, &s.rows_inserted);
 	if (!have)
 		s.rows_inserted = -1;
-	if (!s.has_errors &&
-	    get_int(o, "rows_errors", &s.has_errors, &s.rows_error_count) < 0)
-		return -EBADMSG;
-	if (!have_code)
-		return -EBADMSG;
-	snprintf(s.last_error, sizeof(s.last_error), "%.255s", err);
+	get_text(o, "last_error_message", s.last_error, sizeof(s.last_error));
 	*st = s;
 	return 0;
 }
@@ -384,7 +404,8 @@ api_parse_open(const char *body, size_t len, char **ret_cont, struct api_chstatu
 
 	if (!json_is_object(j))
 		goto cleanup;
-	if ((r = parse_chstatus(json_object_get(j, "channel_status"), &s)) < 0)
+	if ((r = parse_chstatus(json_object_get(j, "channel_status"), &s)) < 0 ||
+	    (r = s.token_present ? 0 : -EBADMSG) < 0)
 		goto cleanup;
 	if ((r = get_cont(j, &cont)) < 0)
 		goto cleanup;
@@ -406,7 +427,8 @@ api_parse_append(const char *body, size_t len, char **ret_cont)
 
 	if (!json_is_object(j))
 		goto cleanup;
-	if (get_int(j, "status_code", &have, &sc) < 0 || (have && sc != 0))
+	get_int(j, "status_code", &have, &sc);
+	if (have && sc != 0)
 		goto cleanup;
 	r = get_cont(j, ret_cont);
 cleanup:
@@ -555,7 +577,7 @@ api_classify(long status, const char *code)
 bool
 api_status_usable(const char *code)
 {
-	return strcmp(code, "SUCCESS") == 0 || strcmp(code, "ACTIVE") == 0 ||
+	return code[0] == '\0' || strcmp(code, "SUCCESS") == 0 || strcmp(code, "ACTIVE") == 0 ||
 	    strcmp(code, "0") == 0;
 }
 

@@ -28,14 +28,19 @@ enum api_class {
 	API_BAD,	/* other 4xx: not retryable unchanged */
 };
 
-/* One channel's status, from an open answer or a bulk-status entry. */
+/* One channel's status, from an open answer or a bulk-status entry. Only
+ * the committed offset token matters for exactly-once; every other field
+ * is optional: absent, null or of a type no version of the service sends
+ * means "not reported", and free text is cut to fit. */
+#define API_OFFSET_TOKEN_MAX 2048	/* the service's documented offset token cap */
 struct api_chstatus {
-	char code[64];			/* channel_status_code */
-	bool has_committed;		/* last_committed_offset_token not null */
-	char committed[256];
+	char code[64];			/* channel_status_code, "" when not reported */
+	bool token_present;		/* last_committed_offset_token was in the answer */
+	bool has_committed;		/* ... and not null */
+	char committed[API_OFFSET_TOKEN_MAX + 1];
 	bool has_errors;		/* rows_error_count (or rows_errors) present */
 	int64_t rows_error_count;
-	char last_error[256];		/* last_error_message, "" when null */
+	char last_error[256];		/* last_error_message, cut, "" when null */
 	int64_t rows_inserted;		/* -1 when absent */
 };
 
@@ -67,7 +72,8 @@ int api_parse_hostname(const char *body, size_t len, char out[API_HOST_MAX]);
  * *ret is new. 0 or -EBADMSG. */
 int api_parse_token(const char *body, size_t len, char **ret);
 /* Open-channel answer: next_continuation_token (*ret_cont new) and the
- * channel status. 0 or -EBADMSG. */
+ * channel status, which must say last_committed_offset_token (null for
+ * none). 0 or -EBADMSG. */
 int api_parse_open(const char *body, size_t len, char **ret_cont, struct api_chstatus *st);
 /* Append answer: next_continuation_token (*ret_cont new). -EBADMSG when
  * malformed or a non-zero status_code says it was rejected. */
@@ -85,7 +91,8 @@ void api_error_code(const char *body, size_t len, char *code, size_t cap);
 void api_snippet(const char *body, size_t len, char *out, size_t cap);
 /* Reaction for an HTTP status (0 = transport failure) and error code. */
 enum api_class api_classify(long status, const char *code);
-/* True for a usable channel status code (SUCCESS, or the older ACTIVE/"0"). */
+/* True for a usable channel status code (SUCCESS, or the older ACTIVE/"0"),
+ * or none reported. */
 bool api_status_usable(const char *code);
 /* Name of a class, for log lines. */
 const char *api_class_name(enum api_class c);

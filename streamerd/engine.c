@@ -52,7 +52,7 @@ struct engine {
 	char channel[256];
 	char *cont;			/* NULL: channel not open */
 	bool have_committed;
-	char committed[256];
+	char committed[API_OFFSET_TOKEN_MAX + 1];
 	uint64_t committed_seq;		/* in the held journal, 0 = none */
 	bool err_base_set;
 	int64_t err_base;

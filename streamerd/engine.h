@@ -28,6 +28,7 @@
 
 #include <openssl/evp.h>
 
+#include "api.h"
 #include "batch.h"
 #include "config.h"
 #include "http.h"
@@ -83,7 +84,7 @@ struct engine_report {
 	bool status;			/* the channel status answer came */
 	bool found;			/* ... and listed the channel */
 	char code[64];			/* its channel_status_code */
-	char committed[256];		/* its committed offset token, "" when none */
+	char committed[API_OFFSET_TOKEN_MAX + 1];	/* its committed offset token, "" when none */
 	bool dropped;			/* the channel is gone */
 	int stage;			/* enum engine_stage the last request was for */
 };

@@ -91,9 +91,11 @@ test_open(void **state)
 	    -EBADMSG);
 	assert_int_equal(api_parse_open(S("{\"next_continuation_token\":5,\"channel_status\":"
 	    "{\"channel_status_code\":\"SUCCESS\"}}"), &cont, &st), -EBADMSG);
+	/* the committed token must be said (null for none) */
 	assert_int_equal(api_parse_open(S("{\"next_continuation_token\":\"x\",\"channel_status\":"
-	    "{\"channel_status_code\":\"SUCCESS\",\"rows_error_count\":\"many\"}}"), &cont, &st),
-	    -EBADMSG);
+	    "{\"channel_status_code\":\"SUCCESS\"}}"), &cont, &st), -EBADMSG);
+	assert_int_equal(api_parse_open(S("{\"next_continuation_token\":\"x\",\"channel_status\":"
+	    "{\"last_committed_offset_token\":{}}}"), &cont, &st), -EBADMSG);
 	assert_int_equal(api_parse_open(S("[]"), &cont, &st), -EBADMSG);
 	assert_null(cont);
 }
@@ -144,7 +146,43 @@ test_status(void **state)
 	assert_int_equal(api_parse_status(S("{\"channel_statuses\":[]}"), "pi-7", &st, &found),
 	    -EBADMSG);
 	assert_int_equal(api_parse_status(S("{\"channel_statuses\":{\"pi-7\":{"
-	    "\"last_committed_offset_token\":7}}}"), "pi-7", &st, &found), -EBADMSG);
+	    "\"last_committed_offset_token\":[7]}}}"), "pi-7", &st, &found), -EBADMSG);
+	/* an integer token is its decimal text; no status code is "none reported" */
+	assert_int_equal(api_parse_status(S("{\"channel_statuses\":{\"pi-7\":{"
+	    "\"last_committed_offset_token\":7}}}"), "pi-7", &st, &found), 0);
+	assert_true(found && st.has_committed);
+	assert_string_equal(st.committed, "7");
+	assert_string_equal(st.code, "");
+	assert_true(api_status_usable(st.code));
+}
+
+/* Optional fields never cost the answer: free text of any length is cut
+ * (at a character boundary, control characters as spaces), counters of an
+ * unexpected type are "not reported". */
+static void
+test_optional_fields(void **state)
+{
+	struct api_chstatus st;
+	char *cont = NULL, *body, *p;
+	size_t cap = 8192;
+
+	(void)state;
+	assert_non_null(body = malloc(cap));
+	p = body + snprintf(body, cap, "{\"next_continuation_token\":\"0_1\",\"channel_status\":{"
+	    "\"channel_status_code\":\"SUCCESS\",\"last_committed_offset_token\":\"t-1\","
+	    "\"rows_error_count\":\"many\",\"rows_inserted\":1.5,\"last_error_message\":\"");
+	for (int i = 0; i < 1000; i++)
+		p += snprintf(p, 8, "\\u00e9");	/* é: two bytes in UTF-8 */
+	snprintf(p, 64, "\\n\",\"last_error_timestamp\":{\"odd\":1}}}");
+	assert_int_equal(api_parse_open(body, strlen(body), &cont, &st), 0);
+	assert_string_equal(cont, "0_1");
+	assert_string_equal(st.committed, "t-1");
+	assert_false(st.has_errors);
+	assert_int_equal(st.rows_inserted, -1);
+	assert_int_equal(strlen(st.last_error), 254);	/* 127 whole characters */
+	assert_int_equal((unsigned char)st.last_error[252], 0xc3);
+	free(cont);
+	free(body);
 }
 
 static void
@@ -241,6 +279,7 @@ main(void)
 		cmocka_unit_test(test_open),
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_optional_fields),
 		cmocka_unit_test(test_error_codes),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_urls),

@@ -732,6 +732,52 @@ test_unusable_status_backs_off(void **state)
 	h_free(h);
 }
 
+/* A last_error_message of 5 KB (the emulator's long_error_message fault, a
+ * real service's stack trace) in the open and the status answers: the
+ * channel opens, commits are seen, the rejected rows counted and the
+ * message logged cut. */
+static void
+test_long_error_message(void **state)
+{
+	struct h *h = h_new(false);
+	char tok[ROW_OFFSET_TOKEN_LEN], *msg;
+
+	(void)state;
+	assert_non_null(msg = malloc(5200));
+	memset(msg, 'x', 5120);
+	memcpy(msg, "Error \\\"quoted\\\" ", 17);
+	msg[5120] = '\0';
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	hello(h, 1, 100);
+	while (engine_next(h->e, h->now, NULL, &h->req, &h->out) &&
+	    engine_report(h->e)->stage == ENGINE_RQ_TOKEN)
+		feed(h, 200, NULL, "a.b.c");
+	assert_int_equal(engine_report(h->e)->stage, ENGINE_RQ_OPEN);
+	feed(h, 200, NULL, "{\"next_continuation_token\":\"0_1\",\"channel_status\":{"
+	    "\"channel_name\":\"pi-7\",\"channel_status_code\":\"SUCCESS\","
+	    "\"last_committed_offset_token\":null,\"rows_error_count\":1,"
+	    "\"last_error_message\":\"%s\"}}", msg);
+	assert_true(h->out.subscribe);
+	records(h, 1, 4);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 1, 4), ENGINE_RQ_APPEND);
+	feed_file(h, "append-docs.http");
+	wait_next(h, NULL, ENGINE_RQ_STATUS, NS_PER_S);
+	row_offset_token(JID, 4, tok);
+	feed(h, 200, NULL, "{\"channel_statuses\":{\"pi-7\":{\"channel_status_code\":"
+	    "\"SUCCESS\",\"last_committed_offset_token\":\"%s\",\"rows_error_count\":3,"
+	    "\"last_error_message\":\"%s\",\"last_error_timestamp\":1767225900000}}}", tok, msg);
+	assert_int_equal(h->out.committed, 4);
+	assert_int_equal(engine_ackable(h->e), 4);
+	assert_int_equal(h->m.error_rows, 2);
+	if (strstr(h->logs, "2 row(s) rejected by the table; last error: Error \"quoted\" xxx") == NULL)
+		fail_msg("logs:\n%s", h->logs);
+	assert_null(strstr(h->logs, "unusable"));
+	free(msg);
+	h_free(h);
+}
+
 static int
 setup_key(void **state)
 {
@@ -766,6 +812,7 @@ main(void)
 		cmocka_unit_test(test_check_gives_up),
 		cmocka_unit_test(test_unusable_200_backs_off),
 		cmocka_unit_test(test_unusable_status_backs_off),
+		cmocka_unit_test(test_long_error_message),
 	};
 
 	return cmocka_run_group_tests(tests, setup_key, teardown_key);
