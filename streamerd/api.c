@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -100,7 +101,7 @@ cleanup:
 
 int
 api_url_status(char *out, size_t cap, const char *base, const char *db,
-    const char *schema, const char *pipe)
+    const char *schema, const char *pipe, const char *request_id)
 {
 	size_t l;
 	int n;
@@ -108,18 +109,29 @@ api_url_status(char *out, size_t cap, const char *base, const char *db,
 	if (pipe_path(out, cap, base, false, db, schema, pipe) < 0)
 		return -ENOSPC;
 	l = strlen(out);
-	n = snprintf(out + l, cap - l, ":bulk-channel-status");
+	n = snprintf(out + l, cap - l, ":bulk-channel-status%s%s", request_id ? "?requestId=" : "",
+	    request_id ? request_id : "");
 	return n < 0 || (size_t)n >= cap - l ? -ENOSPC : 0;
 }
 
 int
-api_body_status(const char *channel, char **ret)
+api_body_status(const char *const *names, size_t n, char **ret)
 {
-	json_t *j = json_pack("{s:[s]}", "channel_names", channel);
+	json_t *j = json_object(), *a = json_array();
 	char *s;
 
-	if (j == NULL)
+	if (j == NULL || a == NULL || json_object_set(j, "channel_names", a) < 0) {
+		json_decref(j);
+		json_decref(a);
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(a, json_string(names[i])) < 0) {
+			json_decref(j);
+			json_decref(a);
+			return -ENOMEM;
+		}
+	json_decref(a);
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (s == NULL)
@@ -326,6 +338,24 @@ get_text(json_t *o, const char *k, char *out, size_t cap)
 	out[n] = '\0';
 }
 
+/* Optional name field: kept only when it is a whole printable name of
+ * fewer than cap bytes ("" otherwise: the configured name is used). */
+static void
+get_name(json_t *o, const char *k, char *out, size_t cap)
+{
+	json_t *j = json_object_get(o, k);
+	const char *s = json_string_value(j);
+	size_t n = json_string_length(j);
+
+	out[0] = '\0';
+	if (s == NULL || n == 0 || n >= cap || strlen(s) != n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return;
+	memcpy(out, s, n + 1);
+}
+
 /* The committed offset token: a string (an integer is taken as its decimal
  * text), or null. Anything else makes the status unusable. */
 static int
@@ -368,6 +398,10 @@ parse_chstatus(json_t *o, struct api_chstatus *st)
 	if (!have)
 		s.rows_inserted = -1;
 	get_text(o, "last_error_message", s.last_error, sizeof(s.last_error));
+	get_name(o, "channel_name", s.channel_name, sizeof(s.channel_name));
+	get_name(o, "database_name", s.database_name, sizeof(s.database_name));
+	get_name(o, "schema_name", s.schema_name, sizeof(s.schema_name));
+	get_name(o, "pipe_name", s.pipe_name, sizeof(s.pipe_name));
 	*st = s;
 	return 0;
 }
@@ -450,6 +484,16 @@ api_parse_status(const char *body, size_t len, const char *channel,
 	if (!json_is_object(all))
 		goto cleanup;
 	if ((e = json_object_get(all, channel)) == NULL) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(all, k, v)
+			if (strcasecmp(k, channel) == 0) {
+				e = v;
+				break;
+			}
+	}
+	if (e == NULL) {
 		*ret_found = false;
 		r = 0;
 		goto cleanup;

@@ -42,6 +42,9 @@ struct api_chstatus {
 	int64_t rows_error_count;
 	char last_error[256];		/* last_error_message, cut, "" when null */
 	int64_t rows_inserted;		/* -1 when absent */
+	/* The names as the service stores them (an unquoted name upper-cased);
+	 * "" when not reported or not a usable name. */
+	char channel_name[256], database_name[256], schema_name[256], pipe_name[256];
 };
 
 /* Percent-encodes s (everything but RFC 3986 unreserved) into out.
@@ -55,11 +58,12 @@ int api_url_channel(char *out, size_t cap, const char *base, const char *db,
 int api_url_append(char *out, size_t cap, const char *base, const char *db,
     const char *schema, const char *pipe, const char *channel, const char *start_tok,
     const char *end_tok, const char *cont, const char *request_id);
-/* The pipe's :bulk-channel-status URL. */
+/* The pipe's :bulk-channel-status URL, with ?requestId= unless request_id is
+ * NULL. */
 int api_url_status(char *out, size_t cap, const char *base, const char *db,
-    const char *schema, const char *pipe);
-/* {"channel_names":[channel]}; *ret is new. */
-int api_body_status(const char *channel, char **ret);
+    const char *schema, const char *pipe, const char *request_id);
+/* {"channel_names":[names[0], ...]}; *ret is new. */
+int api_body_status(const char *const *names, size_t n, char **ret);
 /* Form body for /oauth/token: kind 0 jwt-bearer with scope, kind 1 RFC 8693
  * token exchange of subject (a PAT). *ret is new. */
 int api_body_token(int kind, const char *scope, const char *subject, char **ret);
@@ -78,8 +82,10 @@ int api_parse_open(const char *body, size_t len, char **ret_cont, struct api_chs
 /* Append answer: next_continuation_token (*ret_cont new). -EBADMSG when
  * malformed or a non-zero status_code says it was rejected. */
 int api_parse_append(const char *body, size_t len, char **ret_cont);
-/* Bulk-status answer: the entry keyed exactly by channel. *ret_found false
- * when the channel is absent (dropped or expired). 0 or -EBADMSG. */
+/* Bulk-status answer: the entry keyed by channel, exactly, else without
+ * regard to case (names are case-sensitive there, and the service stores an
+ * unquoted name upper-cased). *ret_found false when the channel is absent
+ * (dropped or expired). 0 or -EBADMSG. */
 int api_parse_status(const char *body, size_t len, const char *channel,
     struct api_chstatus *st, bool *ret_found);
 /* Error code from an error body (keys code, error_code, error, or a bare

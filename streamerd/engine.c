@@ -48,8 +48,11 @@ struct engine {
 	char ingest[API_HOST_MAX];
 	char ingest_base[API_HOST_MAX + 16];
 
-	/* channel */
+	/* channel: the name asked for, and the names the open answer says the
+	 * service stores (an unquoted name upper-cased), which bulk status
+	 * needs: its channel names are case-sensitive. */
 	char channel[256];
+	char st_channel[256], st_db[256], st_schema[256], st_pipe[256], st_upper[256];
 	char *cont;			/* NULL: channel not open */
 	bool have_committed;
 	char committed[API_OFFSET_TOKEN_MAX + 1];
@@ -521,11 +524,21 @@ req_append(struct engine *e, int64_t now, const struct batch *b, struct http_req
 static bool
 req_status(struct engine *e, int64_t now, struct http_req *q, struct engine_out *out)
 {
+	const char *names[2] = { e->st_channel, e->st_upper };
+	size_t n = 1;
+
+	if (e->mode == ENGINE_CHECK) {
+		/* Not opened: ask for the name as configured and as the
+		 * service stores an unquoted one. */
+		names[0] = e->channel[0] ? e->channel : "-";
+		auth_upper(names[0], e->st_upper, sizeof(e->st_upper));
+		n = strcmp(names[0], e->st_upper) != 0 ? 2 : 1;
+	}
 	free(e->rq_body);
 	e->rq_body = NULL;
-	if (api_body_status(e->channel[0] ? e->channel : "-", &e->rq_body) < 0 ||
-	    api_url_status(e->url, sizeof(e->url), e->ingest_base, e->cf->database,
-	    e->cf->schema, e->cf->pipe) < 0) {
+	if (api_body_status(names, n, &e->rq_body) < 0 ||
+	    api_url_status(e->url, sizeof(e->url), e->ingest_base, e->st_db, e->st_schema,
+	    e->st_pipe, NULL) < 0) {
 		die(e, out, EXIT_CONFIG, "cannot build the status request: names too long");
 		return false;
 	}
@@ -757,6 +770,23 @@ on_token(struct engine *e, const struct http_resp *rs, enum api_class c, const c
 	common_failure(e, ENGINE_RQ_TOKEN, c, rs, code, now, out);
 }
 
+/* The names bulk status asks for: the open answer's, else the configured. */
+static void
+stored_names(struct engine *e, const struct api_chstatus *st)
+{
+	snprintf(e->st_channel, sizeof(e->st_channel), "%s",
+	    st->channel_name[0] ? st->channel_name : e->channel);
+	snprintf(e->st_db, sizeof(e->st_db), "%s",
+	    st->database_name[0] ? st->database_name : e->cf->database);
+	snprintf(e->st_schema, sizeof(e->st_schema), "%s",
+	    st->schema_name[0] ? st->schema_name : e->cf->schema);
+	snprintf(e->st_pipe, sizeof(e->st_pipe), "%s",
+	    st->pipe_name[0] ? st->pipe_name : e->cf->pipe);
+	if (strcmp(e->st_channel, e->channel) != 0)
+		elog(e, LOG_LVL_INFO, "channel %s is stored as \"%s\": bulk status asks for that "
+		    "name", e->channel, e->st_channel);
+}
+
 static void
 on_open(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
     int64_t now, struct engine_out *out)
@@ -790,6 +820,7 @@ on_open(struct engine *e, const struct http_resp *rs, enum api_class c, const ch
 		return;
 	}
 	usable(e);
+	stored_names(e, &st);
 	set_str(&e->cont, cont);
 	e->have_committed = st.has_committed;
 	snprintf(e->committed, sizeof(e->committed), "%s", st.committed);
@@ -852,7 +883,8 @@ on_status(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 		return;
 	}
 	e->next_status_at = now + e->cf->commit_poll_ms * NS_PER_MS;
-	if (api_parse_status(rs->body, rs->body_len, e->channel, &st, &found) < 0) {
+	if (api_parse_status(rs->body, rs->body_len, e->mode == ENGINE_CHECK ? e->channel :
+	    e->st_channel, &st, &found) < 0) {
 		unusable(e, ENGINE_RQ_STATUS, rs, now);
 		return;
 	}
@@ -1026,6 +1058,9 @@ engine_new(const struct config *cf, EVP_PKEY *key, const struct engine_opts *o,
 	e->m = m != NULL ? m : &e->own_m;
 	e->key = key;
 	snprintf(e->channel, sizeof(e->channel), "%s", cf->channel_name);
+	snprintf(e->st_db, sizeof(e->st_db), "%s", cf->database);
+	snprintf(e->st_schema, sizeof(e->st_schema), "%s", cf->schema);
+	snprintf(e->st_pipe, sizeof(e->st_pipe), "%s", cf->pipe);
 	if (key != NULL) {
 		auth_claim_account(cf->account, e->claim_account, sizeof(e->claim_account));
 		auth_upper(cf->user, e->claim_user, sizeof(e->claim_user));

@@ -80,6 +80,8 @@ test_open(void **state)
 	(void)state;
 	assert_int_equal(api_parse_open(S(open_ok), &cont, &st), 0);
 	assert_string_equal(cont, "0_1");
+	assert_string_equal(st.database_name, "D");
+	assert_string_equal(st.channel_name, "");	/* not reported */
 	assert_string_equal(st.code, "SUCCESS");
 	assert_false(st.has_committed);
 	assert_true(st.has_errors);
@@ -137,9 +139,19 @@ test_status(void **state)
 	assert_string_equal(st.committed, "0000000000000001-00000000000000000009");
 	assert_int_equal(st.rows_error_count, 2);
 	assert_string_equal(st.last_error, "bad row");
-	/* names are case-sensitive here: PI-7 is another channel */
+	/* names are case-sensitive there, but the service stores an unquoted
+	 * name upper-cased: the exact name first, else any case */
 	assert_int_equal(api_parse_status(S("{\"channel_statuses\":{\"PI-7\":{"
-	    "\"channel_status_code\":\"SUCCESS\"}}}"), "pi-7", &st, &found), 0);
+	    "\"channel_status_code\":\"SUCCESS\",\"last_committed_offset_token\":\"u\"}}}"),
+	    "pi-7", &st, &found), 0);
+	assert_true(found);
+	assert_string_equal(st.committed, "u");
+	assert_int_equal(api_parse_status(S("{\"channel_statuses\":{\"PI-7\":{"
+	    "\"last_committed_offset_token\":\"u\"},\"pi-7\":{\"last_committed_offset_token\":"
+	    "\"l\"}}}"), "pi-7", &st, &found), 0);
+	assert_string_equal(st.committed, "l");
+	assert_int_equal(api_parse_status(S("{\"channel_statuses\":{\"PI-8\":{}}}"), "pi-7", &st,
+	    &found), 0);
 	assert_false(found);
 	assert_int_equal(api_parse_status(S("{\"channel_statuses\":{}}"), "pi-7", &st, &found), 0);
 	assert_false(found);
@@ -253,12 +265,19 @@ test_urls(void **state)
 	assert_string_equal(url, "https://h/v2/streaming/data/databases/D/schemas/S/pipes/"
 	    "%22Mixed%22/channels/c/rows?startOffsetToken=a%26b&endOffsetToken=x%3Dy"
 	    "&continuationToken=0_1%20%2B&requestId=r");
-	assert_int_equal(api_url_status(url, sizeof(url), "https://h", "D", "S", "P"), 0);
+	assert_int_equal(api_url_status(url, sizeof(url), "https://h", "D", "S", "P", NULL), 0);
 	assert_string_equal(url, "https://h/v2/streaming/databases/D/schemas/S/pipes/P"
 	    ":bulk-channel-status");
-	assert_int_equal(api_url_status(small, sizeof(small), "https://h", "D", "S", "P"), -ENOSPC);
-	assert_int_equal(api_body_status("pi \"7\"", &body), 0);
+	assert_int_equal(api_url_status(url, sizeof(url), "https://h", "D", "S", "P", "r-1"), 0);
+	assert_string_equal(url, "https://h/v2/streaming/databases/D/schemas/S/pipes/P"
+	    ":bulk-channel-status?requestId=r-1");
+	assert_int_equal(api_url_status(small, sizeof(small), "https://h", "D", "S", "P", NULL),
+	    -ENOSPC);
+	assert_int_equal(api_body_status((const char *[]){ "pi \"7\"" }, 1, &body), 0);
 	assert_string_equal(body, "{\"channel_names\":[\"pi \\\"7\\\"\"]}");
+	free(body);
+	assert_int_equal(api_body_status((const char *[]){ "pi-7", "PI-7" }, 2, &body), 0);
+	assert_string_equal(body, "{\"channel_names\":[\"pi-7\",\"PI-7\"]}");
 	free(body);
 	assert_int_equal(api_body_token(0, "h.example session:role:R", NULL, &body), 0);
 	assert_string_equal(body, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer"

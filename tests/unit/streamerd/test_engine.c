@@ -778,6 +778,67 @@ test_long_error_message(void **state)
 	h_free(h);
 }
 
+/* Corner 1: the service stores the unquoted name pi-7 as PI-7 (the open
+ * answer says so) and matches bulk-status names exactly: status asks for
+ * PI-7 on the pipe as stored, and finds it. */
+static void
+test_case_change(void **state)
+{
+	struct h *h = h_new(false);
+
+	(void)state;
+	snprintf(h->cf.database, sizeof(h->cf.database), "demo_db");
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	hello(h, 1, 100);
+	while (engine_next(h->e, h->now, NULL, &h->req, &h->out) &&
+	    engine_report(h->e)->stage == ENGINE_RQ_TOKEN)
+		feed(h, 200, NULL, "a.b.c");
+	assert_int_equal(engine_report(h->e)->stage, ENGINE_RQ_OPEN);
+	assert_true(url_has(h, "/databases/demo_db/"));
+	assert_true(url_has(h, "/channels/pi-7?"));	/* the URL takes any case */
+	feed_open(h, "PI-7", NULL);
+	assert_non_null(strstr(h->logs, "channel pi-7 is stored as \"PI-7\""));
+	records(h, 1, 3);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 1, 3), ENGINE_RQ_APPEND);
+	feed_file(h, "append-docs.http");
+	wait_next(h, NULL, ENGINE_RQ_STATUS, NS_PER_S);
+	assert_true(url_has(h, "/databases/DEMO_DB/schemas/DEMO_SCHEMA/pipes/THERMAL_SENSOR_PIPE"
+	    ":bulk-channel-status"));
+	assert_string_equal((const char *)h->req.body, "{\"channel_names\":[\"PI-7\"]}");
+	feed_status(h, "PI-7", "SUCCESS", 3);
+	assert_int_equal(h->out.committed, 3);
+	assert_int_equal(engine_ackable(h->e), 3);
+	/* a service that keys the entry in another case still matches */
+	records(h, 4, 5);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 4, 5), ENGINE_RQ_APPEND);
+	feed_file(h, "append-docs.http");
+	wait_next(h, NULL, ENGINE_RQ_STATUS, NS_PER_S);
+	feed_status(h, "Pi-7", "SUCCESS", 5);
+	assert_int_equal(h->out.committed, 5);
+	h_free(h);
+}
+
+/* --check cannot open the channel: it asks for both spellings. */
+static void
+test_check_asks_both_cases(void **state)
+{
+	struct h *h = h_new_mode(true, ENGINE_CHECK, "pi-7");
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	feed(h, 200, NULL, "a.b.c");
+	expect_next(h, NULL, ENGINE_RQ_STATUS);
+	assert_string_equal((const char *)h->req.body, "{\"channel_names\":[\"pi-7\",\"PI-7\"]}");
+	feed_status(h, "PI-7", "SUCCESS", 5);
+	assert_true(engine_report(h->e)->found);
+	h_free(h);
+}
+
 static int
 setup_key(void **state)
 {
@@ -813,6 +874,8 @@ main(void)
 		cmocka_unit_test(test_unusable_200_backs_off),
 		cmocka_unit_test(test_unusable_status_backs_off),
 		cmocka_unit_test(test_long_error_message),
+		cmocka_unit_test(test_case_change),
+		cmocka_unit_test(test_check_asks_both_cases),
 	};
 
 	return cmocka_run_group_tests(tests, setup_key, teardown_key);
