@@ -544,6 +544,27 @@ api_error_code(const char *body, size_t len, char *code, size_t cap)
 }
 
 void
+api_error_message(const char *body, size_t len, char *out, size_t cap)
+{
+	static const char *const keys[] = { "message", "error_description", "msg" };
+	json_t *j, *v = NULL;
+
+	if (cap == 0)
+		return;
+	out[0] = '\0';
+	if (body == NULL)
+		return;
+	trim(&body, &len);
+	if (len == 0 || body[0] != '{' || (j = load(body, len)) == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !json_is_string(v); i++)
+		v = json_object_get(j, keys[i]);
+	if (json_is_string(v) && json_string_length(v) > 0)
+		api_snippet(json_string_value(v), json_string_length(v), out, cap);
+	json_decref(j);
+}
+
+void
 api_snippet(const char *body, size_t len, char *out, size_t cap)
 {
 	size_t o = 0;

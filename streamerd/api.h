@@ -91,6 +91,9 @@ int api_parse_status(const char *body, size_t len, const char *channel,
 /* Error code from an error body (keys code, error_code, error, or a bare
  * JSON string); "" when none. Never fails. */
 void api_error_code(const char *body, size_t len, char *code, size_t cap);
+/* The message of an error body (keys message, error_description, msg),
+ * printable bytes only and cut to cap; "" when none. Never fails. */
+void api_error_message(const char *body, size_t len, char *out, size_t cap);
 /* A loggable start of an answer body: printable ASCII kept, every other
  * byte as '?', at most cap - 4 bytes and "..." when cut; "(empty)" for none.
  * Never fails. */

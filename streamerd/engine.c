@@ -28,6 +28,7 @@
 #define OTHER_TIMEOUT_MS 60000
 #define SETUP_HINT "create it with config/snowflake/setup.sql (and check the names and grants)"
 #define OPEN_BODY "{\"fail_on_uncommitted_rows\":false}"
+#define REFUSALS_MAX 5		/* refusals in a row with no commit before giving up */
 
 struct engine {
 	const struct config *cf;
@@ -73,6 +74,7 @@ struct engine {
 	char *rq_body;
 	char url[API_URL_MAX];
 	int attempts;			/* failed tries in a row, usable answers reset it */
+	int refusals;			/* refusals (reopens) with no commit progress */
 	bool unusable_logged;		/* this streak of unusable answers was logged */
 	int64_t retry_at, next_ingest_at, next_status_at;
 	bool need_rewind;
@@ -677,11 +679,81 @@ on_unauthorized(struct engine *e, struct engine_out *out, const char *what)
 	set_str(&e->scoped, NULL);
 }
 
+/* What fatal refusals tell the operator to do. */
+static const char *
+refusal_hint(long status, const char *code)
+{
+	if (status == 413 || strcmp(code, "ERR_PAYLOAD_TOO_LARGE") == 0)
+		return "the service wants smaller requests: lower \"batch_max_bytes\"";
+	if (status == 415 || strcmp(code, "ERR_UNSUPPORTED_CONTENT_ENCODING") == 0)
+		return "the service does not take this compression: set \"compression\" to "
+		    "\"gzip\" or \"none\"";
+	return "streamerd cannot get past this by itself; the records stay in sensord's journal "
+	    "until it is solved (please report the message)";
+}
+
+/* The service refused the channel (a reopen-class error, an unknown 4xx, a
+ * status it cannot be used in): reopen and replay (an append or status) or
+ * open again, after a back-off that grows with each refusal. Commit progress
+ * ends the count, a successful reopen does not: REFUSALS_MAX in a row is
+ * one fatal error naming the last answer. known: a code that only asks for a
+ * reopen, which the first time goes at once. */
+static void
+refused(struct engine *e, enum engine_stage rq, long status, const char *code,
+    const char *msg, bool known, int64_t now, struct engine_out *out)
+{
+	char w[400], desc[600];
+	int64_t ms;
+	uint32_t rnd = 0;
+
+	what(e, rq, w, sizeof(w));
+	if (status != 0)
+		snprintf(desc, sizeof(desc), "HTTP %ld %s: %s", status, code[0] ? code : "(no code)",
+		    msg[0] ? msg : "(no message)");
+	else
+		snprintf(desc, sizeof(desc), "%s", msg);
+	if (e->mode != ENGINE_STREAM) {
+		die(e, out, EXIT_PRODUCTION, "%s refused: %s", w, desc);
+		return;
+	}
+	if (++e->refusals >= REFUSALS_MAX) {
+		die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: %s refused %d times in a row "
+		    "with no commit in between: %s; %s", w, e->refusals, desc,
+		    refusal_hint(status, code));
+		return;
+	}
+	elog(e, LOG_LVL_WARN, "%s: %s (refusal %d of at most %d with no commit)", w, desc,
+	    e->refusals, REFUSALS_MAX - 1);
+	ms = known && e->refusals == 1 ? 0 : 250LL << (e->refusals < 8 ? e->refusals - 1 : 7);
+	if (ms > 30000)
+		ms = 30000;
+	if (ms > 0) {
+		RAND_bytes((unsigned char *)&rnd, sizeof(rnd));
+		ms = ms / 2 + (int64_t)(rnd % (uint32_t)(ms / 2 + 1));
+		e->retry_at = now + ms * NS_PER_MS;
+		e->m->retries++;
+	}
+	if (rq != ENGINE_RQ_OPEN)
+		want_rewind(e, "%s: %s", w, desc);
+}
+
+static void
+refused_answer(struct engine *e, enum engine_stage rq, enum api_class c,
+    const struct http_resp *rs, const char *code, int64_t now, struct engine_out *out)
+{
+	char msg[256];
+
+	api_error_message(rs->body, rs->body_len, msg, sizeof(msg));
+	if (msg[0] == '\0' && code[0] == '\0')
+		api_snippet(rs->body, rs->body_len, msg, sizeof(msg));
+	refused(e, rq, rs->status, code, msg, c == API_REOPEN, now, out);
+}
+
 static void
 common_failure(struct engine *e, enum engine_stage rq, enum api_class c,
     const struct http_resp *rs, const char *code, int64_t now, struct engine_out *out)
 {
-	char snip[204], w[400];
+	char w[400];
 	const char *name = what(e, rq, w, sizeof(w));
 
 	switch (c) {
@@ -701,14 +773,8 @@ common_failure(struct engine *e, enum engine_stage rq, enum api_class c,
 			elog(e, LOG_LVL_WARN, "%s: HTTP %ld %s; retrying", name, rs->status, code);
 		backoff(e, now, (long)rs->retry_after_s);
 		break;
-	case API_REOPEN:
-		want_rewind(e, "%s: HTTP %ld %s", name, rs->status, code);
-		break;
 	default:
-		api_snippet(rs->body, rs->body_len, snip, sizeof(snip));
-		elog(e, LOG_LVL_ERR, "%s: HTTP %ld %s: %s", name, rs->status, code, snip);
-		backoff(e, now, -1);
-		want_rewind(e, "%s: HTTP %ld %s", name, rs->status, code);
+		refused_answer(e, rq, c, rs, code, now, out);
 		break;
 	}
 }
@@ -795,12 +861,6 @@ on_open(struct engine *e, const struct http_resp *rs, enum api_class c, const ch
 	char *cont = NULL;
 
 	if (c != API_OK) {
-		if (c == API_REOPEN) {	/* e.g. 409 while another open runs */
-			elog(e, LOG_LVL_WARN, "open channel %s: HTTP %ld %s; retrying", e->channel,
-			    rs->status, code);
-			backoff(e, now, (long)rs->retry_after_s);
-			return;
-		}
 		common_failure(e, ENGINE_RQ_OPEN, c, rs, code, now, out);
 		return;
 	}
@@ -814,9 +874,8 @@ on_open(struct engine *e, const struct http_resp *rs, enum api_class c, const ch
 			die_missing(e, out, st.code);
 			return;
 		}
-		elog(e, LOG_LVL_WARN, "open channel %s: channel status %s; retrying", e->channel,
-		    st.code);
-		backoff(e, now, -1);
+		refused(e, ENGINE_RQ_OPEN, rs->status, st.code, "the channel's status is not usable",
+		    false, now, out);
 		return;
 	}
 	usable(e);
@@ -845,9 +904,10 @@ on_append(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 	}
 	if (api_parse_append(rs->body, rs->body_len, &cont) < 0) {
 		/* Accepted or not, there is no next continuation token. */
-		unusable(e, ENGINE_RQ_APPEND, rs, now);
-		want_rewind(e, "append %" PRIu64 "..%" PRIu64 ": unusable answer", e->rq_first,
-		    e->rq_last);
+		char snip[160];
+
+		api_snippet(rs->body, rs->body_len, snip, sizeof(snip));
+		refused(e, ENGINE_RQ_APPEND, rs->status, "", snip, false, now, out);
 		return;
 	}
 	usable(e);
@@ -868,6 +928,7 @@ on_committed(struct engine *e, const char *tok, struct engine_out *out)
 		return;
 	e->committed_seq = seq;
 	e->m->committed_seq = seq;
+	e->refusals = 0;	/* progress: whatever was refused got past */
 	out->committed = seq;
 }
 
@@ -900,11 +961,13 @@ on_status(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 		return;
 	}
 	if (!found) {
-		want_rewind(e, "the service no longer lists the channel");
+		refused(e, ENGINE_RQ_STATUS, 0, "", "the service no longer lists the channel", true,
+		    now, out);
 		return;
 	}
 	if (!api_status_usable(st.code)) {
-		want_rewind(e, "channel status %s", st.code);
+		refused(e, ENGINE_RQ_STATUS, rs->status, st.code, "the channel's status is not usable",
+		    true, now, out);
 		return;
 	}
 	if (st.has_errors && e->err_base_set && st.rows_error_count > e->err_base) {

@@ -37,7 +37,7 @@ struct h {
 	int64_t now;
 	int64_t wall_s;
 	bool synced;
-	char logs[8192];
+	char logs[65536];
 	struct engine_out out;
 	struct http_req req;
 	struct emu_answer ans;
@@ -45,6 +45,7 @@ struct h {
 	char body[16384];
 	struct batch *batches[8];
 	size_t nbatches;
+	bool b_sent;		/* step(): the offered batch went out (until a rewind) */
 };
 
 static EVP_PKEY *key2048;
@@ -839,6 +840,179 @@ test_check_asks_both_cases(void **state)
 	h_free(h);
 }
 
+/* A scripted service for a brought-up engine: opens answered usable (with
+ * committed token open_committed, NULL: none), appends with append_status
+ * and append_body, status with a commit of the batch's last seq. */
+struct script {
+	int append_status;
+	const char *append_body;
+	const char *open_committed;
+};
+
+/* One step: answers the request the engine sends with batch b offered, or
+ * moves time 10 ms when it sends none. sensord says hello again after each
+ * rewind and the batch's records arrive after each subscription. Returns
+ * the kind answered, ENGINE_RQ_NONE when time moved. */
+static enum engine_stage
+step(struct h *h, struct batch *b, const struct script *sc)
+{
+	enum engine_stage k;
+	bool r = engine_next(h->e, h->now, h->b_sent ? NULL : b, &h->req, &h->out);
+
+	if (h->out.rewind) {
+		h->b_sent = false;
+		hello(h, 1, 100);
+	}
+	if (!r) {
+		advance(h, 10 * NS_PER_MS);
+		return ENGINE_RQ_NONE;
+	}
+	switch ((k = engine_report(h->e)->stage)) {
+	case ENGINE_RQ_OPEN:
+		feed_open(h, "pi-7", sc->open_committed);
+		if (h->out.subscribe)
+			records(h, b->first_seq, b->last_seq);
+		break;
+	case ENGINE_RQ_APPEND:
+		if (sc->append_status == 200)
+			feed_file(h, "append-docs.http");
+		else
+			feed(h, sc->append_status, "Content-Type: application/json\n", "%s",
+			    sc->append_body);
+		h->b_sent = h->out.appended;
+		break;
+	case ENGINE_RQ_STATUS:
+		feed_status(h, "pi-7", "SUCCESS", b->last_seq);
+		break;
+	default:
+		fail_msg("unexpected request %s", h->req.url);
+	}
+	return k;
+}
+
+/* Steps until n requests of kind were answered (or a fatal error, or the
+ * time limit); returns how many were. */
+static int
+steps(struct h *h, struct batch *b, const struct script *sc, enum engine_stage kind, int n,
+    int64_t limit)
+{
+	int64_t until = h->now + limit;
+	int got = 0;
+
+	while (got < n && h->now < until && h->out.exit_code == 0)
+		if (step(h, b, sc) == kind)
+			got++;
+	return got;
+}
+
+/* Corner 3: an unknown 400 on every append (the emulator's persistent
+ * refusal): reopen and replay, each reopen succeeding, but no commit in
+ * between: the fifth refusal is one fatal error, exit 4, naming the status,
+ * the code and the message, within seconds, not three loops a second for
+ * ever. */
+static void
+test_persistent_refusal_ends(void **state)
+{
+	struct h *h = h_new(false);
+	struct script sc = { 400, "{\"code\":\"ERR_SOMETHING_NEW\",\"message\":\"the service "
+		"changed\"}", NULL };
+	struct batch *b;
+	int64_t t0;
+
+	(void)state;
+	bring_up(h, NULL);
+	b = mkbatch(h, 1, 3);
+	records(h, 1, 3);
+	t0 = h->now;
+	assert_int_equal(steps(h, b, &sc, ENGINE_RQ_APPEND, 100, 120 * NS_PER_S), 5);
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_int_equal(h->m.rewinds, 4);
+	assert_true(h->now - t0 < 15 * NS_PER_S);
+	assert_non_null(strstr(h->out.fatal, "refused 5 times in a row with no commit in between"));
+	assert_non_null(strstr(h->out.fatal, "HTTP 400 ERR_SOMETHING_NEW: the service changed"));
+	assert_true(engine_done(h->e));
+	expect_next(h, NULL, ENGINE_RQ_NONE);
+	h_free(h);
+}
+
+/* 413 (and 415) get the hint that fixes them. */
+static void
+test_persistent_413_hint(void **state)
+{
+	struct h *h = h_new(false);
+	struct script sc = { 413, "{\"code\":\"ERR_PAYLOAD_TOO_LARGE\",\"message\":\"too big\"}",
+		NULL };
+	struct batch *b;
+
+	(void)state;
+	bring_up(h, NULL);
+	b = mkbatch(h, 1, 3);
+	records(h, 1, 3);
+	assert_int_equal(steps(h, b, &sc, ENGINE_RQ_APPEND, 100, 120 * NS_PER_S), 5);
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "HTTP 413 ERR_PAYLOAD_TOO_LARGE: too big"));
+	assert_non_null(strstr(h->out.fatal, "batch_max_bytes"));
+	h_free(h);
+}
+
+/* Commit progress ends a run of refusals; a successful reopen does not. */
+static void
+test_refusals_reset_by_commit(void **state)
+{
+	struct h *h = h_new(false);
+	struct script bad = { 400, "{\"code\":\"ERR_ODD\",\"message\":\"m\"}", NULL };
+	struct script good = { 200, NULL, NULL };
+	struct batch *b;
+
+	(void)state;
+	bring_up(h, NULL);
+	b = mkbatch(h, 1, 3);
+	records(h, 1, 3);
+	assert_int_equal(steps(h, b, &bad, ENGINE_RQ_APPEND, 4, 60 * NS_PER_S), 4);
+	assert_int_equal(steps(h, b, &good, ENGINE_RQ_STATUS, 1, 60 * NS_PER_S), 1);
+	assert_int_equal(h->out.committed, 3);
+	b = mkbatch(h, 4, 6);
+	records(h, 4, 6);
+	h->b_sent = false;
+	bad.open_committed = good.open_committed = "5eed5eed00c0ffee-00000000000000000003";
+	assert_int_equal(steps(h, b, &bad, ENGINE_RQ_APPEND, 4, 60 * NS_PER_S), 4);
+	assert_int_equal(h->out.exit_code, 0);
+	assert_int_equal(steps(h, b, &good, ENGINE_RQ_STATUS, 1, 60 * NS_PER_S), 1);
+	assert_int_equal(h->out.committed, 6);
+	assert_int_equal(h->out.exit_code, 0);
+	h_free(h);
+}
+
+/* The same bound for an open refused again and again. */
+static void
+test_open_refusals_end(void **state)
+{
+	struct h *h = h_new(false);
+	int opens = 0;
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	hello(h, 1, 10);
+	while (opens < 10 && h->out.exit_code == 0) {
+		if (!engine_next(h->e, h->now, NULL, &h->req, &h->out)) {
+			advance(h, 10 * NS_PER_MS);
+			continue;
+		}
+		if (engine_report(h->e)->stage == ENGINE_RQ_TOKEN) {
+			feed(h, 200, NULL, "a.b.c");
+			continue;
+		}
+		assert_int_equal(engine_report(h->e)->stage, ENGINE_RQ_OPEN);
+		opens++;
+		feed(h, 400, NULL, "{\"code\":\"ERR_INVALID_CHANNEL_NAME\",\"message\":\"bad\"}");
+	}
+	assert_int_equal(opens, 5);
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "open channel pi-7 refused 5 times"));
+	h_free(h);
+}
+
 static int
 setup_key(void **state)
 {
@@ -876,6 +1050,10 @@ main(void)
 		cmocka_unit_test(test_long_error_message),
 		cmocka_unit_test(test_case_change),
 		cmocka_unit_test(test_check_asks_both_cases),
+		cmocka_unit_test(test_persistent_refusal_ends),
+		cmocka_unit_test(test_persistent_413_hint),
+		cmocka_unit_test(test_refusals_reset_by_commit),
+		cmocka_unit_test(test_open_refusals_end),
 	};
 
 	return cmocka_run_group_tests(tests, setup_key, teardown_key);
