@@ -259,7 +259,7 @@ cleanup:
 
 int
 auth_make_jwt(EVP_PKEY *key, const char *claim_account, const char *claim_user,
-    const char *fp, int64_t now_s, int64_t lifetime_s, char **ret_jwt)
+    const char *fp, const char *scp, int64_t now_s, int64_t lifetime_s, char **ret_jwt)
 {
 	char iss[600], sub[520];
 	json_t *hdr = NULL, *pl = NULL;
@@ -273,7 +273,8 @@ auth_make_jwt(EVP_PKEY *key, const char *claim_account, const char *claim_user,
 	hdr = json_pack("{s:s, s:s}", "alg", "RS256", "typ", "JWT");
 	pl = json_pack("{s:s, s:s, s:I, s:I}", "iss", iss, "sub", sub,
 	    "iat", (json_int_t)now_s, "exp", (json_int_t)(now_s + lifetime_s));
-	if (hdr == NULL || pl == NULL)
+	if (hdr == NULL || pl == NULL ||
+	    (scp != NULL && json_object_set_new(pl, "scp", json_string(scp)) < 0))
 		goto cleanup;
 	if ((r = b64url_json(hdr, &h)) < 0 || (r = b64url_json(pl, &p)) < 0)
 		goto cleanup;

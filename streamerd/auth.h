@@ -30,9 +30,10 @@ void auth_claim_account(const char *account, char *out, size_t cap);
 /* Upper-cased copy of s (user names in claims). */
 void auth_upper(const char *s, char *out, size_t cap);
 /* Mints an RS256 JWT (iss ACCOUNT.USER.<fp>, sub ACCOUNT.USER, iat now,
- * exp now + lifetime). *ret_jwt is new (free). */
+ * exp now + lifetime, and scp when scp is not NULL: "session:role:R" picks
+ * a role other than the user's default). *ret_jwt is new (free). */
 int auth_make_jwt(EVP_PKEY *key, const char *claim_account, const char *claim_user,
-    const char *fp, int64_t now_s, int64_t lifetime_s, char **ret_jwt);
+    const char *fp, const char *scp, int64_t now_s, int64_t lifetime_s, char **ret_jwt);
 /* Reads the exp claim of a JWT-shaped token. 0 or -EINVAL. */
 int auth_token_exp(const char *token, int64_t *ret_exp);
 /* base64url without padding of len bytes; *ret is new. */

@@ -26,6 +26,7 @@ static const struct conf_key keys[] = {
 	CONF_K_STR("user", S, user, "", 0),
 	CONF_K_STR("account", S, account, "", 0),
 	CONF_K_STR("role", S, role, "", 0),
+	CONF_K_BOOL("scope_role", S, scope_role, false, 0),
 	CONF_K_STR("database", S, database, "", CONF_REQUIRED),
 	CONF_K_STR("schema", S, schema, "", CONF_REQUIRED),
 	CONF_K_STR("pipe", S, pipe, "", 0),
@@ -88,6 +89,10 @@ derive(struct config *c, const char *name, char *err, size_t errlen)
 	if (config_uses_keypair(c) && (c->user[0] == '\0' || c->account[0] == '\0')) {
 		snprintf(err, errlen, "%s: key-pair authentication needs \"user\" and "
 		    "\"account\"", name);
+		return -EINVAL;
+	}
+	if (c->scope_role && c->role[0] == '\0') {
+		snprintf(err, errlen, "%s: \"scope_role\": true needs \"role\"", name);
 		return -EINVAL;
 	}
 	if (c->pipe[0] == '\0' && c->table[0] == '\0') {

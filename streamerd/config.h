@@ -23,6 +23,7 @@ struct config {
 	char user[256];
 	char account[256];
 	char role[256];
+	bool scope_role;		/* send " session:role:<role>" in the token scope */
 	char database[256];
 	char schema[256];
 	char pipe[256];

@@ -45,6 +45,9 @@ struct engine {
 	char *scoped;
 	int64_t scoped_refresh_at;	/* mono ns, 0 = never */
 	int token_kind;			/* PAT: 0 jwt-bearer, 1 token exchange, 2 PAT as is */
+	bool scope_role;		/* scope "<host> session:role:<role>", not the host alone */
+	bool scope_flipped;		/* ... changed once after a 400 naming the scope */
+	char scp[300];			/* the JWT's scp claim, "" for none */
 	bool auth_refreshed;
 	char ingest[API_HOST_MAX];
 	char ingest_base[API_HOST_MAX + 16];
@@ -377,8 +380,8 @@ mint_jwt(struct engine *e)
 	int64_t now = wall_s(e);
 	int r;
 
-	if ((r = auth_make_jwt(e->key, e->claim_account, e->claim_user, e->fp, now,
-	    AUTH_JWT_LIFETIME, &jwt)) < 0)
+	if ((r = auth_make_jwt(e->key, e->claim_account, e->claim_user, e->fp,
+	    e->scp[0] ? e->scp : NULL, now, AUTH_JWT_LIFETIME, &jwt)) < 0)
 		return r;
 	set_str(&e->jwt, jwt);
 	e->jwt_exp = now + AUTH_JWT_LIFETIME;
@@ -462,7 +465,7 @@ req_token(struct engine *e, int64_t now, struct http_req *q, struct engine_out *
 	}
 	if ((cred = account_cred(e, &type, out)) == NULL)
 		return false;
-	if (e->cf->role[0] != '\0')
+	if (e->scope_role)
 		snprintf(scope, sizeof(scope), "%s session:role:%s", e->ingest, e->cf->role);
 	else
 		snprintf(scope, sizeof(scope), "%s", e->ingest);
@@ -803,6 +806,16 @@ on_hostname(struct engine *e, const struct http_resp *rs, enum api_class c, cons
 	common_failure(e, ENGINE_RQ_HOSTNAME, c, rs, code, now, out);
 }
 
+/* True when an error answer is about the token request's scope. */
+static bool
+names_scope(const struct http_resp *rs, const char *code)
+{
+	char msg[256];
+
+	api_error_message(rs->body, rs->body_len, msg, sizeof(msg));
+	return strcasestr(code, "scope") != NULL || strcasestr(msg, "scope") != NULL;
+}
+
 static void
 on_token(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
     int64_t now, struct engine_out *out)
@@ -818,6 +831,17 @@ on_token(struct engine *e, const struct http_resp *rs, enum api_class c, const c
 		set_scoped(e, tok, now);
 		elog(e, LOG_LVL_INFO, "scoped token obtained for %s", e->ingest);
 		e->rep.token = true;
+		return;
+	}
+	if (rs->status == 400 && e->cf->role[0] != '\0' && !e->scope_flipped &&
+	    names_scope(rs, code)) {
+		/* The documented scope is the host alone; some accounts may want
+		 * the role in it: the other form, once. */
+		e->scope_flipped = true;
+		e->scope_role = !e->scope_role;
+		elog(e, LOG_LVL_INFO, "token exchange: HTTP 400 %s is about the scope; asking for "
+		    "%s instead", code, e->scope_role ? "the host with \"session:role:\"" :
+		    "the host alone");
 		return;
 	}
 	if (e->key == NULL && e->token_kind < 2 && rs->status >= 400 && rs->status < 500 &&
@@ -1121,6 +1145,9 @@ engine_new(const struct config *cf, EVP_PKEY *key, const struct engine_opts *o,
 	e->m = m != NULL ? m : &e->own_m;
 	e->key = key;
 	snprintf(e->channel, sizeof(e->channel), "%s", cf->channel_name);
+	e->scope_role = cf->scope_role;
+	if (key != NULL && cf->role[0] != '\0')
+		snprintf(e->scp, sizeof(e->scp), "session:role:%s", cf->role);
 	snprintf(e->st_db, sizeof(e->st_db), "%s", cf->database);
 	snprintf(e->st_schema, sizeof(e->st_schema), "%s", cf->schema);
 	snprintf(e->st_pipe, sizeof(e->st_pipe), "%s", cf->pipe);

@@ -213,8 +213,8 @@ test_jwt(void **state)
 
 	(void)state;
 	assert_int_equal(auth_fingerprint(key2048, fp), 0);
-	assert_int_equal(auth_make_jwt(key2048, "MYORG-ACCT1", "INGEST_SVC", fp, 1767225600,
-	    AUTH_JWT_LIFETIME, &jwt), 0);
+	assert_int_equal(auth_make_jwt(key2048, "MYORG-ACCT1", "INGEST_SVC", fp,
+	    "session:role:INGEST_ROLE", 1767225600, AUTH_JWT_LIFETIME, &jwt), 0);
 	d1 = strchr(jwt, '.');
 	d2 = strchr(d1 + 1, '.');
 	assert_non_null(d2);
@@ -227,6 +227,7 @@ test_jwt(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "sub")), "MYORG-ACCT1.INGEST_SVC");
 	assert_int_equal(json_integer_value(json_object_get(p, "iat")), 1767225600);
 	assert_int_equal(json_integer_value(json_object_get(p, "exp")), 1767225600 + 3540);
+	assert_string_equal(json_string_value(json_object_get(p, "scp")), "session:role:INGEST_ROLE");
 	json_decref(h);
 	json_decref(p);
 	assert_int_equal(auth_token_exp(jwt, &exp), 0);

@@ -95,26 +95,35 @@ base_config(struct config *cf, bool jwt)
 	cf->compression = 2;
 }
 
+/* (Re)creates h's engine from h->cf. */
+static void
+h_engine(struct h *h, enum engine_mode mode)
+{
+	struct engine_opts o = { .mode = mode };
+	struct engine_env env = { .log = hlog, .wall_ns = hwall, .clock_synced = hsynced,
+		.arg = h };
+	EVP_PKEY *key = NULL;
+
+	engine_free(h->e);
+	if (h->cf.private_key_file[0] != '\0') {
+		assert_int_equal(EVP_PKEY_up_ref(key2048), 1);
+		key = key2048;
+	}
+	assert_int_equal(engine_new(&h->cf, key, &o, &env, &h->m, &h->e), 0);
+}
+
 static struct h *
 h_new_mode(bool jwt, enum engine_mode mode, const char *channel)
 {
 	struct h *h = calloc(1, sizeof(*h));
-	struct engine_opts o = { .mode = mode };
-	struct engine_env env = { .log = hlog, .wall_ns = hwall, .clock_synced = hsynced };
-	EVP_PKEY *key = NULL;
 
 	assert_non_null(h);
-	env.arg = h;
 	base_config(&h->cf, jwt);
 	snprintf(h->cf.channel_name, sizeof(h->cf.channel_name), "%s", channel);
 	h->now = T0;
 	h->wall_s = WALL0;
 	h->synced = true;
-	if (jwt) {
-		assert_int_equal(EVP_PKEY_up_ref(key2048), 1);
-		key = key2048;
-	}
-	assert_int_equal(engine_new(&h->cf, key, &o, &env, &h->m, &h->e), 0);
+	h_engine(h, mode);
 	return h;
 }
 
@@ -1013,6 +1022,77 @@ test_open_refusals_end(void **state)
 	h_free(h);
 }
 
+/* The payload of a JWT as text (base64url decoded); new. */
+static char *
+jwt_payload(const char *jwt)
+{
+	const char *a = strchr(jwt, '.'), *b = a ? strchr(a + 1, '.') : NULL;
+	size_t n, padded;
+	unsigned char *in, *out;
+
+	assert_non_null(b);
+	n = (size_t)(b - a - 1);
+	padded = (n + 3) / 4 * 4;
+	assert_non_null(in = calloc(1, padded + 1));
+	assert_non_null(out = calloc(1, padded + 1));
+	for (size_t i = 0; i < padded; i++)
+		in[i] = i < n ? (a[1 + i] == '-' ? '+' : a[1 + i] == '_' ? '/' : a[1 + i]) : '=';
+	assert_true(EVP_DecodeBlock(out, in, (int)padded) > 0);
+	free(in);
+	return (char *)out;
+}
+
+/* Corner 4: with "role" set, the scope is the ingest host alone (as the docs
+ * and Snowflake's own client send it) and the role rides in the JWT's scp
+ * claim. */
+static void
+test_role_in_jwt_not_scope(void **state)
+{
+	struct h *h = h_new(true);
+	char *pl;
+
+	(void)state;
+	snprintf(h->cf.role, sizeof(h->cf.role), "INGEST_ROLE");
+	h_engine(h, ENGINE_STREAM);
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	assert_string_equal((const char *)h->req.body, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3A"
+	    "grant-type%3Ajwt-bearer&scope=lxb29530.ingest.iadaax.snowflakecomputing.com");
+	pl = jwt_payload(h->req.bearer);
+	assert_non_null(strstr(pl, "\"scp\":\"session:role:INGEST_ROLE\""));
+	free(pl);
+	h_free(h);
+}
+
+/* ... the role in the scope only when asked ("scope_role"), and the other
+ * form once after a 400 about the scope (the strict emulator's
+ * INVALID_SCOPE). */
+static void
+test_scope_role_flips_once(void **state)
+{
+	struct h *h = h_new(true);
+
+	(void)state;
+	snprintf(h->cf.role, sizeof(h->cf.role), "INGEST_ROLE");
+	h->cf.scope_role = true;
+	h_engine(h, ENGINE_STREAM);
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	assert_non_null(strstr(h->req.body, "%20session%3Arole%3AINGEST_ROLE"));
+	feed(h, 400, NULL, "{\"code\":\"INVALID_SCOPE\",\"message\":\"scope \\\"x session:role:"
+	    "INGEST_ROLE\\\" is not accepted: it must be the ingest host alone\"}");
+	assert_int_equal(h->out.exit_code, 0);
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	assert_null(strstr(h->req.body, "session"));
+	/* a second 400 about the scope is the answer */
+	feed(h, 400, NULL, "{\"code\":\"INVALID_SCOPE\",\"message\":\"no\"}");
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "token exchange: HTTP 400 INVALID_SCOPE"));
+	h_free(h);
+}
+
 static int
 setup_key(void **state)
 {
@@ -1054,6 +1134,8 @@ main(void)
 		cmocka_unit_test(test_persistent_413_hint),
 		cmocka_unit_test(test_refusals_reset_by_commit),
 		cmocka_unit_test(test_open_refusals_end),
+		cmocka_unit_test(test_role_in_jwt_not_scope),
+		cmocka_unit_test(test_scope_role_flips_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup_key, teardown_key);
