@@ -44,7 +44,8 @@ struct engine {
 	int64_t jwt_exp;		/* wall s */
 	char *scoped;
 	int64_t scoped_refresh_at;	/* mono ns, 0 = never */
-	int token_kind;			/* PAT: 0 jwt-bearer, 1 token exchange, 2 PAT as is */
+	bool pat_direct;		/* the PAT itself is the Bearer on the ingest host */
+	int token_kind;			/* PAT exchange: 0 jwt-bearer form, 1 RFC 8693 form */
 	bool scope_role;		/* scope "<host> session:role:<role>", not the host alone */
 	bool scope_flipped;		/* ... changed once after a 400 naming the scope */
 	char scp[300];			/* the JWT's scp claim, "" for none */
@@ -450,19 +451,6 @@ req_token(struct engine *e, int64_t now, struct http_req *q, struct engine_out *
 	const char *type, *cred;
 	int kind = e->key ? 0 : e->token_kind;
 
-	if (e->key == NULL && e->token_kind == 2) {
-		/* The exchange was refused both ways: use the PAT on the ingest host. */
-		char *p = strdup(e->cf->pat);
-
-		if (p == NULL) {
-			die(e, out, EXIT_RUNTIME, "out of memory");
-			return false;
-		}
-		set_str(&e->scoped, p);
-		e->scoped_refresh_at = 0;
-		e->rep.pat_direct = true;
-		return false;
-	}
 	if ((cred = account_cred(e, &type, out)) == NULL)
 		return false;
 	if (e->scope_role)
@@ -485,6 +473,19 @@ req_token(struct engine *e, int64_t now, struct http_req *q, struct engine_out *
 	return true;
 }
 
+/* The credential on the ingest host: the PAT itself until that host
+ * refuses it, else the scoped token. */
+static void
+ingest_auth(const struct engine *e, struct http_req *q)
+{
+	if (e->pat_direct) {
+		q->bearer = e->cf->pat;
+		q->token_type = "PROGRAMMATIC_ACCESS_TOKEN";
+	} else {
+		q->bearer = e->scoped;
+	}
+}
+
 static bool
 req_open(struct engine *e, int64_t now, struct http_req *q, struct engine_out *out)
 {
@@ -496,9 +497,10 @@ req_open(struct engine *e, int64_t now, struct http_req *q, struct engine_out *o
 		die(e, out, EXIT_CONFIG, "database/schema/pipe/channel names are too long");
 		return false;
 	}
-	*q = (struct http_req){ .method = "PUT", .url = e->url, .bearer = e->scoped,
+	*q = (struct http_req){ .method = "PUT", .url = e->url,
 		.content_type = "application/json", .body = OPEN_BODY,
 		.body_len = strlen(OPEN_BODY), .timeout_ms = OTHER_TIMEOUT_MS };
+	ingest_auth(e, q);
 	start(e, ENGINE_RQ_OPEN, now);
 	return true;
 }
@@ -515,11 +517,12 @@ req_append(struct engine *e, int64_t now, const struct batch *b, struct http_req
 		want_rewind(e, "the append URL does not fit");
 		return false;
 	}
-	*q = (struct http_req){ .method = "POST", .url = e->url, .bearer = e->scoped,
+	*q = (struct http_req){ .method = "POST", .url = e->url,
 		.content_type = "application/x-ndjson",
 		.content_encoding = batch_comp_encoding(e->cf->compression),
 		.body = b->body, .body_len = b->body_len, .raw_len = b->raw_total,
 		.timeout_ms = APPEND_TIMEOUT_MS };
+	ingest_auth(e, q);
 	e->rq_first = b->first_seq;
 	e->rq_last = b->last_seq;
 	start(e, ENGINE_RQ_APPEND, now);
@@ -547,9 +550,10 @@ req_status(struct engine *e, int64_t now, struct http_req *q, struct engine_out 
 		die(e, out, EXIT_CONFIG, "cannot build the status request: names too long");
 		return false;
 	}
-	*q = (struct http_req){ .method = "POST", .url = e->url, .bearer = e->scoped,
+	*q = (struct http_req){ .method = "POST", .url = e->url,
 		.content_type = "application/json", .body = e->rq_body,
 		.body_len = strlen(e->rq_body), .timeout_ms = OTHER_TIMEOUT_MS };
+	ingest_auth(e, q);
 	start(e, ENGINE_RQ_STATUS, now);
 	return true;
 }
@@ -562,9 +566,10 @@ req_drop(struct engine *e, int64_t now, struct http_req *q, struct engine_out *o
 		die(e, out, EXIT_CONFIG, "database/schema/pipe/channel names are too long");
 		return false;
 	}
-	*q = (struct http_req){ .method = "DELETE", .url = e->url, .bearer = e->scoped,
+	*q = (struct http_req){ .method = "DELETE", .url = e->url,
 		.content_type = "application/json", .body = OPEN_BODY,
 		.body_len = strlen(OPEN_BODY), .timeout_ms = OTHER_TIMEOUT_MS };
+	ingest_auth(e, q);
 	start(e, ENGINE_RQ_DROP, now);
 	return true;
 }
@@ -572,7 +577,8 @@ req_drop(struct engine *e, int64_t now, struct http_req *q, struct engine_out *o
 static bool
 need_token(const struct engine *e, int64_t now)
 {
-	return e->scoped == NULL || (e->scoped_refresh_at && now >= e->scoped_refresh_at);
+	return !e->pat_direct &&
+	    (e->scoped == NULL || (e->scoped_refresh_at && now >= e->scoped_refresh_at));
 }
 
 /* The ingest-host request the state calls for, if any. */
@@ -606,10 +612,8 @@ engine_next(struct engine *e, int64_t now, const struct batch *head, struct http
 		rewind_all(e, out);
 	if (e->ingest[0] == '\0')
 		return req_hostname(e, now, req, out);
-	if (need_token(e, now) && req_token(e, now, req, out))
-		return true;
-	if (out->exit_code != 0 || e->scoped == NULL)
-		return false;
+	if (need_token(e, now))
+		return req_token(e, now, req, out);
 	return next_ingest(e, now, head, req, out);
 }
 
@@ -632,7 +636,7 @@ engine_deadline(const struct engine *e, bool have_batch)
 
 	if (e->done || e->rq != ENGINE_RQ_NONE)
 		return INT64_MAX;
-	if (e->need_rewind || e->ingest[0] == '\0' || e->scoped == NULL)
+	if (e->need_rewind || e->ingest[0] == '\0' || (!e->pat_direct && e->scoped == NULL))
 		return e->retry_at;
 	if (e->scoped_refresh_at)
 		d = later(e->scoped_refresh_at, e->retry_at);
@@ -761,6 +765,16 @@ common_failure(struct engine *e, enum engine_stage rq, enum api_class c,
 
 	switch (c) {
 	case API_AUTH:
+		if (e->pat_direct && rq >= ENGINE_RQ_OPEN) {
+			/* The PAT as it is was refused: exchange it (not the one
+			 * refresh a credential gets). */
+			elog(e, LOG_LVL_WARN, "%s: the ingest host refused the PAT as the Bearer "
+			    "(HTTP 401); exchanging it for a scoped token", name);
+			e->pat_direct = false;
+			e->token_kind = 0;
+			e->rep.pat_refused = true;
+			break;
+		}
 		on_unauthorized(e, out, name);
 		break;
 	case API_FORBIDDEN:
@@ -844,12 +858,17 @@ on_token(struct engine *e, const struct http_resp *rs, enum api_class c, const c
 		    "the host alone");
 		return;
 	}
-	if (e->key == NULL && e->token_kind < 2 && rs->status >= 400 && rs->status < 500 &&
-	    c != API_RETRY) {
-		e->token_kind++;
-		elog(e, LOG_LVL_INFO, "token exchange refused the PAT (HTTP %ld); trying %s",
-		    rs->status, e->token_kind == 1 ? "the RFC 8693 token-exchange form" :
-		    "the PAT directly on the ingest host");
+	if (e->key == NULL && rs->status >= 400 && rs->status < 500 && c != API_RETRY) {
+		if (e->token_kind == 0) {
+			e->token_kind = 1;
+			elog(e, LOG_LVL_INFO, "token exchange refused the PAT (HTTP %ld %s); trying "
+			    "the RFC 8693 token-exchange form", rs->status, code);
+			return;
+		}
+		die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: the ingest host refused the "
+		    "PAT as the Bearer (HTTP 401) and the token exchange refused it in both forms "
+		    "(last: HTTP %ld %s); check that the PAT is valid, not expired, that its role "
+		    "may use the pipe, and that the user has a network policy", rs->status, code);
 		return;
 	}
 	if (c == API_BAD || c == API_MISSING) {
@@ -1058,8 +1077,10 @@ engine_on_answer(struct engine *e, const struct http_resp *rs, int64_t now,
 	e->m->connections += (uint64_t)rs->new_connections;
 	api_error_code(rs->body, rs->body_len, code, sizeof(code));
 	c = api_classify(rs->status, code);
-	if (c == API_OK && rq != ENGINE_RQ_TOKEN && rq != ENGINE_RQ_HOSTNAME)
+	if (c == API_OK && rq != ENGINE_RQ_TOKEN && rq != ENGINE_RQ_HOSTNAME) {
 		e->auth_refreshed = false;
+		e->rep.pat_direct = e->pat_direct;
+	}
 	switch (rq) {
 	case ENGINE_RQ_HOSTNAME: on_hostname(e, rs, c, code, now, out); break;
 	case ENGINE_RQ_TOKEN: on_token(e, rs, c, code, now, out); break;
@@ -1146,6 +1167,7 @@ engine_new(const struct config *cf, EVP_PKEY *key, const struct engine_opts *o,
 	e->key = key;
 	snprintf(e->channel, sizeof(e->channel), "%s", cf->channel_name);
 	e->scope_role = cf->scope_role;
+	e->pat_direct = key == NULL;
 	if (key != NULL && cf->role[0] != '\0')
 		snprintf(e->scp, sizeof(e->scp), "session:role:%s", cf->role);
 	snprintf(e->st_db, sizeof(e->st_db), "%s", cf->database);

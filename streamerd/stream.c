@@ -689,9 +689,10 @@ print_check(const struct stream *s, const struct engine_report *rep, int rc,
 	if (rep->hostname)
 		printf("PASS hostname discovery: ingest host %s\n", engine_ingest(s->eng));
 	if (rep->token)
-		printf("PASS token exchange: scoped token for %s\n", engine_ingest(s->eng));
-	else if (rep->pat_direct && rep->hostname)
-		printf("PASS token exchange: refused; using the PAT directly on the ingest host\n");
+		printf("PASS token exchange: scoped token for %s%s\n", engine_ingest(s->eng),
+		    rep->pat_refused ? " (the ingest host refused the PAT as it is)" : "");
+	else if (rep->pat_direct)
+		printf("PASS token exchange: not needed: the ingest host takes the PAT as it is\n");
 	if (rc != 0) {
 		printf("FAIL %s: %s\n", stage, out->fatal);
 		return;

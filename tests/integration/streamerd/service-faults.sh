@@ -4,12 +4,14 @@
 # connections dropped before an answer and after an accepted append, a stale
 # pipe cache, every scoped token expiring mid-stream, channel invalidation, a
 # second writer opening the same channel, commits stalling then resuming.
+# Key-pair auth, so that "every scoped token expiring" hits a scoped token
+# (a PAT is used as it is on the ingest host).
 # Each phase must end with everything journaled so far committed once.
 set -u
 . "$TOP/tests/lib/harness.sh"
 
 start_emu --commit-lag-ms 150
-streamerd_conf pat "\"channel_name\": \"faults\", \"batch_max_rows\": 25"
+streamerd_conf jwt "\"channel_name\": \"faults\", \"batch_max_rows\": 25"
 start_fake_sensord -n 50 -r 50
 start_streamerd
 wait_acked 50 20

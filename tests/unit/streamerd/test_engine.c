@@ -1093,6 +1093,80 @@ test_scope_role_flips_once(void **state)
 	h_free(h);
 }
 
+/* Corner 5: the PAT is the Bearer on the ingest host first (the only path
+ * with real-run evidence); no token request at all when that works. */
+static void
+test_pat_direct_first(void **state)
+{
+	struct h *h = h_new(false);
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	assert_string_equal(h->req.bearer, "the-pat");
+	assert_string_equal(h->req.token_type, "PROGRAMMATIC_ACCESS_TOKEN");
+	feed_file(h, "hostname-prototype.http");
+	hello(h, 1, 10);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);
+	assert_string_equal(h->req.bearer, "the-pat");
+	assert_string_equal(h->req.token_type, "PROGRAMMATIC_ACCESS_TOKEN");
+	feed_file(h, "open-prototype.http");
+	assert_true(h->out.subscribe);
+	records(h, 1, 2);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 1, 2), ENGINE_RQ_APPEND);
+	assert_string_equal(h->req.bearer, "the-pat");
+	feed_file(h, "append-docs.http");
+	wait_next(h, NULL, ENGINE_RQ_STATUS, NS_PER_S);
+	assert_string_equal(h->req.bearer, "the-pat");
+	assert_int_equal(h->m.requests, 4);	/* hostname, open, append, status */
+	h_free(h);
+}
+
+/* ... exchanged only when the ingest host answers 401 to it: the
+ * documented form, then the RFC 8693 one; both refused is one fatal error. */
+static void
+test_pat_exchange_after_401(void **state)
+{
+	struct h *h = h_new(false);
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	hello(h, 1, 10);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);
+	feed_file(h, "jwt-invalid.http");
+	assert_int_equal(h->out.exit_code, 0);
+	assert_non_null(strstr(h->logs, "refused the PAT as the Bearer (HTTP 401)"));
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	assert_string_equal(h->req.bearer, "the-pat");
+	assert_non_null(strstr(h->req.body, "jwt-bearer"));
+	feed(h, 200, NULL, "sc.op.ed");
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);
+	assert_string_equal(h->req.bearer, "sc.op.ed");
+	assert_null(h->req.token_type);
+	feed_open(h, "pi-7", NULL);
+	assert_true(h->out.subscribe);
+	h_free(h);
+
+	h = h_new(false);
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	hello(h, 1, 10);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);
+	feed_file(h, "jwt-invalid.http");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	feed(h, 401, NULL, "{\"code\":\"PAT_INVALID\",\"message\":\"no\"}");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	assert_non_null(strstr(h->req.body, "token-exchange"));
+	assert_non_null(strstr(h->req.body, "subject_token=the-pat"));
+	assert_null(h->req.bearer);
+	feed(h, 400, NULL, "{\"code\":\"invalid_grant\"}");
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "refused it in both forms"));
+	h_free(h);
+}
+
 static int
 setup_key(void **state)
 {
@@ -1136,6 +1210,8 @@ main(void)
 		cmocka_unit_test(test_open_refusals_end),
 		cmocka_unit_test(test_role_in_jwt_not_scope),
 		cmocka_unit_test(test_scope_role_flips_once),
+		cmocka_unit_test(test_pat_direct_first),
+		cmocka_unit_test(test_pat_exchange_after_401),
 	};
 
 	return cmocka_run_group_tests(tests, setup_key, teardown_key);
