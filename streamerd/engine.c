@@ -45,6 +45,7 @@ struct engine {
 	char *scoped;
 	int64_t scoped_refresh_at;	/* mono ns, 0 = never */
 	bool pat_direct;		/* the PAT itself is the Bearer on the ingest host */
+	char session[HTTP_SESSION_MAX + 1];	/* x-snowflake-session to echo, "" none */
 	int token_kind;			/* PAT exchange: 0 jwt-bearer form, 1 RFC 8693 form */
 	bool scope_role;		/* scope "<host> session:role:<role>", not the host alone */
 	bool scope_flipped;		/* ... changed once after a 400 naming the scope */
@@ -390,7 +391,9 @@ mint_jwt(struct engine *e)
 }
 
 /* The account credential for hostname discovery and the token exchange;
- * NULL (and out set) when a JWT cannot be signed. */
+ * NULL (and out set) when a JWT cannot be signed. A JWT is minted for each
+ * call: the service may refuse one issued more than 60 s before it arrives
+ * (394302). */
 static const char *
 account_cred(struct engine *e, const char **ret_type, struct engine_out *out)
 {
@@ -398,7 +401,7 @@ account_cred(struct engine *e, const char **ret_type, struct engine_out *out)
 		*ret_type = "PROGRAMMATIC_ACCESS_TOKEN";
 		return e->cf->pat;
 	}
-	if ((e->jwt == NULL || wall_s(e) >= e->jwt_exp - 300) && mint_jwt(e) < 0) {
+	if (mint_jwt(e) < 0) {
 		die(e, out, EXIT_PRODUCTION, "cannot sign a JWT with %s", e->cf->private_key_file);
 		return NULL;
 	}
@@ -478,6 +481,10 @@ req_token(struct engine *e, int64_t now, struct http_req *q, struct engine_out *
 static void
 ingest_auth(const struct engine *e, struct http_req *q)
 {
+	/* The service may route a channel's requests by this header; it is
+	 * sent back as it came (one printable token, see http.c). */
+	if (e->session[0] != '\0')
+		q->session = e->session;
 	if (e->pat_direct) {
 		q->bearer = e->cf->pat;
 		q->token_type = "PROGRAMMATIC_ACCESS_TOKEN";
@@ -533,6 +540,7 @@ static bool
 req_status(struct engine *e, int64_t now, struct http_req *q, struct engine_out *out)
 {
 	const char *names[2] = { e->st_channel, e->st_upper };
+	char rid[37];
 	size_t n = 1;
 
 	if (e->mode == ENGINE_CHECK) {
@@ -544,9 +552,10 @@ req_status(struct engine *e, int64_t now, struct http_req *q, struct engine_out 
 	}
 	free(e->rq_body);
 	e->rq_body = NULL;
+	request_id(rid);
 	if (api_body_status(names, n, &e->rq_body) < 0 ||
 	    api_url_status(e->url, sizeof(e->url), e->ingest_base, e->st_db, e->st_schema,
-	    e->st_pipe, NULL) < 0) {
+	    e->st_pipe, rid) < 0) {
 		die(e, out, EXIT_CONFIG, "cannot build the status request: names too long");
 		return false;
 	}
@@ -1075,6 +1084,8 @@ engine_on_answer(struct engine *e, const struct http_resp *rs, int64_t now,
 	out_clear(out);
 	e->rq = ENGINE_RQ_NONE;
 	e->m->connections += (uint64_t)rs->new_connections;
+	if (rq >= ENGINE_RQ_OPEN && rs->session[0] != '\0')
+		snprintf(e->session, sizeof(e->session), "%s", rs->session);
 	api_error_code(rs->body, rs->body_len, code, sizeof(code));
 	c = api_classify(rs->status, code);
 	if (c == API_OK && rq != ENGINE_RQ_TOKEN && rq != ENGINE_RQ_HOSTNAME) {

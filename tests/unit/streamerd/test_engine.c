@@ -1167,6 +1167,63 @@ test_pat_exchange_after_401(void **state)
 	h_free(h);
 }
 
+/* Corner 7: a fresh JWT for each control-plane call (394302: refused when
+ * issued more than 60 s before it arrives) ... */
+static void
+test_fresh_jwt_per_call(void **state)
+{
+	struct h *h = h_new(true);
+	char *pl, want[64];
+
+	(void)state;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	pl = jwt_payload(h->req.bearer);
+	snprintf(want, sizeof(want), "\"iat\":%lld", (long long)WALL0);
+	assert_non_null(strstr(pl, want));
+	free(pl);
+	advance(h, 90 * NS_PER_S);	/* a slow answer, or a back-off */
+	feed_file(h, "hostname-prototype.http");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	pl = jwt_payload(h->req.bearer);
+	snprintf(want, sizeof(want), "\"iat\":%lld", (long long)WALL0 + 90);
+	assert_non_null(strstr(pl, want));
+	free(pl);
+	h_free(h);
+}
+
+/* ... x-snowflake-session echoed once the service sends it (here the real
+ * EMQX answer's value), and a requestId on bulk status. */
+static void
+test_session_echo_and_status_request_id(void **state)
+{
+	struct h *h = h_new(false);
+	struct batch *b;
+
+	(void)state;
+	bring_up(h, NULL);
+	assert_null(h->req.session);
+	records(h, 1, 4);
+	b = mkbatch(h, 1, 2);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, b, ENGINE_RQ_APPEND);
+	assert_null(h->req.session);
+	feed_file(h, "stale-sequencer-emqx-18056.http");	/* carries the header */
+	wait_next(h, NULL, ENGINE_RQ_OPEN, NS_PER_S);
+	assert_string_equal(h->req.session, "MTAuNC4zLjE0NDoxMDAwMA==");
+	feed_open(h, "pi-7", NULL);
+	hello(h, 1, 10);
+	records(h, 1, 2);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, b, ENGINE_RQ_APPEND);
+	assert_string_equal(h->req.session, "MTAuNC4zLjE0NDoxMDAwMA==");
+	feed_file(h, "append-docs.http");
+	wait_next(h, NULL, ENGINE_RQ_STATUS, NS_PER_S);
+	assert_string_equal(h->req.session, "MTAuNC4zLjE0NDoxMDAwMA==");
+	assert_true(url_has(h, ":bulk-channel-status?requestId="));
+	assert_int_equal(strlen(strstr(h->req.url, "requestId=") + 10), 36);
+	h_free(h);
+}
+
 static int
 setup_key(void **state)
 {
@@ -1212,6 +1269,8 @@ main(void)
 		cmocka_unit_test(test_scope_role_flips_once),
 		cmocka_unit_test(test_pat_direct_first),
 		cmocka_unit_test(test_pat_exchange_after_401),
+		cmocka_unit_test(test_fresh_jwt_per_call),
+		cmocka_unit_test(test_session_echo_and_status_request_id),
 	};
 
 	return cmocka_run_group_tests(tests, setup_key, teardown_key);
