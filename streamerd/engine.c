@@ -72,6 +72,19 @@ struct engine {
 	char device[PROTO_NAME_LEN];
 	uint64_t next_seq;		/* next seq expected, 0 = any */
 	uint64_t inflight_hi;		/* last seq appended since the open */
+	uint64_t journal_last;		/* newest seq sensord showed of jid */
+	/* What sensord may be acked never goes past what this process appended
+	 * or found committed at an open and the journal explained. */
+	uint64_t ack_bound;
+	bool warned_past;		/* a commit past ack_bound was reported */
+	/* A committed token ahead of the journal's last record waits for the
+	 * next record or gap to tell a skip (a power cut) from a journal that
+	 * went back; with --accept-committed-token records up to it are not
+	 * sent instead. */
+	uint64_t verify_ahead, skip_to;
+	bool accept;			/* --accept-committed-token, until used once */
+	bool streamed;			/* a journal was streamed before this one ... */
+	uint64_t streamed_jid;		/* ... this one, in this run */
 
 	/* the one request */
 	enum engine_stage rq;
@@ -265,35 +278,113 @@ rewind_all(struct engine *e, struct engine_out *out)
 
 /* ------------------------------------------------------------ sensord */
 
+static uint64_t
+max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static void
+set_committed(struct engine *e, uint64_t seq)
+{
+	e->committed_seq = seq;
+	e->m->committed_seq = seq;
+}
+
+/* The committed token is ahead of the journal's last record: a journal
+ * that skipped seqs after a power cut, or one that went back (restored
+ * from an older copy) and would hand out committed seqs again. */
+static void
+start_ahead(struct engine *e, uint64_t seq, struct engine_out *out)
+{
+	if (e->accept) {
+		e->accept = false;
+		e->skip_to = seq;
+		set_committed(e, seq);
+		e->ack_bound = max64(e->ack_bound, seq);
+		elog(e, LOG_LVL_WARN, "WARNING: channel %s's committed offset token %s is ahead of "
+		    "journal %016" PRIx64 ", whose last record is %" PRIu64 "; accepted "
+		    "(--accept-committed-token): records up to %" PRIu64 " are not sent",
+		    e->channel, e->committed, e->jid, e->journal_last, seq);
+	} else {
+		e->verify_ahead = seq;
+		elog(e, LOG_LVL_INFO, "channel %s's committed offset token %s is ahead of journal "
+		    "%016" PRIx64 "'s last record %" PRIu64 ": sensord's next record tells whether "
+		    "the journal skipped past it (a power cut) or went back", e->channel,
+		    e->committed, e->jid, e->journal_last);
+	}
+	out->sub_from = e->journal_last + 1;
+}
+
+/* The committed token is not from the journal sensord serves. */
+static void
+start_foreign(struct engine *e, struct engine_out *out)
+{
+	uint64_t jid = 0, seq = 0;
+	bool parsed = row_parse_offset_token(e->committed, &jid, &seq) == 0;
+
+	set_committed(e, 0);
+	out->sub_oldest = true;
+	if (parsed && e->streamed && jid == e->streamed_jid) {
+		elog(e, LOG_LVL_WARN, "WARNING: sensord's journal was replaced while streamerd ran "
+		    "(%016" PRIx64 ", now %016" PRIx64 "): channel %s starts over from the oldest "
+		    "record the new journal holds", jid, e->jid, e->channel);
+		return;
+	}
+	if (e->accept) {
+		e->accept = false;
+		elog(e, LOG_LVL_WARN, "WARNING: channel %s's committed offset token \"%s\" is not "
+		    "from journal %016" PRIx64 "; accepted (--accept-committed-token): starting "
+		    "from the oldest record the journal holds", e->channel, e->committed, e->jid);
+		return;
+	}
+	die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: channel %s's committed offset "
+	    "token \"%s\" is not from journal %016" PRIx64 " that sensord serves: another device "
+	    "may be writing to this channel, or this device's journal was replaced (reflashed "
+	    "card, deleted journal). Streaming on could send records twice or skip them, so "
+	    "streamerd stops. Another device: give each its own \"channel_name\". A replaced "
+	    "journal: run once with --accept-committed-token (the channel starts over from the "
+	    "oldest record the journal holds), or drop the channel (streamerd --drop-channel)",
+	    e->channel, e->committed, e->jid);
+}
+
+/* Where a fresh subscription starts: after the committed token, when the
+ * journal explains it. */
+static void
+start_from_token(struct engine *e, struct engine_out *out)
+{
+	uint64_t jid = 0, seq = 0;
+
+	if (!e->have_committed) {
+		out->sub_oldest = true;
+		set_committed(e, 0);
+		elog(e, LOG_LVL_INFO, "channel %s has no committed offset token: starting from "
+		    "the oldest record in the journal", e->channel);
+	} else if (row_parse_offset_token(e->committed, &jid, &seq) < 0 || jid != e->jid) {
+		start_foreign(e, out);
+	} else if (seq > e->journal_last) {
+		start_ahead(e, seq, out);
+	} else {
+		out->sub_from = seq + 1;
+		set_committed(e, seq);
+		e->ack_bound = max64(e->ack_bound, seq);
+	}
+}
+
 /* Subscribes once the channel is open and sensord said hello. */
 static void
 maybe_subscribe(struct engine *e, struct engine_out *out)
 {
-	uint64_t jid = 0, seq = 0;
-
 	if (e->mode != ENGINE_STREAM || !e->have_hello || e->subscribed || e->cont == NULL ||
 	    e->need_rewind || e->device[0] == '\0')
 		return;
-	out->subscribe = true;
-	if (e->next_seq != 0) {
+	if (e->next_seq != 0)
 		out->sub_from = e->next_seq;	/* reconnect: continue after what we hold */
-	} else if (!e->have_committed) {
-		out->sub_oldest = true;
-		e->committed_seq = 0;
-		elog(e, LOG_LVL_INFO, "channel %s has no committed offset token: starting from "
-		    "the oldest record in the journal", e->channel);
-	} else if (row_parse_offset_token(e->committed, &jid, &seq) == 0 && jid == e->jid) {
-		out->sub_from = seq + 1;
-		e->committed_seq = seq;
-	} else {
-		out->sub_oldest = true;
-		e->committed_seq = 0;
-		elog(e, LOG_LVL_WARN, "WARNING: channel %s's committed offset token \"%s\" is "
-		    "not from journal %016" PRIx64 " (reflashed card or deleted journal?): "
-		    "starting from the oldest record the journal holds", e->channel, e->committed,
-		    e->jid);
-	}
-	e->m->committed_seq = e->committed_seq;
+	else
+		start_from_token(e, out);
+	if (out->exit_code != 0)
+		return;
+	out->subscribe = true;
 	if (!out->sub_oldest)
 		e->next_seq = out->sub_from;
 	e->subscribed = true;
@@ -301,6 +392,24 @@ maybe_subscribe(struct engine *e, struct engine_out *out)
 		elog(e, LOG_LVL_INFO, "subscribed to sensord from the oldest record");
 	else
 		elog(e, LOG_LVL_INFO, "subscribed to sensord from seq %" PRIu64, out->sub_from);
+}
+
+/* A new journal: nothing appended or committed from it yet. */
+static void
+new_journal(struct engine *e, uint64_t journal_id)
+{
+	if (e->have_jid && e->jid != journal_id && (e->ack_bound || e->subscribed)) {
+		e->streamed = true;
+		e->streamed_jid = e->jid;
+	}
+	e->jid = journal_id;
+	e->have_jid = true;
+	e->journal_last = 0;
+	e->ack_bound = 0;
+	e->verify_ahead = 0;
+	e->skip_to = 0;
+	e->warned_past = false;
+	set_committed(e, 0);
 }
 
 void
@@ -316,11 +425,11 @@ engine_on_hello(struct engine *e, uint64_t journal_id, uint64_t first_seq,
 		    PRIx64, journal_id, e->jid);
 		want_rewind(e, "sensord's journal changed");
 	}
-	e->jid = journal_id;
-	e->have_jid = true;
+	if (!e->have_jid || journal_id != e->jid)
+		new_journal(e, journal_id);
 	e->have_hello = true;
-	if (last_seq > e->m->journal_last_seq)
-		e->m->journal_last_seq = last_seq;
+	e->journal_last = max64(e->journal_last, last_seq);
+	e->m->journal_last_seq = max64(e->m->journal_last_seq, last_seq);
 	if (e->channel[0] == '\0' && e->device[0] != '\0')
 		snprintf(e->channel, sizeof(e->channel), "%s", e->device);
 	if (e->mode == ENGINE_STREAM)
@@ -329,14 +438,53 @@ engine_on_hello(struct engine *e, uint64_t journal_id, uint64_t first_seq,
 	maybe_subscribe(e, out);
 }
 
+/* The first record or gap after a committed token ahead of the journal:
+ * past the token, the journal skipped it (nothing of it to send); at or
+ * below it, the journal went back and would hand out committed seqs again. */
+static bool
+verify_ahead(struct engine *e, uint64_t seq, struct engine_out *out)
+{
+	uint64_t tok = e->verify_ahead;
+
+	if (seq <= tok) {
+		die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: channel %s's committed offset "
+		    "token %s is ahead of sensord's journal %016" PRIx64 ": the table holds its "
+		    "seqs up to %" PRIu64 ", but the journal's last record was %" PRIu64 " and it "
+		    "hands out seq %" PRIu64 " again (a journal restored from an older copy, or a "
+		    "service reporting a token it should not). Streaming on would skip records %"
+		    PRIu64 "..%" PRIu64 ", so streamerd stops. If the journal was restored and the "
+		    "table is right, run once with --accept-committed-token: records up to %"
+		    PRIu64 " are then not sent", e->channel, e->committed, e->jid, tok,
+		    e->journal_last, seq, seq, tok, tok);
+		return false;
+	}
+	elog(e, LOG_LVL_INFO, "sensord's journal %016" PRIx64 " continues at seq %" PRIu64 ", past "
+	    "the committed offset token's %" PRIu64 " (seqs skipped after a power cut): nothing "
+	    "is lost", e->jid, seq, tok);
+	e->verify_ahead = 0;
+	set_committed(e, tok);
+	e->ack_bound = max64(e->ack_bound, tok);
+	e->next_seq = tok + 1;
+	return true;
+}
+
 bool
 engine_on_record(struct engine *e, uint64_t seq, struct engine_out *out)
 {
 	out_clear(out);
 	if (!e->subscribed || e->need_rewind)
 		return false;
+	if (e->verify_ahead != 0 && !verify_ahead(e, seq, out))
+		return false;
+	e->journal_last = max64(e->journal_last, seq);
+	e->m->journal_last_seq = max64(e->m->journal_last_seq, seq);
 	if (e->next_seq != 0 && seq < e->next_seq)
 		return false;		/* already held: a replay overlap */
+	if (seq <= e->skip_to) {	/* accepted: the table holds these seqs */
+		e->m->records_missing++;
+		e->next_seq = seq + 1;
+		return false;
+	}
 	if (e->next_seq != 0 && seq > e->next_seq) {
 		elog(e, LOG_LVL_WARN, "sensord skipped seqs %" PRIu64 "..%" PRIu64 " without a "
 		    "gap message", e->next_seq, seq - 1);
@@ -344,18 +492,31 @@ engine_on_record(struct engine *e, uint64_t seq, struct engine_out *out)
 	}
 	e->next_seq = seq + 1;
 	e->m->records_received++;
-	if (seq > e->m->journal_last_seq)
-		e->m->journal_last_seq = seq;
 	return true;
 }
 
 void
 engine_on_gap(struct engine *e, uint64_t from, uint64_t to, struct engine_out *out)
 {
+	uint64_t lo;
+
 	out_clear(out);
-	elog(e, LOG_LVL_WARN, "sensord: seqs %" PRIu64 "..%" PRIu64 " were dropped by journal "
-	    "retention before they were committed", from, to);
-	e->m->records_missing += to - from + 1;
+	if (e->verify_ahead != 0) {
+		if (to < e->verify_ahead) {	/* all committed: the next one decides */
+			e->journal_last = max64(e->journal_last, to);
+			e->next_seq = to + 1;
+			return;
+		}
+		verify_ahead(e, to, out);
+	}
+	/* What the table holds is not missing, only what comes after it. */
+	lo = max64(from, max64(e->committed_seq, e->skip_to) + 1);
+	if (lo <= to) {
+		elog(e, LOG_LVL_WARN, "sensord: seqs %" PRIu64 "..%" PRIu64 " were dropped by "
+		    "journal retention before they were committed", lo, to);
+		e->m->records_missing += to - lo + 1;
+	}
+	e->journal_last = max64(e->journal_last, to);
 	if (to + 1 > e->next_seq)
 		e->next_seq = to + 1;
 }
@@ -370,7 +531,13 @@ engine_on_sub_lost(struct engine *e)
 uint64_t
 engine_ackable(const struct engine *e)
 {
-	return e->subscribed ? e->committed_seq : 0;
+	uint64_t a = e->committed_seq;
+
+	if (!e->subscribed || e->verify_ahead != 0)
+		return 0;
+	if (a > e->ack_bound)
+		a = e->ack_bound;
+	return a > e->journal_last ? e->journal_last : a;
 }
 
 /* ------------------------------------------------------------ credentials */
@@ -968,6 +1135,7 @@ on_append(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 	if (e->inflight_hi <= e->committed_seq)
 		e->next_status_at = now + e->cf->commit_poll_ms * NS_PER_MS;
 	e->inflight_hi = e->rq_last;
+	e->ack_bound = max64(e->ack_bound, e->rq_last);
 	out->appended = true;
 }
 
@@ -978,8 +1146,21 @@ on_committed(struct engine *e, const char *tok, struct engine_out *out)
 
 	if (row_parse_offset_token(tok, &jid, &seq) < 0 || jid != e->jid || seq <= e->committed_seq)
 		return;
-	e->committed_seq = seq;
-	e->m->committed_seq = seq;
+	if (seq > e->ack_bound) {
+		/* Never past what this process sent: another writer on the
+		 * channel, or a service that reports what it should not. */
+		if (!e->warned_past)
+			elog(e, LOG_LVL_ERR, "channel %s: the service reports offset token %s "
+			    "committed, past seq %" PRIu64 ", the last this streamerd appended or "
+			    "found committed: another writer on the channel, or a service fault; "
+			    "acking no further than %" PRIu64, e->channel, tok, e->ack_bound,
+			    e->ack_bound);
+		e->warned_past = true;
+		seq = e->ack_bound;
+		if (seq <= e->committed_seq)
+			return;
+	}
+	set_committed(e, seq);
 	e->refusals = 0;	/* progress: whatever was refused got past */
 	out->committed = seq;
 }
@@ -1171,6 +1352,7 @@ engine_new(const struct config *cf, EVP_PKEY *key, const struct engine_opts *o,
 	}
 	e->cf = cf;
 	e->mode = o->mode;
+	e->accept = o->accept_committed_token;
 	e->sync_tries = o->sync_tries > 0 ? o->sync_tries : 4;
 	if (env != NULL)
 		e->env = *env;

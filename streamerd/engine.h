@@ -53,6 +53,10 @@ struct engine_env {
 
 struct engine_opts {
 	enum engine_mode mode;
+	/* --accept-committed-token: take the first committed offset token the
+	 * journal cannot explain (ahead of it, or from another journal) as the
+	 * operator's word instead of stopping with exit 4. */
+	bool accept_committed_token;
 	/* Tries of one transient failure before --check or --drop-channel gives
 	 * up (the daemon rides an outage out); 0: a default. */
 	int sync_tries;

@@ -29,7 +29,7 @@ static volatile sig_atomic_t stop_flag;
 
 struct opts {
 	const char *file;
-	int foreground, verbose, configtest, check, drop;
+	int foreground, verbose, configtest, check, drop, accept_token;
 	int64_t batch_size;		/* 0: from config */
 	double flush_s;			/* 0: from config */
 };
@@ -39,7 +39,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: streamerd [-f FILE] [-d] [-n] [--check] [--drop-channel]\n"
-	    "                 [--batch-size N] [--flush-interval SECONDS] [-v] [--help] [--version]\n"
+	    "                 [--batch-size N] [--flush-interval SECONDS]\n"
+	    "                 [--accept-committed-token] [-v] [--help] [--version]\n"
 	    "  -f FILE              configuration (default " CONFIG_DEFAULT_PATH ")\n"
 	    "  -d                   stay in the foreground and log to stderr\n"
 	    "  -n                   check the configuration and credential files, then exit\n"
@@ -48,10 +49,14 @@ usage(FILE *f)
 	    "  --drop-channel       drop the channel and its offset token on the server, then exit\n"
 	    "  --batch-size N       rows per append at most (config batch_max_rows)\n"
 	    "  --flush-interval S   seconds before a partial batch is sent (alias --interval)\n"
+	    "  --accept-committed-token\n"
+	    "                       take a committed offset token the journal cannot explain\n"
+	    "                       (ahead of it, or from another journal) as meant, once\n"
 	    "  -v                   more logging (repeat for more)\n"
 	    "exit status: 0 ok, 1 runtime failure, 2 usage, 3 configuration or credential\n"
 	    "file, 4 production rules not met (authentication refused, missing pipe/table,\n"
-	    "missing grants)\n");
+	    "missing grants, a refusal that repeats, a committed offset token the journal\n"
+	    "cannot explain)\n");
 }
 
 static void
@@ -70,6 +75,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "batch-size", required_argument, NULL, 'b' },
 		{ "flush-interval", required_argument, NULL, 'i' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "accept-committed-token", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -86,6 +92,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'v': o->verbose++; break;
 		case 'C': o->check = 1; break;
 		case 'D': o->drop = 1; break;
+		case 'A': o->accept_token = 1; break;
 		case 'b':
 			errno = 0;
 			o->batch_size = strtoll(optarg, &end, 10);
@@ -235,6 +242,7 @@ main(int argc, char **argv)
 	struct row_host host;
 	struct stream *s = NULL;
 	struct notify *nt = NULL;
+	struct engine_opts eo = { 0 };
 	EVP_PKEY *key;
 	sigset_t sigs;
 	int fails = 0, r;
@@ -272,8 +280,9 @@ main(int argc, char **argv)
 	/* systemd's notify socket is connected before the sandbox. */
 	if (!o.check && !o.drop && (r = notify_open(&nt)) < 0)
 		fatalx_code(EXIT_CONFIG, "NOTIFY_SOCKET: %s", strerror(-r));
-	if ((r = stream_new(cf, key, &host, nt, o.check ? ENGINE_CHECK : o.drop ? ENGINE_DROP :
-	    ENGINE_STREAM, &s)) < 0)
+	eo.mode = o.check ? ENGINE_CHECK : o.drop ? ENGINE_DROP : ENGINE_STREAM;
+	eo.accept_committed_token = o.accept_token;
+	if ((r = stream_new(cf, key, &host, nt, &eo, &s)) < 0)
 		fatalx("cannot start: %s", strerror(-r));
 	if (o.check) {
 		fails += stream_check(s);

@@ -567,10 +567,9 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 
 int
 stream_new(const struct config *cf, EVP_PKEY *key, const struct row_host *host,
-    struct notify *nt, enum engine_mode mode, struct stream **ret)
+    struct notify *nt, const struct engine_opts *eo, struct stream **ret)
 {
 	struct stream *s = calloc(1, sizeof(*s));
-	struct engine_opts eo = { .mode = mode };
 	struct engine_env env = { .log = engine_log };
 	struct utsname u;
 	char ua[512];
@@ -584,7 +583,7 @@ stream_new(const struct config *cf, EVP_PKEY *key, const struct row_host *host,
 	s->nt = nt;
 	s->host = *host;
 	s->sub_backoff_ms = 250;
-	if ((r = engine_new(cf, key, &eo, &env, &s->m, &s->eng)) < 0)
+	if ((r = engine_new(cf, key, eo, &env, &s->m, &s->eng)) < 0)
 		goto fail;
 	if (uname(&u) < 0)
 		snprintf(u.machine, sizeof(u.machine), "unknown");

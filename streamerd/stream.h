@@ -20,12 +20,12 @@ struct stream;
 
 struct notify;
 
-/* Creates the daemon (or, by mode, the --check or --drop-channel run) for
- * cf (borrowed for its lifetime); key is stolen (NULL with PAT auth); nt
- * (systemd's notify socket, may be NULL) is borrowed for its lifetime.
+/* Creates the daemon (or, by eo->mode, the --check or --drop-channel run)
+ * for cf (borrowed for its lifetime); key is stolen (NULL with PAT auth);
+ * nt (systemd's notify socket, may be NULL) is borrowed for its lifetime.
  * Returns 0 or -errno. */
 int stream_new(const struct config *cf, EVP_PKEY *key, const struct row_host *host,
-    struct notify *nt, enum engine_mode mode, struct stream **ret);
+    struct notify *nt, const struct engine_opts *eo, struct stream **ret);
 void stream_free(struct stream *s);
 /* Runs the loop until *stop is set. Fatal conditions (auth refused,
  * missing pipe) exit through fatalx_code with the engine's exit code.

@@ -1224,6 +1224,179 @@ test_session_echo_and_status_request_id(void **state)
 	h_free(h);
 }
 
+/* Brings h up to an open channel whose committed token is seq of journal
+ * jid, sensord's journal JID holding 1..last; accept: --accept-committed-token. */
+static void
+open_with_token(struct h *h, uint64_t jid, uint64_t seq, uint64_t last, bool accept)
+{
+	char tok[ROW_OFFSET_TOKEN_LEN];
+	struct engine_opts o = { .mode = ENGINE_STREAM, .accept_committed_token = accept };
+	struct engine_env env = { .log = hlog, .wall_ns = hwall, .clock_synced = hsynced,
+		.arg = h };
+
+	engine_free(h->e);
+	assert_int_equal(engine_new(&h->cf, NULL, &o, &env, &h->m, &h->e), 0);
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	engine_on_hello(h->e, JID, 1, last, "pi-7", &h->out);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);
+	row_offset_token(jid, seq, tok);
+	feed_open(h, "pi-7", tok);
+}
+
+/* 13.5: a committed token ahead of the journal (a restored card, a reused
+ * channel name, a lying server) is never a skip: the first record at or
+ * below it stops streamerd with exit 4, and nothing is acked meanwhile. */
+static void
+test_token_ahead_alarm(void **state)
+{
+	struct h *h = h_new(false);
+
+	(void)state;
+	open_with_token(h, JID, 400, 100, false);
+	assert_true(h->out.subscribe);
+	assert_false(h->out.sub_oldest);
+	assert_int_equal(h->out.sub_from, 101);
+	assert_int_equal(engine_ackable(h->e), 0);
+	assert_false(engine_on_record(h->e, 101, &h->out));
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "is ahead of sensord's journal"));
+	assert_non_null(strstr(h->out.fatal, "hands out seq 101 again"));
+	assert_non_null(strstr(h->out.fatal, "--accept-committed-token"));
+	assert_int_equal(engine_ackable(h->e), 0);
+	h_free(h);
+}
+
+/* ... but a journal that skipped past the token after a power cut (fsync
+ * interval or never: a gap, then the next record) is explained: nothing of
+ * it is missing but what lies past the token. */
+static void
+test_token_ahead_explained_by_gap(void **state)
+{
+	struct h *h = h_new(false);
+
+	(void)state;
+	open_with_token(h, JID, 400, 100, false);
+	engine_on_gap(h->e, 101, 450, &h->out);
+	assert_int_equal(h->out.exit_code, 0);
+	assert_true(engine_on_record(h->e, 451, &h->out));
+	assert_int_equal(h->m.records_missing, 50);	/* 401..450 only */
+	assert_int_equal(engine_ackable(h->e), 400);
+	assert_non_null(strstr(h->logs, "nothing is lost"));
+	h_free(h);
+
+	/* the record past the token straight away, no gap */
+	h = h_new(false);
+	open_with_token(h, JID, 400, 100, false);
+	assert_true(engine_on_record(h->e, 401, &h->out));
+	assert_int_equal(h->out.exit_code, 0);
+	assert_int_equal(engine_ackable(h->e), 400);
+	assert_int_equal(h->m.records_missing, 0);
+	h_free(h);
+}
+
+/* --accept-committed-token: the operator means it; records up to the
+ * token are not sent, and are counted as missing. */
+static void
+test_token_ahead_accepted(void **state)
+{
+	struct h *h = h_new(false);
+
+	(void)state;
+	open_with_token(h, JID, 400, 100, true);
+	assert_int_equal(h->out.sub_from, 101);
+	assert_non_null(strstr(h->logs, "accepted (--accept-committed-token)"));
+	for (uint64_t s = 101; s <= 400; s++)
+		assert_false(engine_on_record(h->e, s, &h->out));
+	assert_int_equal(h->out.exit_code, 0);
+	assert_int_equal(h->m.records_missing, 300);
+	assert_int_equal(engine_ackable(h->e), 400);
+	assert_true(engine_on_record(h->e, 401, &h->out));
+	h_free(h);
+}
+
+/* 13.5: a token from another journal is an alarm too (another device on
+ * the channel, or a replaced journal), with the way out in the message. */
+static void
+test_foreign_token(void **state)
+{
+	struct h *h = h_new(false);
+
+	(void)state;
+	open_with_token(h, 0x0123456789abcdefULL, 50, 100, false);
+	assert_false(h->out.subscribe);
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "is not from journal 5eed5eed00c0ffee"));
+	assert_non_null(strstr(h->out.fatal, "\"channel_name\""));
+	assert_non_null(strstr(h->out.fatal, "--accept-committed-token"));
+	assert_non_null(strstr(h->out.fatal, "--drop-channel"));
+	h_free(h);
+
+	h = h_new(false);
+	open_with_token(h, 0x0123456789abcdefULL, 50, 100, true);
+	assert_int_equal(h->out.exit_code, 0);
+	assert_true(h->out.subscribe);
+	assert_true(h->out.sub_oldest);
+	h_free(h);
+}
+
+/* The legitimate case the engine sees itself: sensord's journal replaced
+ * while streamerd ran (the channel's token is from the journal this run
+ * streamed): start over from the new journal's oldest record. */
+static void
+test_journal_replaced_while_running(void **state)
+{
+	struct h *h = h_new(false);
+	char tok[ROW_OFFSET_TOKEN_LEN];
+
+	(void)state;
+	open_with_token(h, JID, 10, 20, false);
+	assert_int_equal(h->out.sub_from, 11);
+	records(h, 11, 12);
+	engine_on_sub_lost(h->e);
+	engine_on_hello(h->e, 0x00000000000000aaULL, 1, 3, "pi-7", &h->out);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, NULL, ENGINE_RQ_OPEN);
+	assert_true(h->out.rewind);
+	engine_on_hello(h->e, 0x00000000000000aaULL, 1, 3, "pi-7", &h->out);
+	row_offset_token(JID, 12, tok);
+	feed_open(h, "pi-7", tok);
+	assert_int_equal(h->out.exit_code, 0);
+	assert_true(h->out.subscribe && h->out.sub_oldest);
+	assert_non_null(strstr(h->logs, "journal was replaced while streamerd ran"));
+	h_free(h);
+}
+
+/* 13.6: never ack past what this process appended, even when the service
+ * reports a later token committed. */
+static void
+test_no_ack_past_appended(void **state)
+{
+	struct h *h = h_new(false);
+
+	(void)state;
+	open_with_token(h, JID, 2500, 2506, false);
+	assert_int_equal(engine_ackable(h->e), 2500);
+	records(h, 2501, 2510);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 2501, 2506), ENGINE_RQ_APPEND);
+	feed_file(h, "append-docs.http");
+	wait_next(h, NULL, ENGINE_RQ_STATUS, NS_PER_S);
+	feed_status(h, "pi-7", "SUCCESS", 2508);
+	assert_int_equal(h->out.committed, 2506);
+	assert_int_equal(engine_ackable(h->e), 2506);
+	assert_non_null(strstr(h->logs, "past seq 2506, the last this streamerd appended"));
+	/* said once */
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 2507, 2510), ENGINE_RQ_APPEND);
+	feed_file(h, "append-docs.http");
+	wait_next(h, NULL, ENGINE_RQ_STATUS, NS_PER_S);
+	feed_status(h, "pi-7", "SUCCESS", 2512);
+	assert_int_equal(engine_ackable(h->e), 2510);
+	assert_null(strstr(strstr(h->logs, "past seq") + 1, "past seq"));
+	h_free(h);
+}
+
 static int
 setup_key(void **state)
 {
@@ -1271,6 +1444,12 @@ main(void)
 		cmocka_unit_test(test_pat_exchange_after_401),
 		cmocka_unit_test(test_fresh_jwt_per_call),
 		cmocka_unit_test(test_session_echo_and_status_request_id),
+		cmocka_unit_test(test_token_ahead_alarm),
+		cmocka_unit_test(test_token_ahead_explained_by_gap),
+		cmocka_unit_test(test_token_ahead_accepted),
+		cmocka_unit_test(test_foreign_token),
+		cmocka_unit_test(test_journal_replaced_while_running),
+		cmocka_unit_test(test_no_ack_past_appended),
 	};
 
 	return cmocka_run_group_tests(tests, setup_key, teardown_key);
