@@ -46,6 +46,10 @@ struct engine {
 	int64_t scoped_refresh_at;	/* mono ns, 0 = never */
 	bool pat_direct;		/* the PAT itself is the Bearer on the ingest host */
 	char session[HTTP_SESSION_MAX + 1];	/* x-snowflake-session to echo, "" none */
+	/* A Pi has no RTC: before the first JWT, wait (at most
+	 * clock_sync_wait_s) for the kernel to say the clock is synchronised. */
+	bool clock_done;
+	int64_t clock_since, clock_check_at;	/* mono ns; 0: not waiting */
 	int token_kind;			/* PAT exchange: 0 jwt-bearer form, 1 RFC 8693 form */
 	bool scope_role;		/* scope "<host> session:role:<role>", not the host alone */
 	bool scope_flipped;		/* ... changed once after a 400 naming the scope */
@@ -591,6 +595,58 @@ set_scoped(struct engine *e, char *tok, int64_t now)
 	set_str(&e->scoped, tok);
 }
 
+/* ------------------------------------------------------------ the clock */
+
+static bool
+synced(const struct engine *e)
+{
+	return e->env.clock_synced ? e->env.clock_synced(e->env.arg) : clock_synced();
+}
+
+/* True once a JWT may be minted: the clock is synchronised, or the wait for
+ * it is over (or not wanted: --check and --drop-channel report the clock
+ * themselves, and clock_sync_wait_s 0 means not to wait). Logs the wait
+ * once, and its end. */
+static bool
+clock_ready(struct engine *e, int64_t now)
+{
+	int64_t wait = e->cf->clock_sync_wait_s * NS_PER_S;
+
+	if (e->clock_done || e->key == NULL)
+		return true;
+	if (synced(e)) {
+		if (e->clock_since != 0)
+			elog(e, LOG_LVL_INFO, "the clock is synchronised (after %" PRId64 " s)",
+			    (int64_t)((now - e->clock_since) / NS_PER_S));
+	} else if (e->mode != ENGINE_STREAM || wait == 0) {
+		elog(e, LOG_LVL_INFO, "the clock is not synchronised; signing JWTs anyway%s",
+		    e->mode == ENGINE_STREAM ? " (clock_sync_wait_s is 0)" : "");
+	} else if (e->clock_since == 0) {
+		elog(e, LOG_LVL_WARN, "the clock is not synchronised yet (no NTP sync since boot? "
+		    "a Pi has no clock of its own): waiting up to %" PRId64 " s before signing a "
+		    "JWT (clock_sync_wait_s)", e->cf->clock_sync_wait_s);
+		e->clock_since = now;
+		e->clock_check_at = now + NS_PER_S;
+		return false;
+	} else if (now - e->clock_since < wait) {
+		e->clock_check_at = now + NS_PER_S;
+		return false;
+	} else {
+		elog(e, LOG_LVL_WARN, "the clock is still not synchronised after %" PRId64 " s: "
+		    "signing a JWT anyway (a 401 may follow; check NTP, e.g. timedatectl)",
+		    e->cf->clock_sync_wait_s);
+	}
+	e->clock_done = true;
+	e->clock_check_at = 0;
+	return true;
+}
+
+bool
+engine_waiting_clock(const struct engine *e)
+{
+	return e->clock_check_at != 0;
+}
+
 /* ------------------------------------------------------------ requests */
 
 static void
@@ -786,6 +842,8 @@ engine_next(struct engine *e, int64_t now, const struct batch *head, struct http
 		return false;
 	if (e->need_rewind)
 		rewind_all(e, out);
+	if ((e->ingest[0] == '\0' || need_token(e, now)) && !clock_ready(e, now))
+		return false;
 	if (e->ingest[0] == '\0')
 		return req_hostname(e, now, req, out);
 	if (need_token(e, now))
@@ -812,6 +870,8 @@ engine_deadline(const struct engine *e, bool have_batch)
 
 	if (e->done || e->rq != ENGINE_RQ_NONE)
 		return INT64_MAX;
+	if (e->clock_check_at != 0)
+		return later(e->clock_check_at, e->retry_at);
 	if (e->need_rewind || e->ingest[0] == '\0' || (!e->pat_direct && e->scoped == NULL))
 		return e->retry_at;
 	if (e->scoped_refresh_at)
@@ -850,10 +910,12 @@ on_unauthorized(struct engine *e, struct engine_out *out, const char *what)
 {
 	if (e->auth_refreshed) {
 		die(e, out, EXIT_PRODUCTION, "PRODUCTION MODE FAILED: %s: authentication refused "
-		    "(HTTP 401) again after refreshing the token; check %s", what, e->key ?
+		    "(HTTP 401) again after refreshing the token; check %s%s", what, e->key ?
 		    "that the key's fingerprint (streamerd --check) equals RSA_PUBLIC_KEY_FP in "
 		    "DESC USER, the user and account names, and the clock" :
-		    "that the PAT is valid, not expired, and the user has a network policy");
+		    "that the PAT is valid, not expired, and the user has a network policy",
+		    e->key && !synced(e) ? " (the kernel says the clock is not synchronised: "
+		    "start NTP, e.g. systemd-timesyncd)" : "");
 		return;
 	}
 	elog(e, LOG_LVL_WARN, "%s: HTTP 401; refreshing the token once", what);

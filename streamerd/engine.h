@@ -152,6 +152,9 @@ const char *engine_device(const struct engine *e);
 /* Sets the channel name when the config has none (--drop-channel, from a
  * hello of its own). */
 void engine_set_channel(struct engine *e, const char *name);
+/* True while no JWT is signed yet because the kernel's clock is not
+ * synchronised (at most clock_sync_wait_s from the first try). */
+bool engine_waiting_clock(const struct engine *e);
 /* True while a failure is being ridden out with back-off. */
 bool engine_backing_off(const struct engine *e, int64_t now);
 /* True when --check or --drop-channel has all its answers. */

@@ -152,6 +152,10 @@ static const struct sandbox_rule streamerd_rules[] = {
 	SANDBOX_ALLOW("clone"), SANDBOX_ALLOW("clone3"), SANDBOX_ALLOW("set_robust_list"),
 	SANDBOX_ALLOW("rseq"), SANDBOX_ALLOW("sched_getaffinity"), SANDBOX_ALLOW("uname"),
 	SANDBOX_ALLOW("sysinfo"), SANDBOX_ALLOW("getcwd"), SANDBOX_ALLOW("clock_getres"),
+	/* Reading the clock's NTP state (adjtimex with modes 0) before the
+	 * first JWT; setting the clock needs CAP_SYS_TIME, which streamerd
+	 * never has. */
+	SANDBOX_ALLOW("adjtimex"), SANDBOX_ALLOW("clock_adjtime"), SANDBOX_ALLOW("clock_adjtime64"),
 	SANDBOX_ALLOW("membarrier"),
 	SANDBOX_ALLOW_ARG("ioctl", 1, FIONREAD), SANDBOX_ALLOW_ARG("ioctl", 1, FIONBIO),
 	SANDBOX_ALLOW_ARG("ioctl", 1, TCGETS),

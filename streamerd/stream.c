@@ -457,8 +457,15 @@ on_watchdog(struct timer *t, void *arg, int64_t now)
 	bool idle = s->sent.n == 0 && s->ready.n == 0;
 	bool backing_off = engine_backing_off(s->eng, now) || s->sub == NULL;
 
-	if (s->ready_sent && (idle || backing_off || now - s->progress_at < STALL_NS))
+	if (engine_waiting_clock(s->eng)) {
+		/* Waiting for NTP at boot is healthy, and may outlast systemd's
+		 * start timeout: extend it while the wait goes on. */
 		notify_send(s->nt, "WATCHDOG=1");
+		if (!s->ready_sent)
+			notify_send(s->nt, "EXTEND_TIMEOUT_USEC=10000000");
+	} else if (s->ready_sent && (idle || backing_off || now - s->progress_at < STALL_NS)) {
+		notify_send(s->nt, "WATCHDOG=1");
+	}
 	timer_arm_in(t, now, WATCHDOG_EVERY_NS);
 }
 

@@ -73,6 +73,8 @@ EOF
   "socket": "$SENSORD_SOCK",
   "flush_interval_ms": 1000,
   "commit_poll_ms": 500,
+  "_comment_clock": "the emulator checks JWTs against this machine's clock: no NTP wait",
+  "clock_sync_wait_s": 0,
   "metrics_file": "$T/run/streamerd.prom"
 }
 EOF

@@ -6,7 +6,8 @@
 #   streamerd_conf pat|jwt|jwtenc [MEMBERS]  writes $STREAMERD_CONF (mode
 #               0600) for the started emulator with that credential kind
 #               (jwtenc: the key encrypted, with a passphrase file), flush
-#               and commit polls every 200 ms (unless MEMBERS sets them),
+#               and commit polls every 200 ms and no wait for NTP
+#               (clock_sync_wait_s 0) unless MEMBERS sets them,
 #               metrics to $STREAMERD_METRICS, plus MEMBERS (JSON members,
 #               comma-separated, no trailing comma)
 #   start_streamerd [ARGS]  streamerd -d -f $STREAMERD_CONF ARGS in the
@@ -55,6 +56,9 @@ streamerd_conf() {
 	_sc_timing=""
 	case ${2:-} in *'"flush_interval_ms"'*) ;; *) _sc_timing='"flush_interval_ms": 200, ' ;; esac
 	case ${2:-} in *'"commit_poll_ms"'*) ;; *) _sc_timing=$_sc_timing'"commit_poll_ms": 200, ' ;; esac
+	# The emulator checks JWTs against this machine's own clock, synchronised
+	# or not: no waiting for NTP, unless MEMBERS sets it.
+	case ${2:-} in *'"clock_sync_wait_s"'*) ;; *) _sc_timing=$_sc_timing'"clock_sync_wait_s": 0, ' ;; esac
 	cat >"$STREAMERD_CONF" <<EOC
 {
   "_comment": "streamerd test config",

@@ -59,6 +59,9 @@ has streamerd PrivateDevices=yes
 has streamerd 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'
 has streamerd 'Wants=sensord.service.*'
 has streamerd 'After=sensord.service.*'
+# JWTs need the right time: after the first NTP sync where the system waits for it
+has streamerd 'Wants=.*time-sync.target.*'
+has streamerd 'After=.*time-sync.target.*'
 if grep -Eq '^(Requires|BindsTo|PartOf|Requisite)=.*sensord' "$units/streamerd.service"; then
 	fail "streamerd.service binds its life to sensord"
 fi

@@ -1397,6 +1397,66 @@ test_no_ack_past_appended(void **state)
 	h_free(h);
 }
 
+/* Corner 6: no JWT before the kernel says the clock is synchronised: the
+ * wait is logged once and ends when the clock is synchronised ... */
+static void
+test_clock_wait_until_synced(void **state)
+{
+	struct h *h = h_new(true);
+
+	(void)state;
+	h->cf.clock_sync_wait_s = 60;
+	h->synced = false;
+	h_engine(h, ENGINE_STREAM);
+	for (int i = 0; i < 20; i++) {
+		expect_next(h, NULL, ENGINE_RQ_NONE);
+		assert_true(engine_waiting_clock(h->e));
+		assert_true(engine_deadline(h->e, false) <= h->now + NS_PER_S);
+		advance(h, NS_PER_S);
+	}
+	assert_int_equal(h->m.requests, 0);
+	assert_non_null(strstr(h->logs, "the clock is not synchronised yet"));
+	assert_null(strstr(strstr(h->logs, "not synchronised yet") + 1, "not synchronised yet"));
+	h->synced = true;
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	assert_false(engine_waiting_clock(h->e));
+	assert_non_null(strstr(h->logs, "the clock is synchronised (after 20 s)"));
+	h_free(h);
+}
+
+/* ... or when the bounded grace is over: then it tries anyway. A PAT needs
+ * no clock, so it never waits. */
+static void
+test_clock_wait_bounded(void **state)
+{
+	struct h *h = h_new(true);
+	int64_t t0;
+
+	(void)state;
+	h->cf.clock_sync_wait_s = 30;
+	h->synced = false;
+	h_engine(h, ENGINE_STREAM);
+	t0 = h->now;
+	wait_next(h, NULL, ENGINE_RQ_HOSTNAME, 40 * NS_PER_S);
+	assert_true(h->now - t0 >= 30 * NS_PER_S);
+	assert_true(h->now - t0 < 32 * NS_PER_S);
+	assert_non_null(strstr(h->logs, "still not synchronised after 30 s: signing a JWT anyway"));
+	/* after the wait, 401 twice names the clock */
+	feed_file(h, "jwt-invalid.http");
+	wait_next(h, NULL, ENGINE_RQ_HOSTNAME, NS_PER_S);
+	feed_file(h, "jwt-invalid.http");
+	assert_int_equal(h->out.exit_code, EXIT_PRODUCTION);
+	assert_non_null(strstr(h->out.fatal, "the kernel says the clock is not synchronised"));
+	h_free(h);
+
+	h = h_new(false);
+	h->cf.clock_sync_wait_s = 30;
+	h->synced = false;
+	h_engine(h, ENGINE_STREAM);
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	h_free(h);
+}
+
 static int
 setup_key(void **state)
 {
@@ -1450,6 +1510,8 @@ main(void)
 		cmocka_unit_test(test_foreign_token),
 		cmocka_unit_test(test_journal_replaced_while_running),
 		cmocka_unit_test(test_no_ack_past_appended),
+		cmocka_unit_test(test_clock_wait_until_synced),
+		cmocka_unit_test(test_clock_wait_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, setup_key, teardown_key);
