@@ -700,7 +700,13 @@ print_check(const struct stream *s, const struct engine_report *rep, int rc,
 	else if (rep->pat_direct)
 		printf("PASS token exchange: not needed: the ingest host takes the PAT as it is\n");
 	if (rc != 0) {
-		printf("FAIL %s: %s\n", stage, out->fatal);
+		const char *msg = out->fatal;
+		size_t n = strlen(stage);
+
+		/* the engine's message may name the stage already */
+		if (strncmp(msg, stage, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
+			msg += n + 2;
+		printf("FAIL %s: %s\n", stage, msg);
 		return;
 	}
 	if (!rep->found)
