@@ -282,8 +282,12 @@ on_record(struct stream *s, const struct record *r, int64_t now)
 	size_t len;
 	int e;
 
-	if (s->sub_state != SUB_READY || !engine_on_record(s->eng, r->seq, &out))
+	if (s->sub_state != SUB_READY)
 		return;
+	if (!engine_on_record(s->eng, r->seq, &out)) {
+		apply(s, &out, now);	/* a record that is not sent may be a fatal alarm */
+		return;
+	}
 	if ((e = row_format(r, jid, &s->host, clock_realtime_ns(), s->row_buf, ROW_MAX,
 	    &len)) < 0) {
 		log_errx("record %" PRIu64 " does not fit in a row: %s", r->seq, strerror(-e));
