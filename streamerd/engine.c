@@ -96,6 +96,7 @@ struct engine {
 	char *rq_body;
 	char url[API_URL_MAX];
 	int attempts;			/* failed tries in a row, usable answers reset it */
+	enum engine_stage failing;	/* the request those failures were of */
 	int refusals;			/* refusals (reopens) with no commit progress */
 	bool unusable_logged;		/* this streak of unusable answers was logged */
 	int64_t retry_at, next_ingest_at, next_status_at;
@@ -160,7 +161,7 @@ out_clear(struct engine_out *out)
 }
 
 static void
-backoff(struct engine *e, int64_t now, long retry_after_s)
+backoff(struct engine *e, enum engine_stage rq, int64_t now, long retry_after_s)
 {
 	int64_t ms = 250LL << (e->attempts < 7 ? e->attempts : 7);
 	uint32_t rnd = 0;
@@ -174,14 +175,20 @@ backoff(struct engine *e, int64_t now, long retry_after_s)
 	if (retry_after_s >= 0 && retry_after_s * 1000 > ms)
 		ms = retry_after_s * 1000 > 120000 ? 120000 : retry_after_s * 1000;
 	e->attempts++;
+	e->failing = rq;
 	e->m->retries++;
 	e->retry_at = now + ms * NS_PER_MS;
 }
 
-/* A usable answer: the failures in a row are over. */
+/* A usable answer to rq: its failures in a row are over. A usable answer
+ * to another request ends nothing: appends that go through between status
+ * polls answered unusably must not keep the status back-off at its start. */
 static void
-usable(struct engine *e)
+usable(struct engine *e, enum engine_stage rq)
 {
+	if (e->failing != ENGINE_RQ_NONE && e->failing != rq)
+		return;
+	e->failing = ENGINE_RQ_NONE;
 	e->attempts = 0;
 	e->unusable_logged = false;
 }
@@ -202,7 +209,7 @@ unusable(struct engine *e, enum engine_stage rq, const struct http_resp *rs, int
 	    "%ld, %s): %s; retrying", what(e, rq, w, sizeof(w)), rs->status,
 	    rs->content_type[0] ? rs->content_type : "no content type", snip);
 	e->unusable_logged = true;
-	backoff(e, now, -1);
+	backoff(e, rq, now, -1);
 }
 
 static const char *
@@ -1026,7 +1033,7 @@ common_failure(struct engine *e, enum engine_stage rq, enum api_class c,
 			elog(e, LOG_LVL_WARN, "%s: %s; retrying", name, rs->error);
 		else
 			elog(e, LOG_LVL_WARN, "%s: HTTP %ld %s; retrying", name, rs->status, code);
-		backoff(e, now, (long)rs->retry_after_s);
+		backoff(e, rq, now, (long)rs->retry_after_s);
 		break;
 	default:
 		refused_answer(e, rq, c, rs, code, now, out);
@@ -1043,7 +1050,7 @@ on_hostname(struct engine *e, const struct http_resp *rs, enum api_class c, cons
 			unusable(e, ENGINE_RQ_HOSTNAME, rs, now);
 			return;
 		}
-		usable(e);
+		usable(e, ENGINE_RQ_HOSTNAME);
 		snprintf(e->ingest_base, sizeof(e->ingest_base), "https://%s", e->ingest);
 		elog(e, LOG_LVL_INFO, "ingest host: %s", e->ingest);
 		e->rep.hostname = true;
@@ -1079,7 +1086,7 @@ on_token(struct engine *e, const struct http_resp *rs, enum api_class c, const c
 			unusable(e, ENGINE_RQ_TOKEN, rs, now);
 			return;
 		}
-		usable(e);
+		usable(e, ENGINE_RQ_TOKEN);
 		set_scoped(e, tok, now);
 		elog(e, LOG_LVL_INFO, "scoped token obtained for %s", e->ingest);
 		e->rep.token = true;
@@ -1159,7 +1166,7 @@ on_open(struct engine *e, const struct http_resp *rs, enum api_class c, const ch
 		    false, now, out);
 		return;
 	}
-	usable(e);
+	usable(e, ENGINE_RQ_OPEN);
 	stored_names(e, &st);
 	set_str(&e->cont, cont);
 	e->have_committed = st.has_committed;
@@ -1191,7 +1198,7 @@ on_append(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 		refused(e, ENGINE_RQ_APPEND, rs->status, "", snip, false, now, out);
 		return;
 	}
-	usable(e);
+	usable(e, ENGINE_RQ_APPEND);
 	set_str(&e->cont, cont);
 	elog(e, LOG_LVL_DEBUG, "appended seqs %" PRIu64 "..%" PRIu64, e->rq_first, e->rq_last);
 	if (e->inflight_hi <= e->committed_seq)
@@ -1244,7 +1251,7 @@ on_status(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 		unusable(e, ENGINE_RQ_STATUS, rs, now);
 		return;
 	}
-	usable(e);
+	usable(e, ENGINE_RQ_STATUS);
 	if (e->mode == ENGINE_CHECK) {
 		e->rep.status = true;
 		e->rep.found = found;
@@ -1285,7 +1292,7 @@ on_drop(struct engine *e, const struct http_resp *rs, enum api_class c, const ch
 {
 	if (c == API_OK || (c == API_REOPEN && rs->status == 404) || (c == API_MISSING &&
 	    strcmp(code, "ERR_CHANNEL_DOES_NOT_EXIST_OR_IS_NOT_AUTHORIZED") == 0)) {
-		usable(e);
+		usable(e, ENGINE_RQ_DROP);
 		e->rep.dropped = true;
 		e->done = true;
 		return;

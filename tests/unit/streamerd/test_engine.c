@@ -43,7 +43,7 @@ struct h {
 	struct emu_answer ans;
 	struct http_resp rs;
 	char body[16384];
-	struct batch *batches[8];
+	struct batch *batches[64];
 	size_t nbatches;
 	bool b_sent;		/* step(): the offered batch went out (until a rewind) */
 };
@@ -739,6 +739,51 @@ test_unusable_status_backs_off(void **state)
 	n = count_requests(h, ENGINE_RQ_STATUS, 6 * NS_PER_S, 200, "{\"channel_statuses\":7}");
 	/* commit_poll_ms 500 alone would be 12 */
 	assert_in_range(n, 3, 7);
+	h_free(h);
+}
+
+/* ... and appends that go through between those status polls do not end
+ * the status streak (they did: one status poll each ~300 ms for ever). */
+static void
+test_unusable_status_appends_between(void **state)
+{
+	struct h *h = h_new(true);
+	struct batch *b = NULL;
+	uint64_t seq = 1;
+	int64_t until, flush_at;
+	int n = 0, appends = 0;
+
+	(void)state;
+	bring_up(h, NULL);
+	until = h->now + 6 * NS_PER_S;
+	flush_at = h->now;
+	while (h->now < until) {
+		if (b == NULL && h->now >= flush_at) {	/* a batch every 200 ms */
+			records(h, seq, seq + 1);
+			b = mkbatch(h, seq, seq + 1);
+			seq += 2;
+			flush_at = h->now + 200 * NS_PER_MS;
+		}
+		if (engine_next(h->e, h->now, b, &h->req, &h->out)) {
+			if (engine_report(h->e)->stage == ENGINE_RQ_APPEND) {
+				feed_file(h, "append-docs.http");
+				appends++;
+				b = NULL;
+			} else {
+				assert_int_equal(engine_report(h->e)->stage, ENGINE_RQ_STATUS);
+				feed(h, 200, "Content-Type: application/json\n", "%s",
+				    "{\"channel_statuses\":7}");
+				n++;
+			}
+			assert_int_equal(h->out.exit_code, 0);
+		}
+		advance(h, 10 * NS_PER_MS);
+	}
+	assert_true(appends >= 5);
+	assert_in_range(n, 3, 7);
+	/* logged once at warning level */
+	assert_non_null(strstr(h->logs, "1 channel status pi-7: unusable answer"));
+	assert_null(strstr(strstr(h->logs, "1 channel status") + 1, "1 channel status"));
 	h_free(h);
 }
 
@@ -1491,6 +1536,7 @@ main(void)
 		cmocka_unit_test(test_check_gives_up),
 		cmocka_unit_test(test_unusable_200_backs_off),
 		cmocka_unit_test(test_unusable_status_backs_off),
+		cmocka_unit_test(test_unusable_status_appends_between),
 		cmocka_unit_test(test_long_error_message),
 		cmocka_unit_test(test_case_change),
 		cmocka_unit_test(test_check_asks_both_cases),
