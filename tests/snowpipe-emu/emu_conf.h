@@ -84,8 +84,8 @@ struct emu_limits {
 };
 
 /*
- * Strict behaviours: what the documentation states explicitly and today's
- * streamerd does not yet handle. Each is one bit, switchable alone (config
+ * Strict behaviours: what the documentation states explicitly, where a
+ * lenient emulator would hide a client's mistake. Each is one bit, switchable alone (config
  * "strict", --strict=LIST); all of them together is EMU_STRICT_ALL.
  */
 enum {
@@ -99,9 +99,9 @@ enum {
 };
 #define EMU_STRICT_ALL 0x1fu
 /* The strict behaviours in force when neither the config ("strict") nor the
- * command line (--strict, --no-strict) says otherwise: today's lenient
- * emulator. Once streamerd handles them all, this becomes EMU_STRICT_ALL. */
-#define EMU_STRICT_DEFAULT 0u
+ * command line (--strict, --no-strict) says otherwise: all of them, as the
+ * service documents it; a test of lenient behaviour asks for it by name. */
+#define EMU_STRICT_DEFAULT EMU_STRICT_ALL
 
 struct emu_conf {
 	char *path;

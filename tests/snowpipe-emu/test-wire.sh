@@ -2,12 +2,14 @@
 # snowpipe-emu wire-shape switches (JSON hostname and token, error_code and
 # bare-string error bodies, ACTIVE, rows_errors, 409 for invalid channels)
 # and strict_auth (scoped tokens only on channel endpoints, scope required).
+# The lenient emulator (--no-strict), as these paths were written for it;
+# test-strict.sh shows each strict behaviour next to its lenient one.
 set -u
 . "$TOP/tests/lib/harness.sh"
 
 emu_world "$T/wire.json" \
 	's/"commit_lag_ms": 1000,/"commit_lag_ms": 0, "strict_auth": true, "wire": { "hostname": "json", "token": "json", "errors": "error_code", "status_success": "ACTIVE", "rows_errors": true, "invalid_channel_http": 409 },/'
-EMU_WORLD=$T/wire.json start_emu
+EMU_WORLD=$T/wire.json start_emu --no-strict
 
 AUTH=$PAT req GET /v2/streaming/hostname
 expect_status 200 hostname
@@ -42,7 +44,7 @@ expect_body '"error_code":"ERR_CHANNEL_MUST_BE_REOPENED"' "409 code"
 stop_emu
 
 emu_world "$T/bare.json" 's/"commit_lag_ms": 1000,/"wire": { "errors": "bare" },/'
-EMU_WORLD=$T/bare.json start_emu
+EMU_WORLD=$T/bare.json start_emu --no-strict
 scoped_token
 AUTH=$SCOPED req PUT "/v2/streaming/databases/DEMO_DB/schemas/DEMO_SCHEMA/pipes/NOPE/channels/x" --data '{}'
 expect_status 404 "unknown pipe"
@@ -59,7 +61,7 @@ stop_emu
 # an ingest host with underscores and capitals is served verbatim; the
 # scope is compared the way clients normalise it (lower-case, '_' -> '-')
 emu_world "$T/host.json" 's/"ingest_host": "127.0.0.1:{port}"/"ingest_host": "EMU_ACCT.Ingest.local:{port}"/'
-EMU_WORLD=$T/host.json start_emu
+EMU_WORLD=$T/host.json start_emu --no-strict
 port=${HOST#*:}
 AUTH=$PAT req GET /v2/streaming/hostname
 expect_eq "$BODY" "EMU_ACCT.Ingest.local:$port" "raw ingest host"

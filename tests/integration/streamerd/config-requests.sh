@@ -35,9 +35,10 @@ stream() {
 	check_table 30
 }
 
-# appends_of CHANNEL: the emulator's debug line of each append on it
+# appends_of CHANNEL: the emulator's debug line of each append on it (the
+# service stores an unquoted channel name upper-cased)
 appends_of() {
-	grep "channel $1: append of " "$EMU_LOG"
+	grep "channel $(printf '%s' "$1" | tr '[:lower:]' '[:upper:]'): append of " "$EMU_LOG"
 }
 
 for comp in gzip zstd none; do
@@ -60,8 +61,11 @@ appends_of ua >"$T/appends"
 grep -v 'User-Agent snowsense-streamerd/[^ ]* (Linux [^)]*) C/17 (app=itest-greenhouse/2.1)$' "$T/appends" &&
 	fail "user_agent_app: appends without it in the User-Agent (above)"
 
-run role '"role": "ITEST_ROLE"'
-grep -q "scoped token issued to STREAMER (role ITEST_ROLE, via PAT)" "$EMU_LOG" ||
+# (a PAT is used as it is, with its own role: the role goes in a key-pair
+# JWT's scp claim, the scope being the ingest host alone)
+streamerd_conf jwt '"channel_name": "role", "batch_max_rows": 10, "role": "ITEST_ROLE"'
+stream
+grep -q "scoped token issued to STREAMER (role ITEST_ROLE, via key-pair JWT)" "$EMU_LOG" ||
 	fail "role: no scoped token for ITEST_ROLE: $(grep 'scoped token issued' "$EMU_LOG")"
 
 # url: the account host, with account_url absent (the account alone would

@@ -49,7 +49,7 @@ sed -i 's/"pipe": "THERMAL_SENSOR_PIPE"/"_comment_p": "x"/' "$STREAMERD_CONF"
 start_streamerd
 wait_acked 20 20
 stop_streamerd
-n=$(sqlite3 "$EMU_DB" "SELECT count(*) FROM THERMAL_SENSOR_DATA WHERE CHANNEL = 'dflt'")
+n=$(sqlite3 "$EMU_DB" "SELECT count(*) FROM THERMAL_SENSOR_DATA WHERE CHANNEL = 'DFLT'")  # stored upper-cased
 [ "$n" -eq 20 ] || fail "default pipe: $n rows"
 grep -q "pipe DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_DATA-STREAMING" "$STREAMERD_LOG" || fail "default pipe not used"
 "$STREAMERD_BIN" --drop-channel -f "$STREAMERD_CONF" >"$T/drop.log" 2>&1 || { cat "$T/drop.log"; fail "--drop-channel"; }
