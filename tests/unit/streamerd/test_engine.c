@@ -466,6 +466,48 @@ test_stale_sequencer_reopens(void **state)
 	h_free(h);
 }
 
+/* The documented stale-sequencer 400 and the prototype's real 400 for an
+ * append to a channel the service does not know: rewind and reopen; the
+ * docs' bulk status example, which does not name our channel: reopen too. */
+static void
+test_canned_reopen_answers(void **state)
+{
+	static const char *const files[] = { "stale-sequencer-docs.http",
+		"append-not-found-prototype.http" };
+	struct h *h;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		h = h_new(true);
+		bring_up(h, NULL);
+		records(h, 1, 5);
+		advance(h, 200 * NS_PER_MS);
+		expect_next(h, mkbatch(h, 1, 5), ENGINE_RQ_APPEND);
+		feed_file(h, files[i]);
+		assert_false(h->out.appended);
+		assert_int_equal(h->out.exit_code, 0);
+		advance(h, 200 * NS_PER_MS);
+		expect_next(h, NULL, ENGINE_RQ_OPEN);
+		assert_true(h->out.rewind);
+		h_free(h);
+	}
+
+	h = h_new(true);
+	bring_up(h, NULL);
+	records(h, 1, 5);
+	advance(h, 200 * NS_PER_MS);
+	expect_next(h, mkbatch(h, 1, 5), ENGINE_RQ_APPEND);
+	feed_file(h, "append-docs.http");
+	wait_next(h, NULL, ENGINE_RQ_STATUS, NS_PER_S);
+	feed_file(h, "status-docs.http");
+	assert_int_equal(h->out.exit_code, 0);
+	assert_int_equal(engine_ackable(h->e), 0);
+	assert_non_null(strstr(h->logs, "no longer lists the channel"));
+	wait_next(h, NULL, ENGINE_RQ_OPEN, 2 * NS_PER_S);
+	assert_int_equal(h->m.rewinds, 1);
+	h_free(h);
+}
+
 /* 401 (jwt-invalid.http): the token is renewed once; a second 401 stops with
  * exit 4 and the hint. */
 static void
@@ -1527,6 +1569,7 @@ main(void)
 		cmocka_unit_test(test_open_canned),
 		cmocka_unit_test(test_append_commit_ack),
 		cmocka_unit_test(test_stale_sequencer_reopens),
+		cmocka_unit_test(test_canned_reopen_answers),
 		cmocka_unit_test(test_401_refresh_once_then_fatal),
 		cmocka_unit_test(test_403_fatal),
 		cmocka_unit_test(test_409_reopens),
