@@ -171,7 +171,7 @@ tests: all $(TEST_BINS)
 # the emulator's). They run group by group in TEST_GROUPS' order (fast and
 # basic first), each group's scripts in name order; a group missing from
 # the list still runs, last. tests/README.md has the map.
-TEST_GROUPS := lint fakei2c snowpipe-emu sensortap sensord streamerd ops chaos fleet
+TEST_GROUPS := lint fakei2c fakeclock snowpipe-emu sensortap sensord streamerd ops chaos fleet
 group_scripts = $(sort $(wildcard tests/integration/$(1)/*.sh tests/$(1)/test-*.sh))
 ALL_SCRIPTS := $(sort $(wildcard tests/integration/*/*.sh tests/*/test-*.sh))
 IT_SCRIPTS := $(foreach g,$(TEST_GROUPS),$(call group_scripts,$(g)))
