@@ -1290,8 +1290,11 @@ static void
 on_drop(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
     int64_t now, struct engine_out *out)
 {
-	if (c == API_OK || (c == API_REOPEN && rs->status == 404) || (c == API_MISSING &&
-	    strcmp(code, "ERR_CHANNEL_DOES_NOT_EXIST_OR_IS_NOT_AUTHORIZED") == 0)) {
+	/* Already gone when the service's code says so, at any status
+	 * (api_classify makes it a reopen code); a bare 404 may be a wrong pipe. */
+	bool gone = strcmp(code, "ERR_CHANNEL_DOES_NOT_EXIST_OR_IS_NOT_AUTHORIZED") == 0;
+
+	if (c == API_OK || gone) {
 		usable(e, ENGINE_RQ_DROP);
 		e->rep.dropped = true;
 		e->done = true;

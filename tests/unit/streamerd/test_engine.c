@@ -686,6 +686,40 @@ test_check_pat_429_not_a_refusal(void **state)
 	h_free(h);
 }
 
+/* --drop-channel: a channel that is already gone counts as dropped when the
+ * service says so with its code, at any status; a bare 404 (perhaps a wrong
+ * pipe) and a 404 naming a missing pipe are errors. */
+static void
+drop_answered(int status, const char *body, bool dropped)
+{
+	struct h *h = h_new_mode(true, ENGINE_DROP, "pi-7");
+
+	expect_next(h, NULL, ENGINE_RQ_HOSTNAME);
+	feed_file(h, "hostname-prototype.http");
+	expect_next(h, NULL, ENGINE_RQ_TOKEN);
+	feed(h, 200, NULL, "a.b.c");
+	expect_next(h, NULL, ENGINE_RQ_DROP);
+	assert_string_equal(h->req.method, "DELETE");
+	feed(h, status, NULL, "%s", body);
+	assert_int_equal(engine_report(h->e)->dropped, dropped);
+	if (dropped)
+		assert_int_equal(h->out.exit_code, 0);
+	else
+		assert_int_not_equal(h->out.exit_code, 0);
+	h_free(h);
+}
+
+static void
+test_drop_gone_is_dropped(void **state)
+{
+	(void)state;
+	drop_answered(200, "{}", true);
+	drop_answered(404, "", false);
+	drop_answered(400, "{\"code\":\"ERR_CHANNEL_DOES_NOT_EXIST_OR_IS_NOT_AUTHORIZED\"}", true);
+	drop_answered(404, "{\"code\":\"ERR_CHANNEL_DOES_NOT_EXIST_OR_IS_NOT_AUTHORIZED\"}", true);
+	drop_answered(404, "{\"code\":\"ERR_PIPE_DOES_NOT_EXIST_OR_NOT_AUTHORIZED\"}", false);
+}
+
 /* --check gives up on a transient failure after a few tries, naming it. */
 static void
 test_check_gives_up(void **state)
@@ -1577,6 +1611,7 @@ main(void)
 		cmocka_unit_test(test_check_retries_transient),
 		cmocka_unit_test(test_check_pat_429_not_a_refusal),
 		cmocka_unit_test(test_check_gives_up),
+		cmocka_unit_test(test_drop_gone_is_dropped),
 		cmocka_unit_test(test_unusable_200_backs_off),
 		cmocka_unit_test(test_unusable_status_backs_off),
 		cmocka_unit_test(test_unusable_status_appends_between),
