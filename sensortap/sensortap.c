@@ -3,7 +3,8 @@
  * hello, then either asks for status or subscribes (live, from a seq, or
  * from the oldest record the journal still holds) and prints every record
  * as one JSON line with the keys of the record's field table (record.c,
- * docs/schema.md). Gap notices go to stderr.
+ * docs/schema.md), or as one line for people (--pretty, pretty.h). Gap
+ * notices go to stderr.
  *
  * It never acks: a tap must not move the committed position.
  */
@@ -13,14 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "log.h"
+#include "pretty.h"
 #include "proto.h"
 #include "sdsock.h"
 
 #define DEFAULT_SOCKET "/run/snowsense/sensord.sock"
+#define PRETTY_MAX 2048		/* one --pretty line */
 
 /* sensortap's own exit codes (documented in --help and sensortap(1)). */
 enum {
@@ -39,6 +43,7 @@ struct opts {
 	uint64_t from_seq;	/* with PROTO_FROM_SEQ */
 	uint64_t count;		/* 0 = until interrupted */
 	int status;
+	int pretty;		/* one line for people per record */
 	int timeout_ms;		/* for hello and status answers */
 };
 
@@ -46,7 +51,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sensortap [-s SOCKET] [--from SEQ|oldest|now] [-n COUNT] [--status]\n"
+	    "usage: sensortap [-s SOCKET] [--from SEQ|oldest|now] [-n COUNT] [--pretty]\n"
+	    "       sensortap [-s SOCKET] --status\n"
 	    "\n"
 	    "Prints sensord's records as JSON lines (one per record) on stdout.\n"
 	    "\n"
@@ -55,6 +61,8 @@ usage(FILE *f)
 	    "                      oldest: from the oldest record still journaled;\n"
 	    "                      now: only new records (default)\n"
 	    "  -n, --count N       exit after N records\n"
+	    "  -p, --pretty        one line per record for people: local time, values\n"
+	    "                      with units, each chip's state, what went wrong\n"
 	    "      --status        print sensord's status as one JSON object and exit\n"
 	    "  -h, --help          this text\n"
 	    "      --version       print the version\n"
@@ -62,7 +70,8 @@ usage(FILE *f)
 	    "Gaps (records retention already dropped) are reported on stderr.\n"
 	    "Exit status: 0 ok, 1 connection lost or protocol error, 2 usage,\n"
 	    "3 no socket (is sensord running?), 4 connection refused (stale socket),\n"
-	    "5 permission denied (are you in sensord's socket group?), 6 timeout.\n",
+	    "5 permission denied (are you in sensord's socket group?), 6 timeout.\n"
+	    "Colour only on a terminal, and never with NO_COLOR set.\n",
 	    DEFAULT_SOCKET);
 }
 
@@ -90,6 +99,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "from", required_argument, NULL, 'f' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "status", no_argument, NULL, 'S' },
+		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -99,7 +109,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	o->path = DEFAULT_SOCKET;
 	o->from = PROTO_FROM_NOW;
 	o->timeout_ms = 5000;
-	while ((c = getopt_long(argc, argv, "s:f:n:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:f:n:ph", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->path = optarg; break;
 		case 'f':
@@ -123,6 +133,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case 'S': o->status = 1; break;
+		case 'p': o->pretty = 1; break;
 		case 'h': usage(stdout); exit(TAP_OK);
 		case 'V': printf("sensortap %s\n", SNOWSENSE_VERSION); exit(TAP_OK);
 		default: usage(stderr); return -EINVAL;
@@ -131,6 +142,10 @@ parse_args(int argc, char **argv, struct opts *o)
 	if (optind != argc) {
 		fprintf(stderr, "sensortap: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
+		return -EINVAL;
+	}
+	if (o->status + o->pretty > 1) {
+		fprintf(stderr, "sensortap: --status and --pretty exclude each other\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -293,8 +308,21 @@ print_json(json_t *o)
 }
 
 static int
+print_pretty(const struct record *r, bool color)
+{
+	char line[PRETTY_MAX];
+
+	if (pretty_line(r, color, line, sizeof(line)) < 0)
+		return print_json(record_json(r));	/* a record too long to line up */
+	if (puts(line) == EOF || fflush(stdout) == EOF)
+		return TAP_FAIL;	/* stdout closed: stop quietly */
+	return TAP_OK;
+}
+
+static int
 stream(struct sdsock *c, const struct opts *o)
 {
+	bool color = o->pretty && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
 	struct proto_msg m;
 	uint64_t n = 0;
 	int r;
@@ -314,7 +342,8 @@ stream(struct sdsock *c, const struct opts *o)
 			    proto_op_name(m.op));
 			return TAP_FAIL;
 		}
-		if ((r = print_json(record_json(&m.u.rec))) != TAP_OK)
+		r = o->pretty ? print_pretty(&m.u.rec, color) : print_json(record_json(&m.u.rec));
+		if (r != TAP_OK)
 			return r;
 		if (o->count && ++n >= o->count)
 			return TAP_OK;

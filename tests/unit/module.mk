@@ -14,3 +14,6 @@ TEST_LIBS.tests/unit/sensord = sensord_core fakebus common
 # (tests/snowpipe-emu/answers/) with the emulator's reader.
 CPPFLAGS.tests/unit/streamerd = $(CPPFLAGS.streamerd) -Itests/snowpipe-emu
 TEST_LIBS.tests/unit/streamerd = streamerd_core emu_answer common
+
+CPPFLAGS.tests/unit/sensortap = $(CPPFLAGS.sensortap)
+TEST_LIBS.tests/unit/sensortap = sensortap_core common
