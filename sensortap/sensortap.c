@@ -3,8 +3,9 @@
  * hello, then either asks for status or subscribes (live, from a seq, or
  * from the oldest record the journal still holds) and prints every record
  * as one JSON line with the keys of the record's field table (record.c,
- * docs/schema.md), or as one line for people (--pretty, pretty.h). Gap
- * notices go to stderr.
+ * docs/schema.md), or as one line for people (--pretty, pretty.h), or
+ * shows a live full-screen view (--watch, watch.h). Gap notices go to
+ * stderr.
  *
  * It never acks: a tap must not move the committed position.
  */
@@ -22,8 +23,10 @@
 #include "pretty.h"
 #include "proto.h"
 #include "sdsock.h"
+#include "watch.h"
 
 #define DEFAULT_SOCKET "/run/snowsense/sensord.sock"
+#define DEFAULT_METRICS "/run/snowsense/streamerd.prom"	/* streamerd.json's example */
 #define PRETTY_MAX 2048		/* one --pretty line */
 
 /* sensortap's own exit codes (documented in --help and sensortap(1)). */
@@ -44,6 +47,8 @@ struct opts {
 	uint64_t count;		/* 0 = until interrupted */
 	int status;
 	int pretty;		/* one line for people per record */
+	int watch;		/* the live view */
+	const char *metrics;	/* streamerd's metrics file, for --watch */
 	int timeout_ms;		/* for hello and status answers */
 };
 
@@ -52,6 +57,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: sensortap [-s SOCKET] [--from SEQ|oldest|now] [-n COUNT] [--pretty]\n"
+	    "       sensortap [-s SOCKET] --watch [--metrics FILE]\n"
 	    "       sensortap [-s SOCKET] --status\n"
 	    "\n"
 	    "Prints sensord's records as JSON lines (one per record) on stdout.\n"
@@ -63,6 +69,9 @@ usage(FILE *f)
 	    "  -n, --count N       exit after N records\n"
 	    "  -p, --pretty        one line per record for people: local time, values\n"
 	    "                      with units, each chip's state, what went wrong\n"
+	    "  -w, --watch         a live full-screen view: values, chip states, the last\n"
+	    "                      10 minutes as sparklines, the pipeline's lag; q quits\n"
+	    "      --metrics FILE  streamerd's metrics file, for the lag (default %s)\n"
 	    "      --status        print sensord's status as one JSON object and exit\n"
 	    "  -h, --help          this text\n"
 	    "      --version       print the version\n"
@@ -72,7 +81,7 @@ usage(FILE *f)
 	    "3 no socket (is sensord running?), 4 connection refused (stale socket),\n"
 	    "5 permission denied (are you in sensord's socket group?), 6 timeout.\n"
 	    "Colour only on a terminal, and never with NO_COLOR set.\n",
-	    DEFAULT_SOCKET);
+	    DEFAULT_SOCKET, DEFAULT_METRICS);
 }
 
 static int
@@ -100,6 +109,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "count", required_argument, NULL, 'n' },
 		{ "status", no_argument, NULL, 'S' },
 		{ "pretty", no_argument, NULL, 'p' },
+		{ "watch", no_argument, NULL, 'w' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -108,8 +119,9 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	o->path = DEFAULT_SOCKET;
 	o->from = PROTO_FROM_NOW;
+	o->metrics = DEFAULT_METRICS;
 	o->timeout_ms = 5000;
-	while ((c = getopt_long(argc, argv, "s:f:n:ph", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:f:n:pwh", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->path = optarg; break;
 		case 'f':
@@ -134,6 +146,8 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'S': o->status = 1; break;
 		case 'p': o->pretty = 1; break;
+		case 'w': o->watch = 1; break;
+		case 'M': o->metrics = optarg; break;
 		case 'h': usage(stdout); exit(TAP_OK);
 		case 'V': printf("sensortap %s\n", SNOWSENSE_VERSION); exit(TAP_OK);
 		default: usage(stderr); return -EINVAL;
@@ -144,8 +158,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		usage(stderr);
 		return -EINVAL;
 	}
-	if (o->status + o->pretty > 1) {
-		fprintf(stderr, "sensortap: --status and --pretty exclude each other\n");
+	if (o->status + o->pretty + o->watch > 1 || (o->watch && o->count)) {
+		fprintf(stderr, "sensortap: --status, --pretty and --watch exclude each other "
+		    "(and --watch -n)\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -379,6 +394,8 @@ main(int argc, char **argv)
 		r = m.op == PROTO_OP_STATUS ? print_json(status_json(&m.u.status)) : TAP_FAIL;
 		goto out;
 	}
+	if (o.watch)
+		return watch_run(c, o.path, o.metrics);	/* it closes c */
 	r = stream(c, &o);
 out:
 	sdsock_close(c);
