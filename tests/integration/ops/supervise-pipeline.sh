@@ -3,8 +3,9 @@
 # streamerd streaming to the Snowpipe emulator. Restart streamerd alone
 # (sensord's process untouched), SIGKILL streamerd and then sensord (each
 # restarted by its monitor), give streamerd a broken config (exit 3 is
-# reported, not retried), fix it; then every seq sensord journaled must be
-# in the emulator's table exactly once, and nothing may be left running.
+# reported, not retried, and status gives streamerd's own words), fix it;
+# then every seq sensord journaled must be in the emulator's table exactly
+# once, and nothing may be left running.
 set -u
 . "$TOP/tests/lib/harness.sh"
 need_cmd sqlite3
@@ -81,6 +82,10 @@ n=$(grep -c 'starting streamerd' "$T/log/supervise.log")
 sleep 2
 [ "$(grep -c 'starting streamerd' "$T/log/supervise.log")" = "$n" ] || fail "config error retried"
 grep -q 'flush_interval_ms' "$T/log/streamerd.log" || fail "streamerd's log does not name the bad key"
+st=$(S status)
+echo "$st"
+echo "$st" | grep -q '^streamerd  *stopped (configuration error: .*flush_interval_ms.*); fix it, then: supervise restart streamerd$' ||
+	fail "status does not give streamerd's configuration error in its own words"
 cp "$T/streamerd.json.good" "$T/conf/streamerd.json"
 S restart streamerd || fail "restart after fixing the config"
 

@@ -5,7 +5,11 @@
 # Checks: start order and readiness wait, restart with back-off 1-2-4 s and
 # reset after a stable run, no hot loop on exit 3, `restart streamerd` leaves
 # sensord's process alone, stop escalates SIGTERM to SIGKILL, status
-# reports pid/restarts/last exit, and nothing is left running.
+# reports pid/restarts/last exit and the configuration error in the
+# daemon's own words, start while running says so once and starts nothing,
+# help works without a configuration directory, and nothing is left
+# running. (Each daemon's state from the pipeline's figures:
+# supervise-status.sh.)
 set -u
 . "$TOP/tests/lib/harness.sh"
 need_cmd python3
@@ -47,7 +51,10 @@ while :; do
 	if [ -f "$ctl" ]; then
 		case $(cat "$ctl") in
 		crash) rm -f "$ctl"; kill -KILL $$ ;;
-		[0-9]*) c=$(cat "$ctl"); rm -f "$ctl"; exit "$c" ;;
+		[0-9]*) c=$(cat "$ctl"); rm -f "$ctl"
+			# what a daemon says of a bad configuration, as it says it
+			echo "$(date -u +%Y-%m-%dT%H:%M:%S.000Z) $me[err] $conf: \"flush_interval_ms\": expected milliseconds, got \"soon\""
+			exit "$c" ;;
 		esac
 	fi
 	sleep 0.05
@@ -69,6 +76,13 @@ wait_starts() { # NAME COUNT TIMEOUT_TENTHS
 	[ "$(starts "$1")" -ge "$2" ]
 }
 
+# ---- help, without a configuration directory
+for h in help --help -h; do
+	"$SUPERVISE" -c "$T/none" $h >"$T/help" 2>&1 || fail "supervise $h: exit $?"
+	grep -q '^usage: supervise' "$T/help" || fail "supervise $h: $(cat "$T/help")"
+done
+grep -q 'status \[-w' "$T/help" || fail "help does not show status -w"
+
 # ---- start: both up, sensord first
 out=$(S start 2>&1) || fail "start failed: $out"
 echo "$out"
@@ -77,8 +91,16 @@ echo "$out"
 [ -S "$T/sock" ] || fail "sensord stand-in socket missing after start"
 st=$(S status) || fail "status exited $? with both running"
 echo "$st"
-echo "$st" | grep -q "^sensord .*running *pid $(pidof_ sensord)" || fail "status lacks sensord pid"
-echo "$st" | grep -q "^streamerd .*running *pid $(pidof_ streamerd)" || fail "status lacks streamerd pid"
+echo "$st" | grep -A1 "^sensord " | grep -q "^ *pid $(pidof_ sensord), up " || fail "status lacks sensord pid"
+echo "$st" | grep -A1 "^streamerd " | grep -q "^ *pid $(pidof_ streamerd), up " ||
+	fail "status lacks streamerd pid"
+
+# ---- start while running: said once per daemon, nothing started
+out=$(S start 2>&1) || fail "start while running failed: $out"
+echo "$out"
+said=$(echo "$out" | sed 's/: already running (pid [0-9]*, up [0-9].*)$//' | tr '\n' ' ')
+[ "$said" = "sensord streamerd " ] || fail "start while running said: $out"
+[ "$(starts sensord)$(starts streamerd)" = 11 ] || fail "start while running started again"
 
 # ---- crashes: restarted after 1, 2, 4 s
 sensord_pid=$(pidof_ sensord)
@@ -119,7 +141,8 @@ sleep 3
 [ "$(starts streamerd)" = 6 ] || fail "exit 3 was retried ($(starts streamerd) starts)"
 st=$(S status)
 echo "$st"
-echo "$st" | grep -q '^streamerd .*STOPPED.*configuration' || fail "status does not report the config error"
+echo "$st" | grep -q '^streamerd  *stopped (configuration error: .*streamerd.json: "flush_interval_ms": expected milliseconds, got "soon"); fix it, then: supervise restart streamerd$' ||
+	fail "status does not report the config error in streamerd's words"
 echo "$st" | grep -A1 '^streamerd' | grep -q 'last exit 3 (configuration error)' || fail "status lacks exit 3"
 [ "$(pidof_ sensord)" = "$sensord_pid" ] || fail "sensord affected by streamerd's config error"
 # start after the fix runs it again
