@@ -5,8 +5,18 @@ install-extra: install-scripts
 uninstall-extra: uninstall-scripts
 
 # `make demo`: the whole pipeline on this machine, against fake chips and
-# the local Snowpipe emulator. DEMO_SECONDS=N stops it after N seconds.
-demo: all tests
+# the local Snowpipe emulator, for DEMO_SECONDS (60; 0: until Ctrl-C). The
+# build says one line; its output goes to $(BUILD)/demo-build.log, shown
+# only when it fails.
+DEMO_SECONDS ?= 60
+demo:
+	@mkdir -p $(BUILD)
+	@printf '== building snowsense (make all tests, log in %s) ... ' $(BUILD)/demo-build.log
+	@if $(MAKE) --no-print-directory all tests >$(BUILD)/demo-build.log 2>&1; then \
+		echo done; \
+	else \
+		echo failed; tail -n 30 $(BUILD)/demo-build.log; exit 1; \
+	fi
 	@BUILD=$(BUILD) DEMO_SECONDS=$(DEMO_SECONDS) scripts/demo
 
 install-scripts:

@@ -19,7 +19,9 @@
 #                        with each expression applied (each must change it)
 #   start_emu [OPTIONS]  on a free port (or --listen ADDR:PORT), world
 #                        $EMU_WORLD (default $T/thermal.json); makes the
-#                        keys and certificates on first use
+#                        keys and certificates on first use; run under
+#                        $EMU_CMD_PREFIX when set (the demo: setsid, so
+#                        that Ctrl-C leaves it to the clean-up)
 #   stop_emu             SIGTERM; it must exit 0 (no crash, no leak report)
 #   kill_emu             SIGKILL (uncommitted batches are lost)
 #   req METHOD PATH [CURL ARGS]  sets STATUS, BODY, HDRS (a header file);
@@ -101,7 +103,8 @@ start_emu() {
 	emu_pki
 	watch_log "$EMU_LOG"
 	: >"$T/emu.out"
-	"$EMU_BIN" --config "${EMU_WORLD:-$T/thermal.json}" --db "$EMU_DB" \
+	# shellcheck disable=SC2086 # a word list
+	${EMU_CMD_PREFIX:-} "$EMU_BIN" --config "${EMU_WORLD:-$T/thermal.json}" --db "$EMU_DB" \
 		--tls-cert "$T/tls.crt" --tls-key "$T/tls.key" "$@" >"$T/emu.out" 2>>"$EMU_LOG" &
 	EMU_PID=$!
 	track "$EMU_PID" snowpipe-emu
@@ -110,8 +113,11 @@ start_emu() {
 	HOST=${URL#https://}
 }
 
+# The ready line, once whole: it is the emulator's first line on stdout,
+# and a line is whole when its newline is there.
 _emu_ready() {
-	grep -q '^snowpipe-emu: listening on https://' "$T/emu.out" && return 0
+	[ "$(wc -l <"$T/emu.out")" -ge 1 ] && grep -q '^snowpipe-emu: listening on https://' "$T/emu.out" &&
+		return 0
 	alive "$EMU_PID" || fail "the emulator exited at start"
 	return 1
 }
