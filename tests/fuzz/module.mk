@@ -10,3 +10,6 @@ TEST_LIBS.tests/fuzz/sensord = sensord_core common
 
 CPPFLAGS.tests/fuzz/streamerd = $(CPPFLAGS.streamerd)
 TEST_LIBS.tests/fuzz/streamerd = streamerd_core common
+
+CPPFLAGS.tests/fuzz/sensortap = $(CPPFLAGS.sensortap)
+TEST_LIBS.tests/fuzz/sensortap = sensortap_core common
