@@ -3,7 +3,9 @@
 # warning: mandoc's linter at warning level, groff with all warnings, and
 # man -l as a reader would open it. Quotes nest properly, the users in the
 # examples are the users the package creates, and the file names are the
-# ones the configs use.
+# ones the configs use. The pages show sensortap's output as it prints it,
+# "°C" and sparkline blocks included, so they are rendered as on a UTF-8
+# terminal (C.UTF-8, always there on Debian), not in the 7-bit POSIX locale.
 set -u
 . "$TOP/tests/lib/harness.sh"
 need_cmd mandoc
@@ -13,11 +15,11 @@ for f in "$BUILD"/man/*.[0-9]; do
 	n=$((n + 1))
 	out=$(mandoc -T lint -W warning "$f" 2>&1) || fail "mandoc lint $f: $out"
 	if command -v groff >/dev/null 2>&1; then
-		out=$(groff -mandoc -ww -z "$f" 2>&1)
+		out=$(groff -mandoc -Tutf8 -ww -z "$f" 2>&1)
 		[ -z "$out" ] || fail "groff warnings in $f: $out"
 	fi
 	if command -v man >/dev/null 2>&1; then
-		out=$(MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
 		[ -z "$out" ] || fail "man -l warnings in $f: $out"
 		# and it says something: the NAME line made it through
 		MANWIDTH=80 man -l "$f" 2>/dev/null | grep -q "^NAME" || fail "$f renders no NAME"
