@@ -4,8 +4,9 @@
 # warm-up and the ICP-10125 unplugged and back; the committed rows in
 # fixed columns with units and the NULL legend; one closing line saying
 # every journaled record was committed exactly once. Then `make demo |
-# head -n 5` and `make demo | tee` interrupted as Ctrl-C does: each time no
-# process and no temporary directory may be left behind.
+# head -n 5`, `make demo | tee` and `make demo` interrupted with Ctrl-C in
+# a terminal: each time no process and no temporary directory may be left
+# behind, and Ctrl-C alone still ends with the closing line.
 set -u
 . "$TOP/tests/lib/harness.sh"
 need_cmd python3 tmux
@@ -104,4 +105,23 @@ tm kill-server
 what=$(left)
 [ -z "$what" ] || fail "left behind after Ctrl-C on make demo | tee: $what"
 
-echo "make demo: $(tail -n 1 "$T/out" | sed 's/^== //') in ${took}s; | head and Ctrl-C on | tee left nothing behind"
+# Ctrl-C in a terminal, no pipe: the demo stops as it does at its end, with
+# its closing line, and no failure report from the harness
+tm new-session -d -s c -x 250 -y 100 "trap : INT; cd '$TOP' && TMPDIR='$T' make -s BUILD='$BUILD' \
+	demo DEMO_SECONDS=0; echo ended >'$T/ended'; sleep 60"
+pane() { tm capture-pane -p -S - -t c >"$T/pane" 2>/dev/null; }
+pane_shows() { pane && grep -q "$1" "$T/pane"; }
+wait_for 40 "make demo to show records" pane_shows '  seq 3 '
+tm send-keys -t c C-c
+wait_for 40 "make demo to end after Ctrl-C" test -f "$T/ended"
+pane
+grep -v '^$' "$T/pane" | tail -n 4
+grep -q '^== [0-9]* records journaled, [0-9]* rows committed: each record exactly once$' "$T/pane" ||
+	fail "no closing line after Ctrl-C"
+! grep -q 'FAIL: ' "$T/pane" || fail "Ctrl-C reported as a failure"
+rm -f "$T/ended" "$T/pane"
+tm kill-server
+what=$(left)
+[ -z "$what" ] || fail "left behind after Ctrl-C on make demo: $what"
+
+echo "make demo: $(tail -n 1 "$T/out" | sed 's/^== //') in ${took}s; | head, Ctrl-C and Ctrl-C on | tee left nothing behind"
