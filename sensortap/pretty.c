@@ -127,7 +127,7 @@ state_or_shown(const struct record *r, const struct record_field *blk)
 
 	if (s != NULL)
 		return s;
-	return record_present(r, NULL, blk) ? "ok" : "no_sample";
+	return record_present(r, NULL, blk) ? RECORD_OK : "no_sample";
 }
 
 void
@@ -144,10 +144,12 @@ pretty_trouble(const struct record *r, const struct record_field *blk, int64_t *
 static enum text_color
 state_color(const char *state)
 {
+	/* "no_sample": what a record without states shows for a null block */
 	static const struct { const char *state; enum text_color c; } colors[] = {
-		{ "ok", TEXT_GREEN }, { "no_new_sample", TEXT_DIM }, { "no_sample", TEXT_DIM },
-		{ "disabled", TEXT_DIM }, { "warming_up", TEXT_YELLOW },
-		{ "retrying", TEXT_RED }, { "absent", TEXT_RED },
+		{ RECORD_OK, TEXT_GREEN }, { RECORD_NO_NEW_SAMPLE, TEXT_DIM },
+		{ "no_sample", TEXT_DIM }, { RECORD_DISABLED, TEXT_DIM },
+		{ RECORD_WARMING_UP, TEXT_YELLOW }, { RECORD_RETRYING, TEXT_RED },
+		{ RECORD_ABSENT, TEXT_RED },
 	};
 
 	for (size_t i = 0; i < sizeof(colors) / sizeof(colors[0]); i++)

@@ -229,7 +229,7 @@ chip_state(const struct view *v, const struct view_chip *c)
 			return v->status.chips[i].state;
 	if (!v->have_rec)
 		return "unknown";
-	return record_present(&v->rec, NULL, c->blk) ? "ok" : "no_sample";
+	return record_present(&v->rec, NULL, c->blk) ? RECORD_OK : "no_sample";
 }
 
 static void

@@ -107,6 +107,33 @@ test_faults_and_clock(void **state)
 	    "              icp10125: no answer (nack); clock not synchronised");
 }
 
+/* Each chip's state as the record says it: in the chip's slot when it has
+ * no values, and a failing chip's since and error after the columns. */
+static void
+test_states(void **state)
+{
+	struct record r = rec(6);
+	const char *l;
+
+	(void)state;
+	snprintf(r.scd4x_st.state, sizeof(r.scd4x_st.state), RECORD_OK);
+	r.scd4x_st.has_state = true;
+	snprintf(r.sgp30_st.state, sizeof(r.sgp30_st.state), RECORD_WARMING_UP);
+	r.sgp30_st.has_state = true;
+	r.has_sgp30 = false;
+	snprintf(r.icp10125_st.state, sizeof(r.icp10125_st.state), RECORD_RETRYING);
+	snprintf(r.icp10125_st.error, sizeof(r.icp10125_st.error), "no answer (nack)");
+	r.icp10125_st.since = T0 + 2 * 1000000000LL;
+	r.icp10125_st.has_state = r.icp10125_st.has_since = r.icp10125_st.has_error = true;
+	r.has_icp10125 = false;
+	l = line(&r);
+	assert_non_null(strstr(l, "scd4x   627 ppm"));
+	assert_non_null(strstr(l, "sgp30 warming up "));
+	assert_non_null(strstr(l, "icp10125 retrying "));
+	assert_non_null(strstr(l, "icp10125 since 05:55:12: no answer (nack)"));
+	assert_null(strstr(l, "scd4x since"));
+}
+
 static void
 test_color(void **state)
 {
@@ -177,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_values_and_units),
 		cmocka_unit_test(test_nulls_keep_the_columns),
 		cmocka_unit_test(test_faults_and_clock),
+		cmocka_unit_test(test_states),
 		cmocka_unit_test(test_color),
 		cmocka_unit_test(test_table_driven),
 		cmocka_unit_test(test_numbers_and_durations),
