@@ -326,6 +326,26 @@ note_trouble(struct notes *nt, const struct record *r, const struct record_field
 	note_fmt(nt, what, err ? err : state_or_shown(r, blk));
 }
 
+/* Whether fault is "<chip>: <error>" of a chip whose since and error are
+ * already noted: the same words once are enough. */
+static bool
+said_by_trouble(const struct record *r, const char *fault)
+{
+	for (size_t i = 0; i < record_root.nfields; i++) {
+		const struct record_field *blk = &record_root.fields[i];
+		size_t k = strlen(blk->key);
+		const char *err;
+		int64_t since;
+
+		if (!pretty_is_chip(blk) || strncmp(fault, blk->key, k) != 0 || fault[k] != ':')
+			continue;
+		pretty_trouble(r, blk, &since, &err);
+		if (err != NULL && strcmp(fault + k + 1 + (fault[k + 1] == ' '), err) == 0)
+			return true;
+	}
+	return false;
+}
+
 static void
 collect_notes(struct notes *nt, const struct record *r)
 {
@@ -339,7 +359,8 @@ collect_notes(struct notes *nt, const struct record *r)
 			note_reasons(nt, r, &record_root.fields[i]);
 	}
 	for (unsigned i = 0; i < r->nfaults && i < RECORD_MAX_FAULTS; i++)
-		note(nt, r->faults[i]);
+		if (!said_by_trouble(r, r->faults[i]))
+			note(nt, r->faults[i]);
 	f = record_find("synced", &in);
 	if (f != NULL && f->type == RECORD_BOOL && !*(const bool *)record_value(r, f))
 		note(nt, "clock not synchronised");

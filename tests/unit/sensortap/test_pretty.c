@@ -126,11 +126,15 @@ test_states(void **state)
 	r.icp10125_st.since = T0 + 2 * 1000000000LL;
 	r.icp10125_st.has_state = r.icp10125_st.has_since = r.icp10125_st.has_error = true;
 	r.has_icp10125 = false;
+	record_add_fault(&r, "icp10125: no answer (nack)");	/* said by since/error */
+	record_add_fault(&r, "icp10125: nack on measure");
 	l = line(&r);
 	assert_non_null(strstr(l, "scd4x   627 ppm"));
 	assert_non_null(strstr(l, "sgp30 warming up "));
 	assert_non_null(strstr(l, "icp10125 retrying "));
-	assert_non_null(strstr(l, "icp10125 since 05:55:12: no answer (nack)"));
+	assert_non_null(strstr(l, "  icp10125 since 05:55:12: no answer (nack); "
+	    "icp10125: nack on measure"));
+	assert_null(strstr(l, "icp10125: no answer"));
 	assert_null(strstr(l, "scd4x since"));
 }
 
