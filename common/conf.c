@@ -43,6 +43,7 @@ conf_defaults(const struct conf_key *t, void *base)
 			snprintf(f, t->size, "%s", t->sdef ? t->sdef : "");
 			break;
 		case CONF_INT_LIST: memset(f, 0, sizeof(struct conf_int_list)); break;
+		case CONF_STR_LIST: memset(f, 0, sizeof(struct conf_str_list)); break;
 		case CONF_OBJECT: conf_defaults(t->sub, f); break;
 		}
 	}
@@ -104,6 +105,29 @@ load_int(struct ctx *c, const char *path, const json_t *v, const struct conf_key
 	if (json_integer_value(v) < k->imin || json_integer_value(v) > k->imax)
 		return bad(c, path, what, v, k);
 	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+load_str_list(struct ctx *c, const char *path, const json_t *v, const struct conf_key *k,
+    struct conf_str_list *out)
+{
+	char what[96];
+	const json_t *e;
+	size_t i;
+
+	snprintf(what, sizeof(what), "an array of at most %d strings of 1..%d bytes",
+	    CONF_LIST_MAX, CONF_LIST_STR_LEN - 1);
+	if (!json_is_array(v) || json_array_size(v) > CONF_LIST_MAX)
+		return bad(c, path, what, v, k);
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e) || json_string_length(e) == 0 ||
+		    json_string_length(e) >= CONF_LIST_STR_LEN ||
+		    strlen(json_string_value(e)) != json_string_length(e))
+			return bad(c, path, what, v, k);
+		memcpy(out->v[i], json_string_value(e), json_string_length(e) + 1);
+	}
+	out->n = json_array_size(v);
 	return 0;
 }
 
@@ -173,6 +197,8 @@ load_value(struct ctx *c, const char *path, json_t *v, const struct conf_key *k,
 		l->n = json_array_size(v);
 		return 0;
 	}
+	case CONF_STR_LIST:
+		return load_str_list(c, path, v, k, f);
 	case CONF_OBJECT:
 		if (!json_is_object(v))
 			return bad(c, path, "an object", v, k);

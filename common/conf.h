@@ -20,6 +20,7 @@ enum conf_type {
 	CONF_STRING,	/* char[size]; "" when absent without default */
 	CONF_ENUM,	/* int: index into choices[] */
 	CONF_INT_LIST,	/* struct conf_int_list; each element in imin..imax */
+	CONF_STR_LIST,	/* struct conf_str_list; each element 1..CONF_LIST_STR_LEN-1 bytes */
 	CONF_OBJECT,	/* nested table sub[], offsets relative to base + offset */
 };
 
@@ -30,6 +31,11 @@ enum conf_type {
 struct conf_int_list {
 	size_t n;
 	int64_t v[CONF_LIST_MAX];
+};
+#define CONF_LIST_STR_LEN 64	/* each string of a conf_str_list, incl. NUL */
+struct conf_str_list {
+	size_t n;
+	char v[CONF_LIST_MAX][CONF_LIST_STR_LEN];
 };
 
 struct conf_key {
@@ -63,6 +69,8 @@ struct conf_key {
 #define CONF_K_INTLIST(n, S, F, lo, hi, fl) \
 	{ .name = n, .type = CONF_INT_LIST, .offset = offsetof(S, F), .imin = lo, \
 	  .imax = hi, .flags = fl }
+#define CONF_K_STRLIST(n, S, F, fl) \
+	{ .name = n, .type = CONF_STR_LIST, .offset = offsetof(S, F), .flags = fl }
 /* A nested object whose keys live in the same struct. */
 #define CONF_K_OBJ(n, tbl, fl) { .name = n, .type = CONF_OBJECT, .sub = tbl, .flags = fl }
 /* A nested object whose keys live in the member F (a struct) of S. */

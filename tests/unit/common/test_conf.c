@@ -29,6 +29,7 @@ struct cfg {
 	int mode;
 	bool flag;
 	struct conf_int_list uids;
+	struct conf_str_list users;
 	struct inner in;
 	int64_t depth;
 };
@@ -54,6 +55,7 @@ static const struct conf_key keys[] = {
 	CONF_K_ENUM("compression", struct cfg, mode, modes, 1, 0),
 	CONF_K_BOOL("flag", struct cfg, flag, 0, CONF_REQUIRED),
 	CONF_K_INTLIST("allowed_uids", struct cfg, uids, 0, 65535, 0),
+	CONF_K_STRLIST("allowed_users", struct cfg, users, 0),
 	CONF_K_SUB("scd4x", struct cfg, in, inner_keys, 0),
 	CONF_K_OBJ("journal", fs_keys, 0),
 	CONF_K_END,
@@ -81,12 +83,14 @@ test_defaults_and_values(void **state)
 	assert_int_equal(c.mode, 1);
 	assert_true(c.flag);
 	assert_int_equal(c.uids.n, 0);
+	assert_int_equal(c.users.n, 0);
 	assert_true(c.in.on);
 	assert_true(c.in.offset == 4.0);
 	assert_int_equal(c.depth, 3);
 
 	assert_int_equal(load("{\"flag\": false, \"batch_max_rows\": 7, \"interval\": 2,"
 	    "\"name\": \"kitchen\", \"compression\": \"none\", \"allowed_uids\": [0, 1000],"
+	    "\"allowed_users\": [\"streamerd\", \"alice\"],"
 	    "\"scd4x\": {\"on\": false, \"offset\": -1.5}, \"journal\": {\"depth\": 9}}",
 	    &c, err), 0);
 	assert_int_equal(c.rows, 7);
@@ -95,6 +99,9 @@ test_defaults_and_values(void **state)
 	assert_int_equal(c.mode, 2);
 	assert_int_equal(c.uids.n, 2);
 	assert_int_equal(c.uids.v[1], 1000);
+	assert_int_equal(c.users.n, 2);
+	assert_string_equal(c.users.v[0], "streamerd");
+	assert_string_equal(c.users.v[1], "alice");
 	assert_false(c.in.on);
 	assert_true(c.in.offset == -1.5);
 	assert_int_equal(c.depth, 9);
@@ -140,6 +147,12 @@ test_error_messages(void **state)
 	    "streamerd.json: \"scd4x\": expected an object, got 3");
 	expect("{\"flag\": true, \"allowed_uids\": [1, -2]}",
 	    "streamerd.json: \"allowed_uids\": expected an array of at most 32 integers 0..65535, got [1,-2]");
+	expect("{\"flag\": true, \"allowed_users\": [\"ok\", 3]}",
+	    "streamerd.json: \"allowed_users\": expected an array of at most 32 strings of 1..63 bytes, got [\"ok\",3]");
+	expect("{\"flag\": true, \"allowed_users\": [\"\"]}",
+	    "streamerd.json: \"allowed_users\": expected an array of at most 32 strings of 1..63 bytes, got [\"\"]");
+	expect("{\"flag\": true, \"allowed_users\": \"alice\"}",
+	    "streamerd.json: \"allowed_users\": expected an array of at most 32 strings of 1..63 bytes, got \"alice\"");
 	expect("{\"flag\": true, \"flag\": false}",
 	    "streamerd.json:1:21: invalid JSON: duplicate object key near '\"flag\"'");
 	expect("{\"flag\": true,", "streamerd.json:1:14: invalid JSON: string or '}' expected near end of file");
