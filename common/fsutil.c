@@ -59,16 +59,22 @@ fsync_dir_of(const char *path)
 	return fs_fsync_dir(dirname(copy));
 }
 
-/* temp + write + chmod (+ fsync) + rename (+ fsync of the directory). */
+/* temp + write + chmod (+ fsync) + rename (+ fsync of the directory), all
+ * relative to dirfd (AT_FDCWD: name is a path). A leftover temp file is
+ * removed and the new one created with O_EXCL: an old temp file that is a
+ * hard link to some other file is never written through. */
 static int
-replace(const char *path, const void *data, size_t len, mode_t mode, bool durable)
+replace(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+    bool durable)
 {
 	char tmp[PATH_MAX];
 	int fd, r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", name) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (unlinkat(dirfd, tmp, 0) < 0 && errno != ENOENT)
+		return -errno;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return -errno;
 	r = write_full(fd, data, len);
@@ -78,55 +84,55 @@ replace(const char *path, const void *data, size_t len, mode_t mode, bool durabl
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		r = -errno;
 	if (r < 0) {
-		(void)unlink(tmp);
+		(void)unlinkat(dirfd, tmp, 0);
 		return r;
 	}
-	return durable ? fsync_dir_of(path) : 0;
+	if (!durable)
+		return 0;
+	if (dirfd == AT_FDCWD)
+		return fsync_dir_of(name);
+	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
 int
 fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	return replace(path, data, len, mode, true);
+	return replace(AT_FDCWD, path, data, len, mode, true);
 }
 
 int
 fs_write_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode)
 {
-	return replace(path, data, len, mode, false);
+	return replace(AT_FDCWD, path, data, len, mode, false);
 }
 
 int
-fs_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	return replace(dirfd, name, data, len, mode, true);
+}
+
+/* Reads the regular file open on fd whole (see fs_read_all). */
+static int
+read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, r = 0;
+	int r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -EINVAL;
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
-		r = -EFBIG;
-		goto out;
-	}
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((size_t)st.st_size > max)
+		return -EFBIG;
 	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!buf)
+		return -ENOMEM;
 	while (len <= (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
 		if (n < 0 && errno == EINTR)
@@ -149,8 +155,35 @@ fs_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len)
 	buf = NULL;
 out:
 	free(buf);
+	return r;
+}
+
+/* Opens name relative to dirfd with the extra flags and reads it whole. */
+static int
+read_at(int dirfd, const char *name, int flags, size_t max, char **ret_buf,
+    size_t *ret_len)
+{
+	int fd, r;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return -errno;
+	r = read_fd(fd, max, ret_buf, ret_len);
 	close(fd);
 	return r;
+}
+
+int
+fs_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len)
+{
+	return read_at(AT_FDCWD, path, 0, max, ret_buf, ret_len);
+}
+
+int
+fs_read_all_at(int dirfd, const char *name, size_t max, char **ret_buf, size_t *ret_len)
+{
+	/* O_NONBLOCK: a FIFO planted under the name must not hang the open. */
+	return read_at(dirfd, name, O_NOFOLLOW | O_NONBLOCK, max, ret_buf, ret_len);
 }
 
 int

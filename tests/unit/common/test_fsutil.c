@@ -64,11 +64,12 @@ test_atomic_write_and_read(void **state)
 }
 
 /* The no-fsync variant replaces just as atomically, with exactly the mode
- * asked for whatever the umask, and refuses to follow a planted symlink. */
+ * asked for whatever the umask, and never writes through a planted temp
+ * file: a symlink or a hard link there is removed, its target untouched. */
 static void
 test_atomic_nosync(void **state)
 {
-	char path[128], tmp[140], *buf;
+	char path[128], tmp[140], victim[140], *buf;
 	size_t len;
 	struct stat st;
 	mode_t old;
@@ -76,6 +77,7 @@ test_atomic_nosync(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/m.prom", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
 	old = umask(077);
 	assert_int_equal(fs_write_atomic_nosync(path, "a 1\n", 4, 0644), 0);
 	umask(old);
@@ -86,12 +88,44 @@ test_atomic_nosync(void **state)
 	assert_string_equal(buf, "a 22\n");
 	free(buf);
 	assert_int_equal(access(tmp, F_OK), -1);
-	assert_int_equal(symlink("/nonexistent", tmp), 0);
-	assert_int_equal(fs_write_atomic_nosync(path, "b", 1, 0644), -ELOOP);
-	assert_int_equal(fs_read_all(path, 100, &buf, &len), 0);
-	assert_string_equal(buf, "a 22\n");	/* the old file stands */
+	assert_int_equal(symlink(victim, tmp), 0);
+	assert_int_equal(fs_write_atomic_nosync(path, "b", 1, 0644), 0);
+	assert_int_equal(access(victim, F_OK), -1);	/* not created through the link */
+	assert_int_equal(fs_write_atomic(victim, "keep", 4, 0600), 0);
+	assert_int_equal(link(victim, tmp), 0);
+	assert_int_equal(fs_write_atomic_nosync(path, "c", 1, 0644), 0);
+	assert_int_equal(fs_read_all(victim, 100, &buf, &len), 0);
+	assert_string_equal(buf, "keep");	/* not truncated through the link */
 	free(buf);
-	assert_int_equal(unlink(tmp), 0);
+	assert_int_equal(fs_read_all(path, 100, &buf, &len), 0);
+	assert_string_equal(buf, "c");
+	free(buf);
+}
+
+/* The dirfd variants: the same file through an open directory, never
+ * following a symlink for the name read, never hanging on a FIFO. */
+static void
+test_at_variants(void **state)
+{
+	char path[128], *buf;
+	size_t len;
+	int dfd;
+
+	(void)state;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(fs_write_atomic_at(dfd, "acked", "one", 3, 0640), 0);
+	assert_int_equal(fs_read_all_at(dfd, "acked", 10, &buf, &len), 0);
+	assert_string_equal(buf, "one");
+	free(buf);
+	assert_int_equal(symlinkat("acked", dfd, "link"), 0);
+	assert_int_equal(fs_read_all_at(dfd, "link", 10, &buf, &len), -ELOOP);
+	assert_int_equal(mkfifoat(dfd, "fifo", 0600), 0);
+	assert_int_equal(fs_read_all_at(dfd, "fifo", 10, &buf, &len), -EINVAL);
+	snprintf(path, sizeof(path), "%s/acked", dir);
+	assert_int_equal(fs_read_all_at(AT_FDCWD, path, 10, &buf, &len), 0);
+	free(buf);
+	close(dfd);
 }
 
 static void
@@ -147,6 +181,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_atomic_write_and_read),
 		cmocka_unit_test(test_atomic_nosync),
+		cmocka_unit_test(test_at_variants),
 		cmocka_unit_test(test_check_private),
 		cmocka_unit_test(test_mkdir),
 	};
