@@ -68,7 +68,8 @@ struct floor_state {
 };
 
 struct journal {
-	char dir[PATH_MAX - 64];	/* room for "/seg-<20 digits>.jnl.damaged" */
+	char dir[PATH_MAX - 64];	/* the directory's name, for messages */
+	int dirfd;		/* the directory: every file is reached through it */
 	struct journal_opts o;
 	uint64_t id;
 	struct seg *segs;	/* oldest first; the last one is active */
@@ -435,18 +436,38 @@ scan_fd(int fd, struct seg_scan *s)
 	return 0;
 }
 
+/* Opens the directory on dirfd for reading, from its start (the dup shares
+ * the file offset with dirfd and earlier readers). *ret new: closedir. */
+static int
+dir_open(int dirfd, DIR **ret)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	DIR *dp;
+
+	if (fd < 0)
+		return -errno;
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(dp);
+	*ret = dp;
+	return 0;
+}
+
 /* Segment file names, sorted by first seq. *ret_v new. */
 static int
-list_segments(const char *dir, uint64_t **ret_v, size_t *ret_n)
+list_segments(int dirfd, uint64_t **ret_v, size_t *ret_n)
 {
 	uint64_t *v = NULL, *nv;
 	size_t n = 0, cap = 0;
 	struct dirent *d;
 	DIR *dp;
+	int r;
 
-	dp = opendir(dir);
-	if (!dp)
-		return -errno;
+	if ((r = dir_open(dirfd, &dp)) < 0)
+		return r;
 	while ((d = readdir(dp)) != NULL) {
 		unsigned long long seq;
 		int end = 0;
@@ -479,12 +500,13 @@ list_segments(const char *dir, uint64_t **ret_v, size_t *ret_n)
 	return 0;
 }
 
+#define SEG_NAME_LEN 32	/* "seg-<20 digits>.jnl" and its NUL */
+
+/* The file name of the segment whose first seq is first. */
 static void
-seg_path(const char *dir, uint64_t first, char *out, size_t len)
+seg_name(uint64_t first, char out[SEG_NAME_LEN])
 {
-	/* journal_open keeps dir well under PATH_MAX, so this always fits */
-	if (snprintf(out, len, "%s/seg-%020" PRIu64 ".jnl", dir, first) >= (int)len)
-		out[0] = '\0';
+	snprintf(out, SEG_NAME_LEN, "seg-%020" PRIu64 ".jnl", first);
 }
 
 /* ------------------------------------------------------------ state files */
@@ -492,15 +514,14 @@ seg_path(const char *dir, uint64_t first, char *out, size_t len)
 /* Reads a state file of one line: a hex journal id and n-1 decimals (n <= 4);
  * fields past n are ignored, so a newer sensord may append some. */
 static int
-state_read(const char *dir, const char *name, uint64_t *v, int n)
+state_read(int dirfd, const char *name, uint64_t *v, int n)
 {
-	char path[PATH_MAX], *text, *end;
+	char *text, *end;
 	const char *p;
 	size_t len;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	r = fs_read_all(path, STATE_MAX, &text, &len);
+	r = fs_read_all_at(dirfd, name, STATE_MAX, &text, &len);
 	if (r < 0)
 		return r;
 	p = text;
@@ -520,10 +541,10 @@ state_read(const char *dir, const char *name, uint64_t *v, int n)
 }
 
 static int
-acked_read(const char *dir, uint64_t *ret_id, uint64_t *ret_acked, uint64_t *ret_dropped)
+acked_read(int dirfd, uint64_t *ret_id, uint64_t *ret_acked, uint64_t *ret_dropped)
 {
 	uint64_t v[3];
-	int r = state_read(dir, ACKED_FILE, v, 3);
+	int r = state_read(dirfd, ACKED_FILE, v, 3);
 
 	if (r < 0)
 		return r;
@@ -538,10 +559,10 @@ acked_read(const char *dir, uint64_t *ret_id, uint64_t *ret_acked, uint64_t *ret
  * over, ever; seqs below counted are already in skipped (a second unclean
  * stop before any append must not count the same range twice). */
 static int
-floor_read(const char *dir, struct floor_state *ret)
+floor_read(int dirfd, struct floor_state *ret)
 {
 	uint64_t v[4];
-	int r = state_read(dir, FLOOR_FILE, v, 4);
+	int r = state_read(dirfd, FLOOR_FILE, v, 4);
 
 	if (r < 0)
 		return r;
@@ -556,13 +577,12 @@ floor_read(const char *dir, struct floor_state *ret)
 static int
 floor_write(struct journal *j, uint64_t floor)
 {
-	char path[PATH_MAX], text[128];
+	char text[128];
 	int n, r;
 
-	snprintf(path, sizeof(path), "%s/%s", j->dir, FLOOR_FILE);
 	n = snprintf(text, sizeof(text), "%016" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64
 	    "\n", j->id, floor, j->skipped, j->counted);
-	r = fs_write_atomic(path, text, (size_t)n, 0640);
+	r = fs_write_atomic_at(j->dirfd, FLOOR_FILE, text, (size_t)n, 0640);
 	if (r < 0)
 		return r;
 	j->reserved = floor;
@@ -572,18 +592,16 @@ floor_write(struct journal *j, uint64_t floor)
 int
 journal_flush_acked(struct journal *j)
 {
-	char path[PATH_MAX], text[96];
+	char text[96];
 	int n, r;
 
 	if (j->acked == j->acked_saved && j->dropped == j->dropped_saved)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", j->dir, ACKED_FILE);
 	n = snprintf(text, sizeof(text), "%016" PRIx64 " %" PRIu64 " %" PRIu64 "\n", j->id,
 	    j->acked, j->dropped);
-	r = fs_write_atomic(path, text, (size_t)n, 0640);
+	r = fs_write_atomic_at(j->dirfd, ACKED_FILE, text, (size_t)n, 0640);
 	if (r < 0) {
-		errno = -r;
-		log_warn("journal: cannot write %s", path);
+		log_warnx("journal: cannot write %s/%s: %s", j->dir, ACKED_FILE, strerror(-r));
 		return r;
 	}
 	j->acked_saved = j->acked;
@@ -614,13 +632,13 @@ static int
 seg_create(struct journal *j, uint64_t first)
 {
 	uint8_t hdr[JOURNAL_SEG_HDR];
-	char path[PATH_MAX];
+	char name[SEG_NAME_LEN];
 	struct seg s = { 0 };
 	ssize_t n;
 	int fd, r;
 
-	seg_path(j->dir, first, path, sizeof(path));
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
+	seg_name(first, name);
+	fd = openat(j->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (fd < 0)
 		return -errno;
 	seg_hdr_build(hdr, j->id, first);
@@ -630,7 +648,7 @@ seg_create(struct journal *j, uint64_t first)
 		goto fail;
 	}
 	if (j->o.fsync != JOURNAL_FSYNC_NEVER &&
-	    (fdatasync(fd) < 0 || fs_fsync_dir(j->dir) < 0)) {
+	    (fdatasync(fd) < 0 || fsync(j->dirfd) < 0)) {
 		r = -errno;
 		goto fail;
 	}
@@ -645,34 +663,35 @@ seg_create(struct journal *j, uint64_t first)
 	return 0;
 fail:
 	close(fd);
-	(void)unlink(path);
+	(void)unlinkat(j->dirfd, name, 0);
 	return r;
 }
 
 static void
-set_aside(struct journal *j, const char *path, const char *why)
+set_aside(struct journal *j, const char *name, const char *why)
 {
-	char bad[PATH_MAX + 16];
+	char bad[SEG_NAME_LEN + 8];	/* name plus ".damaged" */
 
 	j->damaged++;
-	snprintf(bad, sizeof(bad), "%s.damaged", path);
-	if (rename(path, bad) < 0)
-		log_warn("journal: %s: %s; cannot rename it", path, why);
+	snprintf(bad, sizeof(bad), "%s.damaged", name);
+	if (renameat(j->dirfd, name, j->dirfd, bad) < 0)
+		log_warn("journal: %s/%s: %s; cannot rename it", j->dir, name, why);
 	else
-		log_errx("journal: %s: %s; set aside as %s", path, why, bad);
+		log_errx("journal: %s/%s: %s; set aside as %s", j->dir, name, why, bad);
 }
 
 /* Recovers one segment file and adds it; last says it is the newest. */
 static int
 recover_one(struct journal *j, uint64_t first, bool last)
 {
-	char path[PATH_MAX];
+	char name[SEG_NAME_LEN], path[PATH_MAX];
 	struct seg_scan sc;
 	struct seg s = { 0 };
 	int fd, r;
 
-	seg_path(j->dir, first, path, sizeof(path));
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	seg_name(first, name);
+	snprintf(path, sizeof(path), "%s/%s", j->dir, name);	/* for messages */
+	fd = openat(j->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	r = scan_fd(fd, &sc);
@@ -681,12 +700,12 @@ recover_one(struct journal *j, uint64_t first, bool last)
 	if (sc.bad_header && last && sc.torn_header) {
 		log_warnx("journal: %s: torn at creation (%" PRIu64 " bytes), removed", path,
 		    sc.size);
-		r = unlink(path) < 0 ? -errno : 0;
+		r = unlinkat(j->dirfd, name, 0) < 0 ? -errno : 0;
 		goto out;
 	}
 	if (sc.bad_header || sc.first_seq != first || (j->id && sc.id != j->id) ||
 	    (j->nsegs && first <= j->segs[j->nsegs - 1].last_seq)) {
-		set_aside(j, path, sc.bad_header ? "bad segment header" :
+		set_aside(j, name, sc.bad_header ? "bad segment header" :
 		    sc.first_seq != first ? "header does not match the file name" :
 		    sc.id != j->id ? "belongs to another journal" : "seqs overlap the previous segment");
 		/* Its records may have been delivered: never hand their seqs out
@@ -739,7 +758,7 @@ load_acked(struct journal *j)
 	uint64_t id, acked, dropped;
 	int r;
 
-	r = acked_read(j->dir, &id, &acked, &dropped);
+	r = acked_read(j->dirfd, &id, &acked, &dropped);
 	if (r == -ENOENT)
 		return;
 	if (r < 0) {
@@ -761,7 +780,7 @@ static void
 load_floor(struct journal *j)
 {
 	struct floor_state f;
-	int r = floor_read(j->dir, &f);
+	int r = floor_read(j->dirfd, &f);
 
 	if (r == -ENOENT)
 		return;		/* a journal older than the seq floor */
@@ -847,10 +866,10 @@ recover(struct journal *j, char *err, size_t errlen)
 	uint64_t *names = NULL;
 	size_t n = 0;
 	struct seg *a;
-	char path[PATH_MAX];
+	char name[SEG_NAME_LEN];
 	int r;
 
-	r = list_segments(j->dir, &names, &n);
+	r = list_segments(j->dirfd, &names, &n);
 	if (r < 0) {
 		snprintf(err, errlen, "journal: cannot list %s: %s", j->dir, strerror(-r));
 		return r;
@@ -882,11 +901,12 @@ recover(struct journal *j, char *err, size_t errlen)
 	load_acked(j);
 	a = &j->segs[j->nsegs - 1];
 	choose_next_seq(j);
-	seg_path(j->dir, a->first_seq, path, sizeof(path));
-	j->fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	seg_name(a->first_seq, name);
+	j->fd = openat(j->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (j->fd < 0) {
 		r = -errno;
-		snprintf(err, errlen, "journal: cannot open %s: %s", path, strerror(-r));
+		snprintf(err, errlen, "journal: cannot open %s/%s: %s", j->dir, name,
+		    strerror(-r));
 	}
 out:
 	free(names);
@@ -894,8 +914,8 @@ out:
 }
 
 int
-journal_open(const char *dir, const struct journal_opts *o, struct journal **ret,
-    char *err, size_t errlen)
+journal_open(int dirfd, const char *dir, const struct journal_opts *o,
+    struct journal **ret, char *err, size_t errlen)
 {
 	struct journal *j;
 	int r;
@@ -906,9 +926,11 @@ journal_open(const char *dir, const struct journal_opts *o, struct journal **ret
 	j->fd = -1;
 	j->o = *o;
 	j->block = BLOCK_MIN;
-	if (snprintf(j->dir, sizeof(j->dir), "%s", dir) >= (int)sizeof(j->dir)) {
-		snprintf(err, errlen, "journal: directory name too long");
-		r = -ENAMETOOLONG;
+	snprintf(j->dir, sizeof(j->dir), "%s", dir);
+	j->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (j->dirfd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "journal: %s: %s", dir, strerror(-r));
 		goto fail;
 	}
 	j->wbuf = malloc(JOURNAL_ENTRY_HDR + JOURNAL_MAX_ENTRY);
@@ -947,6 +969,8 @@ journal_close(struct journal *j)
 			    strerror(-r));
 		close(j->fd);
 	}
+	if (j->dirfd >= 0)
+		close(j->dirfd);
 	free(j->segs);
 	free(j->wbuf);
 	free(j);
@@ -1101,7 +1125,7 @@ retain_reason(const struct journal *j, const struct seg *s, int64_t now)
 void
 journal_retain(struct journal *j, int64_t now)
 {
-	char path[PATH_MAX];
+	char name[SEG_NAME_LEN];
 	const char *why;
 
 	/* Persist the acked seq first: a deleted segment must never be one
@@ -1111,9 +1135,9 @@ journal_retain(struct journal *j, int64_t now)
 	while (j->nsegs > 1 && (why = retain_reason(j, &j->segs[0], now)) != NULL) {
 		struct seg *s = &j->segs[0];
 
-		seg_path(j->dir, s->first_seq, path, sizeof(path));
-		if (unlink(path) < 0 && errno != ENOENT) {
-			log_warn("journal: cannot delete %s", path);
+		seg_name(s->first_seq, name);
+		if (unlinkat(j->dirfd, name, 0) < 0 && errno != ENOENT) {
+			log_warn("journal: cannot delete %s/%s", j->dir, name);
 			return;
 		}
 		if (strcmp(why, "acked") != 0) {
@@ -1122,7 +1146,7 @@ journal_retain(struct journal *j, int64_t now)
 			log_errx("journal: %s forced out unacked records %" PRIu64 "..%" PRIu64
 			    " (%" PRIu64 " dropped in total)", why, from, s->last_seq, j->dropped);
 		} else {
-			log_debug("journal: deleted %s (acked)", path);
+			log_debug("journal: deleted %s/%s (acked)", j->dir, name);
 		}
 		j->bytes -= s->size;
 		memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*s));
@@ -1206,7 +1230,7 @@ static int
 cursor_open(struct journal_cursor *c)
 {
 	struct journal *j = c->j;
-	char path[PATH_MAX];
+	char name[SEG_NAME_LEN];
 	struct seg *s = NULL;
 	int fd;
 
@@ -1220,8 +1244,8 @@ cursor_open(struct journal_cursor *c)
 		if (c->want < s->first_seq)
 			return -EAGAIN;
 	}
-	seg_path(j->dir, s->first_seq, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	seg_name(s->first_seq, name);
+	fd = openat(j->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	c->seg_first = s->first_seq;
@@ -1271,7 +1295,7 @@ journal_cursor_next(struct journal_cursor *c, struct journal_entry *ret)
 int
 journal_cursor_rewind(struct journal_cursor *c, const struct journal_entry *e)
 {
-	char path[PATH_MAX];
+	char name[SEG_NAME_LEN];
 	int fd;
 
 	c->want = e->seq;
@@ -1286,8 +1310,8 @@ journal_cursor_rewind(struct journal_cursor *c, const struct journal_entry *e)
 	if (c->r.fd >= 0)
 		close(c->r.fd);
 	c->r.fd = -1;
-	seg_path(c->j->dir, e->seg, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	seg_name(e->seg, name);
+	fd = openat(c->j->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;	/* gone: the next open skips on */
 	c->seg_first = e->seg;
@@ -1298,15 +1322,15 @@ journal_cursor_rewind(struct journal_cursor *c, const struct journal_entry *e)
 /* ------------------------------------------------------------ verify */
 
 static int
-verify_one(const char *dir, uint64_t first, FILE *out, uint64_t *id, uint64_t *prev_last,
+verify_one(int dirfd, uint64_t first, FILE *out, uint64_t *id, uint64_t *prev_last,
     uint64_t *ret_first, unsigned *problems)
 {
-	char path[PATH_MAX];
+	char name[SEG_NAME_LEN];
 	struct seg_scan sc;
 	int fd, r;
 
-	seg_path(dir, first, path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	seg_name(first, name);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	r = scan_fd(fd, &sc);
@@ -1362,10 +1386,10 @@ verify_one(const char *dir, uint64_t first, FILE *out, uint64_t *id, uint64_t *p
 /* Prints the seq floor; 1 when its file is unreadable (a problem: the
  * next start cannot tell which seqs went out), else 0. */
 static unsigned
-verify_floor(const char *dir, uint64_t id, FILE *out)
+verify_floor(int dirfd, uint64_t id, FILE *out)
 {
 	struct floor_state f;
-	int r = floor_read(dir, &f);
+	int r = floor_read(dirfd, &f);
 
 	if (r == 0 && f.id == id)
 		fprintf(out, "seq floor %" PRIu64 " (a restart continues at or above it), %" PRIu64
@@ -1380,7 +1404,7 @@ verify_floor(const char *dir, uint64_t id, FILE *out)
 }
 
 int
-journal_verify(const char *dir, FILE *out)
+journal_verify(int dirfd, FILE *out)
 {
 	uint64_t *names = NULL, id = 0, prev_last = 0, first = 0, aid, acked, dropped;
 	unsigned problems = 0;
@@ -1389,11 +1413,11 @@ journal_verify(const char *dir, FILE *out)
 	DIR *dp;
 	int r;
 
-	r = list_segments(dir, &names, &n);
+	r = list_segments(dirfd, &names, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
-		r = verify_one(dir, names[i], out, &id, &prev_last, &first, &problems);
+		r = verify_one(dirfd, names[i], out, &id, &prev_last, &first, &problems);
 		if (r < 0) {
 			fprintf(out, "segment seg-%020" PRIu64 ".jnl: unreadable: %s\n", names[i],
 			    strerror(-r));
@@ -1401,8 +1425,7 @@ journal_verify(const char *dir, FILE *out)
 		}
 	}
 	free(names);
-	dp = opendir(dir);
-	if (dp) {
+	if (dir_open(dirfd, &dp) == 0) {
 		while ((d = readdir(dp)) != NULL) {
 			size_t l = strlen(d->d_name);
 			if (l > 8 && strcmp(d->d_name + l - 8, ".damaged") == 0) {
@@ -1412,7 +1435,7 @@ journal_verify(const char *dir, FILE *out)
 		}
 		closedir(dp);
 	}
-	r = acked_read(dir, &aid, &acked, &dropped);
+	r = acked_read(dirfd, &aid, &acked, &dropped);
 	if (r == 0 && aid == id)
 		fprintf(out, "acked seq %" PRIu64 ", %" PRIu64 " unacked records dropped by "
 		    "retention\n", acked, dropped);
@@ -1420,7 +1443,7 @@ journal_verify(const char *dir, FILE *out)
 		fprintf(out, "acked seq: none\n");
 	else
 		fprintf(out, "acked file: %s\n", r < 0 ? strerror(-r) : "another journal's");
-	problems += verify_floor(dir, id, out);
+	problems += verify_floor(dirfd, id, out);
 	if (first)
 		fprintf(out, "journal %016" PRIx64 ": %zu segments, seq %" PRIu64 "..%" PRIu64
 		    ", ", id, n, first, prev_last);

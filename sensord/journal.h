@@ -61,10 +61,13 @@ struct journal_stats {
 struct journal;
 struct journal_cursor;
 
-/* Opens (creating if needed) the journal in dir, recovering a torn tail.
- * Returns 0 and *ret (new), or -errno with a message in err. */
-int journal_open(const char *dir, const struct journal_opts *o, struct journal **ret,
-    char *err, size_t errlen);
+/* Opens (creating if needed) the journal in the directory open on dirfd
+ * (dir: its name, for messages), recovering a torn tail. Every file is
+ * reached relative to the journal's own copy of dirfd (the caller keeps
+ * its own), so no path is resolved again. Returns 0 and *ret (new), or
+ * -errno with a message in err. */
+int journal_open(int dirfd, const char *dir, const struct journal_opts *o,
+    struct journal **ret, char *err, size_t errlen);
 /* Syncs, persists the acked seq and frees; NULL is fine. Cursors must be
  * freed first. */
 void journal_close(struct journal *j);
@@ -107,9 +110,9 @@ uint64_t journal_cursor_pos(const struct journal_cursor *c);
  * fills *ret, 0 when buf holds only part of an entry, -EBADMSG when it is
  * not a valid entry. */
 int journal_entry_parse(const void *buf, size_t len, struct journal_entry *ret);
-/* Checks every segment in dir read-only and prints segments, seq range,
- * acked seq and damage to out. Returns 0 when clean, 1 when damaged, or
- * -errno when dir cannot be read. */
-int journal_verify(const char *dir, FILE *out);
+/* Checks every segment in the directory open on dirfd read-only and
+ * prints segments, seq range, acked seq and damage to out. Returns 0 when
+ * clean, 1 when damaged, or -errno when it cannot be read. */
+int journal_verify(int dirfd, FILE *out);
 
 #endif

@@ -10,6 +10,7 @@
  * records only from the journal.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -33,6 +34,7 @@
 #include "priv.h"
 #include "proto.h"
 #include "config.h"
+#include "safedir.h"
 #include "sensors.h"
 #include "server.h"
 #include "sysstat.h"
@@ -59,6 +61,7 @@ struct daemon {
 	struct timer_set timers;
 	struct timer t_chips, t_record, t_fsync, t_ack_flush, t_retain, t_watchdog;
 	int64_t last_watchdog;		/* when WATCHDOG=1 was last sent */
+	int state_fd;			/* the state dir, opened once (safedir) */
 	uint64_t append_failures;
 	bool metrics_failing;
 	uint64_t overruns;
@@ -426,29 +429,32 @@ open_bus(struct daemon *d)
 		    strerror(-r), d->conf.bus);
 }
 
-/* Creates the state dir and the socket's dir; a socket dir we create as
- * root goes to the daemon's user so it can remove its socket at exit. */
+/* Opens the state dir once (created 0700 when missing) and checks it and
+ * the socket's dir: owned by root or owner (the user sensord runs as once
+ * started), writable by no one else. A socket dir sensord creates as root
+ * goes to that user so it can remove its socket at exit. */
 static void
-prepare_dirs(struct daemon *d, bool root, uid_t uid, gid_t gid)
+prepare_dirs(struct daemon *d, bool root, uid_t owner, gid_t gid)
 {
-	char sockdir[CONFIG_PATH_LEN];
+	char sockdir[CONFIG_PATH_LEN], err[512];
 	char *slash;
-	int r;
 
-	r = fs_mkdir(d->conf.state_dir, 0750);
-	if (r < 0)
-		fatalx("cannot create state_dir %s: %s", d->conf.state_dir, strerror(-r));
+	if (safedir_open(d->conf.state_dir, "state_dir", owner, &d->state_fd, err,
+	    sizeof(err)) < 0)
+		fatalx_code(EXIT_CONFIG, "%s", err);
 	snprintf(sockdir, sizeof(sockdir), "%s", d->conf.socket);
 	slash = strrchr(sockdir, '/');
-	if (!slash || slash == sockdir)
-		return;
-	*slash = '\0';
-	if (mkdir(sockdir, 0755) == 0) {
-		if (root && chown(sockdir, uid, gid) < 0)
-			fatal("cannot give %s to uid %u", sockdir, uid);
-	} else if (errno != EEXIST) {
-		fatal("cannot create %s", sockdir);
+	if (slash && slash != sockdir) {
+		*slash = '\0';
+		if (mkdir(sockdir, 0755) == 0) {
+			if (root && chown(sockdir, owner, gid) < 0)
+				fatal("cannot give %s to uid %u", sockdir, owner);
+		} else if (errno != EEXIST) {
+			fatal("cannot create %s", sockdir);
+		}
 	}
+	if (safedir_check_parent(d->conf.socket, "socket", owner, err, sizeof(err)) < 0)
+		fatalx_code(EXIT_CONFIG, "%s", err);
 }
 
 /* As root, just before the drop: the dropped process writes segments and
@@ -456,10 +462,11 @@ prepare_dirs(struct daemon *d, bool root, uid_t uid, gid_t gid)
 static void
 give_state_dir(struct daemon *d, uid_t uid, gid_t gid)
 {
-	int r = priv_chown_dir(d->conf.state_dir, uid, gid);
+	char err[256];
+	int r = priv_chown_dir(d->state_fd, uid, gid, err, sizeof(err));
 
 	if (r < 0)
-		fatalx("cannot give %s to uid %u: %s", d->conf.state_dir, uid, strerror(-r));
+		fatalx("cannot give state_dir %s to uid %u: %s", d->conf.state_dir, uid, err);
 }
 
 static void
@@ -476,7 +483,8 @@ open_journal(struct daemon *d)
 	char err[512];
 	struct journal_stats st;
 
-	if (journal_open(d->conf.state_dir, &o, &d->journal, err, sizeof(err)) < 0)
+	if (journal_open(d->state_fd, d->conf.state_dir, &o, &d->journal, err,
+	    sizeof(err)) < 0)
 		fatalx("%s", err);
 	journal_stats(d->journal, &st);
 	log_info("journal %016" PRIx64 ": %" PRIu64 " records held (seq %" PRIu64 "..%" PRIu64
@@ -523,6 +531,24 @@ start_server(struct daemon *d, bool root, uid_t uid, gid_t sock_gid)
 		fatalx("out of memory");
 }
 
+/* --verify-journal: read-only, through the directory opened once, never
+ * following a symbolic link in place of it. */
+static int
+verify(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc;
+
+	if (fd < 0) {
+		fprintf(stderr, "sensord: cannot read %s: %s\n", dir, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	rc = journal_verify(fd, stdout);
+	close(fd);
+	if (rc < 0)
+		fprintf(stderr, "sensord: cannot read %s: %s\n", dir, strerror(-rc));
+	return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
 static void
 shutdown_all(struct daemon *d)
 {
@@ -531,6 +557,8 @@ shutdown_all(struct daemon *d)
 	if (d->journal && journal_sync(d->journal) < 0)
 		log_warn("journal fsync at exit");
 	journal_close(d->journal);
+	if (d->state_fd >= 0)
+		close(d->state_fd);
 	i2c_bus_free(d->bus);
 	sysstat_free(d->sys);
 	notify_close(d->notify);
@@ -550,6 +578,7 @@ main(int argc, char **argv)
 	gid_t gid = 0, sock_gid = (gid_t)-1;
 	int rc;
 
+	d.state_fd = -1;
 	parse_args(argc, argv, &o);
 	if (config_load(o.conf, &d.conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sensord: %s\n", err);
@@ -573,13 +602,8 @@ main(int argc, char **argv)
 		printf("configuration OK\n");
 		return EXIT_OK;
 	}
-	if (o.verify) {
-		rc = journal_verify(d.conf.state_dir, stdout);
-		if (rc < 0)
-			fprintf(stderr, "sensord: cannot read %s: %s\n", d.conf.state_dir,
-			    strerror(-rc));
-		return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
-	}
+	if (o.verify)
+		return verify(d.conf.state_dir);
 	log_init("sensord", o.foreground || o.probe, o.verbose);
 	open_bus(&d);
 	if (o.probe) {
@@ -593,7 +617,7 @@ main(int argc, char **argv)
 	d.msg = malloc(PROTO_MAX_MSG);
 	if (!d.msg)
 		fatalx("out of memory");
-	prepare_dirs(&d, root, uid, gid);
+	prepare_dirs(&d, root, root ? uid : geteuid(), gid);
 	open_journal(&d);
 	start_sensors(&d);
 	start_server(&d, root, uid, sock_gid);

@@ -96,28 +96,53 @@ priv_group(const char *group, gid_t *ret_gid)
 	return 0;
 }
 
+/* Gives one entry of the directory to uid:gid when it is a regular file
+ * with a single link; anything else is left alone. 0, or -EMLINK with the
+ * entry named in err. */
+static int
+chown_entry(int dirfd, const char *name, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (st.st_nlink > 1) {
+		snprintf(err, errlen, "%s has %lu hard links: refusing to give it away (it may "
+		    "link to a file outside); remove it", name, (unsigned long)st.st_nlink);
+		return -EMLINK;
+	}
+	if (st.st_uid == uid && st.st_gid == gid)
+		return 0;
+	if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int
-priv_chown_dir(const char *dir, uid_t uid, gid_t gid)
+priv_chown_dir(int dirfd, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
 	struct dirent *d;
 	DIR *dp;
-	int r = 0;
+	int fd, r = 0;
 
-	if (chown(dir, uid, gid) < 0)
+	if (fchown(dirfd, uid, gid) < 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
 		return -errno;
-	dp = opendir(dir);
-	if (!dp)
-		return -errno;
-	while ((d = readdir(dp)) != NULL) {
-		struct stat st;
-		if (fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		if (fchownat(dirfd(dp), d->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = -errno;
-			break;
-		}
 	}
+	/* fdopendir takes the fd it is given: read a duplicate, from its start */
+	fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0 || (dp = fdopendir(fd)) == NULL) {
+		r = -errno;
+		snprintf(err, errlen, "%s", strerror(-r));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	rewinddir(dp);
+	while (r == 0 && (d = readdir(dp)) != NULL)
+		r = chown_entry(dirfd, d->d_name, uid, gid, err, errlen);
 	closedir(dp);
 	return r;
 }

@@ -16,9 +16,11 @@ int priv_lookup(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_
     char *err, size_t errlen);
 /* Resolves a group name alone (socket_group). 0 or -ENOENT. */
 int priv_group(const char *group, gid_t *ret_gid);
-/* Gives dir and the regular files directly in it to uid:gid (as root, for
- * the state directory the dropped process must write). 0 or -errno. */
-int priv_chown_dir(const char *dir, uid_t uid, gid_t gid);
+/* Gives the directory open on dirfd and the regular files directly in it
+ * to uid:gid (as root, for the state directory the dropped process must
+ * write), never following a link and refusing (-EMLINK) a file with more
+ * than one hard link. 0, or -errno with what failed in err. */
+int priv_chown_dir(int dirfd, uid_t uid, gid_t gid, char *err, size_t errlen);
 /* Drops to uid/gid for good and checks that root cannot be regained. 0, or
  * -errno with what failed in err. */
 int priv_drop(uid_t uid, gid_t gid, char *err, size_t errlen);

@@ -61,7 +61,9 @@ EMU_WORLD=$T/fleet-world.json
 # Chips at their real pace (time_scale 1), the values of a quiet room.
 printf '%s\n' '{"time_scale": 1, "scd4x": {"co2": 612, "t": 21.5, "rh": 40.5},' \
 	'"sgp30": {"eco2": 450, "tvoc": 12}, "icp10125": {"p": 100734.5, "t": 21.3}}' >"$CHIPS"
-mkdir -m 1777 "$T/run"
+# the sockets' directory: sensord's user's alone, as sensord demands
+mkdir -m 0755 "$T/run"
+[ "$(id -u)" != 0 ] || chown "$RUN_USER:$RUN_GROUP" "$T/run"
 : >"$T/pids"
 
 # use_dev I: points the harness's sensord and streamerd variables at device

@@ -8,6 +8,7 @@
  * Prints one JSON line. usage: journal-bench [RECORDS] [FSYNC_RECORDS]
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -56,10 +57,13 @@ append_rate(const char *dir, int fsync, unsigned n, struct journal **keep)
 	uint64_t seq;
 	int64_t t0;
 
-	if (journal_open(dir, &o, &j, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s\n", err);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd < 0 || journal_open(dfd, dir, &o, &j, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", dir, dfd < 0 ? strerror(errno) : err);
 		exit(1);
 	}
+	close(dfd);
 	t0 = clock_mono_ns();
 	for (unsigned i = 0; i < n; i++) {
 		make_record(journal_next_seq(j));

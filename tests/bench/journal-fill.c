@@ -10,10 +10,12 @@
  * Prints one line: journal_id, first and last seq, bytes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "journal.h"
@@ -69,6 +71,7 @@ main(int argc, char **argv)
 	char err[256];
 	int64_t t;
 	size_t len;
+	int dfd;
 
 	if (argc < 3 || argc > 5 || parse_u64(argv[2], 1, 100000000, &n) != 0 ||
 	    (argc > 4 && parse_u64(argv[4], 1, 3600000, &interval_ms) != 0)) {
@@ -76,10 +79,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("journal-fill", 1, 0);
-	if (journal_open(argv[1], &o, &j, err, sizeof(err)) != 0) {
-		fprintf(stderr, "journal-fill: %s\n", err);
+	dfd = open(argv[1], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || journal_open(dfd, argv[1], &o, &j, err, sizeof(err)) != 0) {
+		fprintf(stderr, "journal-fill: %s: %s\n", argv[1], dfd < 0 ? strerror(errno) : err);
 		return 1;
 	}
+	close(dfd);
 	t = clock_realtime_ns() - (int64_t)(n * interval_ms * 1000000);
 	for (uint64_t i = 0; i < n; i++) {
 		t += (int64_t)interval_ms * 1000000;

@@ -292,11 +292,15 @@ class Pipeline:
         self.tap = None
         self.state_dir = lab.path("state")
         os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
-        # sensord runs as nobody when we are root: its socket and metrics
-        # file go in a sticky world-writable directory, as in /run/snowsense.
+        # The socket's directory is sensord's user's alone, as sensord
+        # demands (as /run/snowsense is): nobody's when we are root.
         run = lab.path("run")
-        os.makedirs(run, exist_ok=True)
-        os.chmod(run, 0o1777)
+        os.makedirs(run, mode=0o755, exist_ok=True)
+        os.chmod(run, 0o755)
+        if os.getuid() == 0:
+            import pwd
+            nobody = pwd.getpwnam("nobody")
+            os.chown(run, nobody.pw_uid, nobody.pw_gid)
         self.sock = os.path.join(run, "sensord.sock")
         self.db = lab.path("emu.db")
         self.port = free_port()

@@ -45,10 +45,13 @@ else
 	RUN_GROUP=$(id -gn)
 fi
 
-# The socket's directory: any user may create the socket in it (sensord
-# creates it after dropping to $RUN_USER).
+# The socket's directory: sensord's user's alone, as sensord demands (it
+# removes its socket there after dropping to $RUN_USER).
 _sensord_dirs() {
-	[ -d "$T/run" ] || mkdir -m 1777 "$T/run"
+	if [ ! -d "$T/run" ]; then
+		mkdir -m 0755 "$T/run"
+		[ "$(id -u)" != 0 ] || chown "$RUN_USER:$RUN_GROUP" "$T/run"
+	fi
 	[ -f "$T/chips.json" ] ||
 		printf '{"time_scale": 20, "scd4x": {}, "sgp30": {}, "icp10125": {}}\n' >"$T/chips.json"
 }

@@ -70,7 +70,7 @@ check_recovery(const uint8_t *data, size_t size)
 	struct seg_scan sc;
 	uint64_t last = 0;
 	char err[256];
-	int fd;
+	int fd, r;
 
 	clean_dir();
 	fd = open(fseg, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -86,7 +86,12 @@ check_recovery(const uint8_t *data, size_t size)
 			abort();
 	}
 	close(fd);
-	if (journal_open(fdir, &o, &j, err, sizeof(err)) != 0)
+	fd = open(fdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		abort();
+	r = journal_open(fd, fdir, &o, &j, err, sizeof(err));
+	close(fd);
+	if (r != 0)
 		return;
 	fd = open(fseg, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {

@@ -2,9 +2,10 @@
 # The systemd units, sysusers.d and tmpfiles.d files as installed:
 # `systemd-analyze verify` accepts the units with no warning (ExecStart
 # names the installed binaries, so they must exist), the hardening asked for
-# is there, streamerd restarts independently of sensord, the exposure score
-# stays low, and systemd-sysusers/systemd-tmpfiles create the users and
-# directories in a scratch root.
+# is there, streamerd restarts independently of sensord, the exposure
+# score stays low, and systemd-sysusers/systemd-tmpfiles create the users and directories in a scratch root: the
+# socket's directory and the journal's writable by sensord's user alone
+# (the same modes as the units' RuntimeDirectoryMode/StateDirectoryMode).
 set -u
 . "$TOP/tests/lib/harness.sh"
 need_cmd systemd-analyze systemd-sysusers systemd-tmpfiles
@@ -57,6 +58,10 @@ has sensord 'DeviceAllow=char-i2c rw'
 has sensord RestrictAddressFamilies=AF_UNIX
 has streamerd PrivateDevices=yes
 has streamerd 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'
+has sensord RuntimeDirectoryMode=0755
+has sensord StateDirectoryMode=0700
+grep -q '^ReadWritePaths=.*/run/snowsense\b' "$units/streamerd.service" &&
+	fail "streamerd.service may write into sensord's socket directory"
 has streamerd 'Wants=sensord.service.*'
 has streamerd 'After=sensord.service.*'
 # JWTs need the right time: after the first NTP sync where the system waits for it
@@ -90,8 +95,9 @@ chk() { # path mode user group
 	[ "$3" = root ] && want="$2 0 $(gid_of "$4" || echo 0)"
 	[ "$got" = "$want" ] || fail "$1: mode/uid/gid $got, want $want"
 }
-chk /run/snowsense 1770 snowsense snowsense
-chk /var/lib/snowsense/sensord 750 snowsense snowsense
+chk /run/snowsense 755 snowsense snowsense
+chk /run/snowsense-streamerd 750 streamerd streamerd
+chk /var/lib/snowsense/sensord 700 snowsense snowsense
 chk /var/lib/snowsense/streamerd 700 streamerd streamerd
 
 echo "units, sysusers.d and tmpfiles.d OK"

@@ -132,9 +132,13 @@ class Run:
         self.saved0 = None
 
     def prepare(self, user, group):
-        os.makedirs(os.path.join(self.dir, "run"))
+        # the socket's directory: sensord's user's alone, as sensord demands
+        run = os.path.join(self.dir, "run")
+        os.makedirs(run, mode=0o755)
         os.chmod(self.dir, 0o755)
-        os.chmod(os.path.join(self.dir, "run"), 0o1777)
+        os.chmod(run, 0o755)
+        if os.geteuid() == 0:
+            os.chown(run, pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid)
         os.makedirs(self.state)
         with open(os.path.join(self.dir, "chips.json"), "w") as f:
             json.dump(self.s["chips"], f)

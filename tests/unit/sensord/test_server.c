@@ -55,8 +55,12 @@ open_all(uint64_t seg, uint64_t max, unsigned max_clients)
 	struct server_conf sc = { sock, 0660, (uid_t)-1, (gid_t)-1, &no_ids, &no_ids, max_clients,
 		"testdev" };
 	char err[256];
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
-	if (journal_open(dir, &o, &j, err, sizeof(err)) != 0)
+	assert_true(fd >= 0);
+	r = journal_open(fd, dir, &o, &j, err, sizeof(err));
+	close(fd);
+	if (r != 0)
 		fail_msg("journal_open: %s", err);
 	if (server_new(&sc, j, fake_status, NULL, &srv, err, sizeof(err)) != 0)
 		fail_msg("server_new: %s", err);
