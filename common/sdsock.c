@@ -9,8 +9,11 @@
  * SO_SNDTIMEO (a Unix socket's connect has no "in progress" state to poll
  * for), and the socket is made non-blocking right after.
  *
- * Who serves the socket is not checked here yet: a check of the listener's
- * credentials (SO_PEERCRED on the connected fd) belongs in sdsock_connect.
+ * Who serves the socket is checked before anything is read from it:
+ * SO_PEERCRED on a connected client socket gives the credentials the
+ * server had when it called listen(), which a process that merely bound
+ * the path cannot fake. root is accepted besides the expected user
+ * because sensord started as root listens before it drops privileges.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -109,8 +112,22 @@ set_nonblock(int fd)
 	return 0;
 }
 
+/* 0 when the listener on fd is root or want (SDSOCK_ANY_SERVER: anyone). */
+static int
+check_server(int fd, uid_t want)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (want == SDSOCK_ANY_SERVER)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return -errno;
+	return cr.uid == 0 || cr.uid == want ? 0 : -ESRCH;
+}
+
 int
-sdsock_connect(const char *path, int wait_ms, struct sdsock **ret)
+sdsock_connect(const char *path, uid_t server_uid, int wait_ms, struct sdsock **ret)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t plen = strlen(path);
@@ -137,6 +154,8 @@ sdsock_connect(const char *path, int wait_ms, struct sdsock **ret)
 		r = errno == EAGAIN && wait_ms > 0 ? -ETIMEDOUT : -errno;
 		goto fail;
 	}
+	if ((r = check_server(c->fd, server_uid)) < 0)
+		goto fail;
 	if (wait_ms > 0 && (r = set_nonblock(c->fd)) < 0)
 		goto fail;
 	*ret = c;
@@ -254,15 +273,24 @@ sdsock_why(const struct sdsock *c, size_t *ret_len)
 	return c->why;
 }
 
+const char *
+sdsock_strerror(int err)
+{
+	if (err == -ESRCH)
+		return "the socket is served by another user than sensord's (or root): "
+		    "not trusted";
+	return strerror(err < 0 ? -err : err);
+}
+
 int
-sdsock_open(const char *path, const char *name, int timeout_ms, struct sdsock **ret,
-    struct proto_msg *ret_hello)
+sdsock_open(const char *path, uid_t server_uid, const char *name, int timeout_ms,
+    struct sdsock **ret, struct proto_msg *ret_hello)
 {
 	struct sdsock *c;
 	struct proto_msg m;
 	int r;
 
-	if ((r = sdsock_connect(path, timeout_ms, &c)) < 0)
+	if ((r = sdsock_connect(path, server_uid, timeout_ms, &c)) < 0)
 		return r;
 	if ((r = sdsock_hello(c, name)) < 0 || (r = sdsock_wait(c, timeout_ms, &m)) < 0)
 		goto fail;

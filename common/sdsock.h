@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "proto.h"
 
@@ -46,13 +47,22 @@ int sdsock_recv_msg(int fd, void *buf, enum proto_side peer, struct proto_msg *r
 
 struct sdsock;
 
+/* server_uid for a caller that trusts whoever listens (tests, tools that
+ * judge the records themselves). */
+#define SDSOCK_ANY_SERVER ((uid_t)-1)
+
 /* Connects to sensord's socket at path; the connection is non-blocking
- * and close-on-exec. With wait_ms 0 it never blocks (-EAGAIN: the server's
- * backlog is full, retry later); with wait_ms > 0 it waits that long for
- * room in the backlog (-ETIMEDOUT). Other errors as connect(2) says them:
- * -ENOENT (no socket), -ECONNREFUSED (nobody listens), -EACCES, ...;
- * -ENAMETOOLONG for a path that does not fit. 0 and *ret (new; sdsock_close). */
-int sdsock_connect(const char *path, int wait_ms, struct sdsock **ret);
+ * and close-on-exec. The listener must be server_uid or root (checked by
+ * SO_PEERCRED before anything is read), else -ESRCH: someone else holds
+ * the path. With wait_ms 0 it never blocks (-EAGAIN: the server's backlog
+ * is full, retry later); with wait_ms > 0 it waits that long for room in
+ * the backlog (-ETIMEDOUT). Other errors as connect(2) says them: -ENOENT
+ * (no socket), -ECONNREFUSED (nobody listens), -EACCES, ...; -ENAMETOOLONG
+ * for a path that does not fit. 0 and *ret (new; sdsock_close). */
+int sdsock_connect(const char *path, uid_t server_uid, int wait_ms, struct sdsock **ret);
+/* What an error of these functions means (borrowed, static): strerror, but
+ * -ESRCH from sdsock_connect says that the server is not trusted. */
+const char *sdsock_strerror(int err);
 /* Closes the connection and frees c (NULL is fine). */
 void sdsock_close(struct sdsock *c);
 /* The connection's fd, for poll (borrowed: c owns it). */
@@ -83,12 +93,13 @@ int sdsock_wait(struct sdsock *c, int timeout_ms, struct proto_msg *ret);
  * until the next read on c; "" when nothing was refused) and, when ret_len
  * is not NULL, its size. */
 const char *sdsock_why(const struct sdsock *c, size_t *ret_len);
-/* For blocking clients: connects (waiting up to timeout_ms for the
- * backlog), says hello as name and waits up to timeout_ms for the server's.
+/* For blocking clients: connects to a server run by server_uid or root
+ * (waiting up to timeout_ms for the backlog), says hello as name and waits
+ * up to timeout_ms for the server's.
  * 0 with *ret (new) and, when ret_hello is not NULL, the server's hello;
  * -EPROTO when the server answered anything else (an err: refused), or the
  * errors of sdsock_connect, sdsock_hello and sdsock_wait. */
-int sdsock_open(const char *path, const char *name, int timeout_ms, struct sdsock **ret,
-    struct proto_msg *ret_hello);
+int sdsock_open(const char *path, uid_t server_uid, const char *name, int timeout_ms,
+    struct sdsock **ret, struct proto_msg *ret_hello);
 
 #endif

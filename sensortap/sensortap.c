@@ -8,13 +8,20 @@
  * stderr.
  *
  * It never acks: a tap must not move the committed position.
+ *
+ * It trusts a socket only when it is served by root or by the owner of the
+ * socket's directory (the directory only sensord's user may create entries
+ * in), so a process that took the path cannot show it forged records.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -166,11 +173,26 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* The owner of the directory holding path: the user sensord runs as when
+ * the directory is set up as installed (SDSOCK_ANY_SERVER when unknown:
+ * then connect fails on its own). */
+static uid_t
+dir_owner(const char *path)
+{
+	char copy[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy) ||
+	    stat(dirname(copy), &st) < 0)
+		return SDSOCK_ANY_SERVER;
+	return st.st_uid;
+}
+
 /* Connects, waiting up to timeout_ms while sensord's backlog is full. */
 static int
 connect_sensord(const char *path, int timeout_ms, struct sdsock **ret)
 {
-	int r = sdsock_connect(path, timeout_ms, ret);
+	int r = sdsock_connect(path, dir_owner(path), timeout_ms, ret);
 
 	switch (r) {
 	case 0:
@@ -191,6 +213,10 @@ connect_sensord(const char *path, int timeout_ms, struct sdsock **ret)
 		fprintf(stderr, "sensortap: %s: permission denied: join the socket's group "
 		    "(e.g. `usermod -aG snowsense $USER`, then log in again)\n", path);
 		return TAP_DENIED;
+	case -ESRCH:
+		fprintf(stderr, "sensortap: %s: %s: it is neither root's nor its "
+		    "directory owner's; not reading from it\n", path, sdsock_strerror(r));
+		return TAP_FAIL;
 	case -ETIMEDOUT:
 		fprintf(stderr, "sensortap: sensord did not answer within %d ms\n", timeout_ms);
 		return TAP_TIMEOUT;

@@ -36,6 +36,7 @@ static const struct conf_key keys[] = {
 	CONF_K_STR("account_url", S, account_url, "", 0),
 	CONF_K_STR("ca_file", S, ca_file, "", 0),
 	CONF_K_STR("socket", S, socket, CONFIG_DEFAULT_SOCKET, 0),
+	CONF_K_STR("sensord_user", S, sensord_user, "snowsense", 0),
 	CONF_K_INT("batch_max_rows", S, batch_max_rows, 1, 100000, 10000, 0),
 	CONF_K_INT("batch_max_bytes", S, batch_max_bytes, 4096, 16 * 1024 * 1024, 2000000, 0),
 	CONF_K_INT("flush_interval_ms", S, flush_interval_ms, 10, 600000, 1000, 0),
@@ -75,6 +76,25 @@ base_from(const char *in, char *out, size_t cap)
 	for (char *p = out + 8; *p != '\0'; p++)
 		*p = *p == '_' ? '-' : (char)tolower((unsigned char)*p);
 	return true;
+}
+
+/* The user that must serve sensord's socket, by name as sysusers.d names
+ * it; resolved once at start, before the sandbox. */
+static int
+derive_sensord_uid(struct config *c, const char *name, char *err, size_t errlen)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(c->sensord_user);
+	if (!pw) {
+		snprintf(err, errlen, "%s: \"sensord_user\": user \"%s\" does not exist (the "
+		    "user sensord runs as: create it with systemd-sysusers, or name that user)",
+		    name, c->sensord_user);
+		return -EINVAL;
+	}
+	c->sensord_uid = pw->pw_uid;
+	return 0;
 }
 
 static int
@@ -127,7 +147,7 @@ derive(struct config *c, const char *name, char *err, size_t errlen)
 		    "account host is known", name);
 		return -EINVAL;
 	}
-	return 0;
+	return derive_sensord_uid(c, name, err, errlen);
 }
 
 int

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CONFIG_DEFAULT_PATH "/etc/snowsense/streamerd.json"
 #define CONFIG_DEFAULT_SOCKET "/run/snowsense/sensord.sock"
@@ -33,6 +34,7 @@ struct config {
 	char account_url[512];
 	char ca_file[PATH_MAX];
 	char socket[108];
+	char sensord_user[64];		/* who must serve the socket (or root) */
 	int64_t batch_max_rows;
 	int64_t batch_max_bytes;
 	int64_t flush_interval_ms;
@@ -42,6 +44,7 @@ struct config {
 	char metrics_file[PATH_MAX];
 	char user_agent_app[128];
 	char control_base[600];		/* derived: https://host[:port] of the account */
+	uid_t sensord_uid;		/* derived: sensord_user's uid */
 };
 
 /* Loads and validates path into c. Returns 0, or -EINVAL / -errno with a

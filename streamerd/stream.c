@@ -331,9 +331,9 @@ on_sub_timer(struct timer *t, void *arg, int64_t now)
 	(void)t;
 	if (s->sub != NULL)
 		return;
-	if ((r = sdsock_connect(s->cf->socket, 0, &s->sub)) < 0 ||
+	if ((r = sdsock_connect(s->cf->socket, s->cf->sensord_uid, 0, &s->sub)) < 0 ||
 	    (r = sdsock_hello(s->sub, "streamerd")) < 0) {
-		sub_lost(s, strerror(-r), now);
+		sub_lost(s, sdsock_strerror(r), now);
 		return;
 	}
 	s->sub_state = SUB_WAIT;
@@ -683,7 +683,7 @@ sync_hello(struct stream *s, struct proto_msg *m)
 	struct sdsock *sb;
 	int r;
 
-	if ((r = sdsock_open(s->cf->socket, "streamerd", 3000, &sb, m)) == 0)
+	if ((r = sdsock_open(s->cf->socket, s->cf->sensord_uid, "streamerd", 3000, &sb, m)) == 0)
 		sdsock_close(sb);
 	return r;
 }
@@ -736,7 +736,7 @@ stream_check(struct stream *s)
 		    PRIu64 ", device \"%s\")\n", s->cf->socket, m.u.hello_s.journal_id,
 		    m.u.hello_s.first_seq, m.u.hello_s.last_seq, m.u.hello_s.device);
 	} else {
-		printf("FAIL sensord socket: %s: %s\n", s->cf->socket, strerror(-r));
+		printf("FAIL sensord socket: %s: %s\n", s->cf->socket, sdsock_strerror(r));
 		fails++;
 	}
 	r = run_sync(s, &out);
@@ -754,7 +754,7 @@ stream_drop(struct stream *s)
 	if (engine_channel(s->eng)[0] == '\0') {
 		if ((r = sync_hello(s, &m)) < 0) {
 			log_errx("no \"channel_name\" configured and sensord (%s) is not there to "
-			    "tell the device id: %s", s->cf->socket, strerror(-r));
+			    "tell the device id: %s", s->cf->socket, sdsock_strerror(r));
 			return r;
 		}
 		engine_set_channel(s->eng, m.u.hello_s.device);

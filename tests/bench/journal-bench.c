@@ -90,7 +90,7 @@ reader(const char *path, unsigned n, int out)
 	unsigned got = 0;
 	int64_t t0;
 
-	if (sdsock_open(path, "journal-bench", 5000, &c, NULL) < 0)
+	if (sdsock_open(path, SDSOCK_ANY_SERVER, "journal-bench", 5000, &c, NULL) < 0)
 		_exit(1);
 	p = (struct pollfd){ sdsock_fd(c), POLLIN, 0 };
 	t0 = clock_mono_ns();

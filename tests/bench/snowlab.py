@@ -364,6 +364,12 @@ class Pipeline:
             os.chmod(self.lab.dir, 0o755)
         self.lab.write("sensord.json", json.dumps(conf, indent=1))
 
+    @staticmethod
+    def sensord_user():
+        """The user sensord runs as: nobody when we are root, else ourselves."""
+        import pwd
+        return "nobody" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+
     def _write_streamerd_config(self):
         conf = {
             "pat": PAT, "user": USER, "account": ACCOUNT, "role": "INGEST_ROLE",
@@ -371,6 +377,9 @@ class Pipeline:
             "account_url": self.url, "ca_file": self.lab.path("tls.crt"),
             "socket": self.sock, "compression": self.compression,
             "metrics_file": self.lab.path("streamerd.prom"),
+            # who serves the socket: sensord's user (it listens as root,
+            # which streamerd accepts as well)
+            "sensord_user": self.sensord_user(),
         }
         if self.flush_ms is not None:
             conf["flush_interval_ms"] = self.flush_ms

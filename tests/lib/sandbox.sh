@@ -71,6 +71,7 @@ EOF
   "account_url": "$URL",
   "ca_file": "$EMU_CA",
   "socket": "$SENSORD_SOCK",
+  "sensord_user": "$RUN_USER",
   "flush_interval_ms": 1000,
   "commit_poll_ms": 500,
   "_comment_clock": "the emulator checks JWTs against this machine's clock: no NTP wait",

@@ -8,8 +8,10 @@
 #               (jwtenc: the key encrypted, with a passphrase file), flush
 #               and commit polls every 200 ms and no wait for NTP
 #               (clock_sync_wait_s 0) unless MEMBERS sets them,
-#               metrics to $STREAMERD_METRICS, plus MEMBERS (JSON members,
-#               comma-separated, no trailing comma)
+#               metrics to $STREAMERD_METRICS, sensord_user $RUN_USER
+#               (sensord's user in these tests; fake-sensord runs as root,
+#               which streamerd accepts too; unless MEMBERS names one), plus
+#               MEMBERS (JSON members, comma-separated, no trailing comma)
 #   start_streamerd [ARGS]  streamerd -d -f $STREAMERD_CONF ARGS in the
 #               background, logging to $STREAMERD_LOG; sets STREAMERD_PID
 #   stop_streamerd  SIGTERM once it is up; it must exit 0 within 5 s
@@ -59,6 +61,7 @@ streamerd_conf() {
 	# The emulator checks JWTs against this machine's own clock, synchronised
 	# or not: no waiting for NTP, unless MEMBERS sets it.
 	case ${2:-} in *'"clock_sync_wait_s"'*) ;; *) _sc_timing=$_sc_timing'"clock_sync_wait_s": 0, ' ;; esac
+	case ${2:-} in *'"sensord_user"'*) ;; *) _sc_timing=$_sc_timing"\"sensord_user\": \"$RUN_USER\", " ;; esac
 	cat >"$STREAMERD_CONF" <<EOC
 {
   "_comment": "streamerd test config",

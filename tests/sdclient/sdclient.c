@@ -60,7 +60,7 @@ static struct sdsock *
 conn(void)
 {
 	struct sdsock *c;
-	int r = sdsock_open(sock_path, "sdclient", ANSWER_MS, &c, NULL);
+	int r = sdsock_open(sock_path, SDSOCK_ANY_SERVER, "sdclient", ANSWER_MS, &c, NULL);
 
 	if (r < 0)
 		die("connect %s: %s", sock_path, strerror(-r));
@@ -72,7 +72,7 @@ static struct sdsock *
 conn_bare(void)
 {
 	struct sdsock *c;
-	int r = sdsock_connect(sock_path, ANSWER_MS, &c);
+	int r = sdsock_connect(sock_path, SDSOCK_ANY_SERVER, ANSWER_MS, &c);
 
 	if (r < 0)
 		die("connect %s: %s", sock_path, strerror(-r));

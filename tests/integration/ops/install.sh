@@ -96,7 +96,8 @@ fi
 if [ -x "$BIN/streamerd" ] && [ -f "$TOP/config/streamerd.json" ]; then
 	out=$("$BIN/streamerd" -n -f "$TOP/config/streamerd.json" 2>&1)
 	case $out in
-	*"configuration"*"OK"* | *"refusing to run: private key /etc/snowsense/streamerd_key.p8"*) ;;
+	*"configuration"*"OK"* | *"refusing to run: private key /etc/snowsense/streamerd_key.p8"* | \
+		*'"sensord_user": user "snowsense" does not exist'*) ;;
 	*) fail "config/streamerd.json does not load: $out" ;;
 	esac
 fi

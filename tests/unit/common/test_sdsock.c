@@ -408,12 +408,48 @@ test_connect_errors(void **state)
 	(void)state;
 	memset(longpath, 'p', sizeof(longpath) - 1);
 	longpath[sizeof(longpath) - 1] = '\0';
-	assert_int_equal(sdsock_connect(longpath, 0, &c), -ENAMETOOLONG);
-	assert_int_equal(sdsock_connect(path, 0, &c), -ENOENT);
-	assert_int_equal(sdsock_connect(path, 500, &c), -ENOENT);
+	assert_int_equal(sdsock_connect(longpath, SDSOCK_ANY_SERVER, 0, &c), -ENAMETOOLONG);
+	assert_int_equal(sdsock_connect(path, SDSOCK_ANY_SERVER, 0, &c), -ENOENT);
+	assert_int_equal(sdsock_connect(path, SDSOCK_ANY_SERVER, 500, &c), -ENOENT);
 	ls = listener(-1);	/* bound, nobody listens: a stale socket */
-	assert_int_equal(sdsock_connect(path, 0, &c), -ECONNREFUSED);
+	assert_int_equal(sdsock_connect(path, SDSOCK_ANY_SERVER, 0, &c), -ECONNREFUSED);
 	assert_null(c);
+	close(ls);
+}
+
+/* The listener's credentials are checked: a socket served by someone other
+ * than the expected user (or root) is refused before a byte is read. The
+ * kernel records the server's effective uid at listen(), so a root test
+ * plays the other user with seteuid around listen alone. */
+static void
+test_server_checked(void **state)
+{
+	uid_t me = geteuid(), other = me == 0 ? 65534 : me;
+	struct sdsock *c = NULL;
+	int ls;
+
+	(void)state;
+	ls = listener(-1);
+	if (me == 0)
+		assert_int_equal(seteuid(other), 0);
+	assert_int_equal(listen(ls, 4), 0);
+	if (me == 0)
+		assert_int_equal(seteuid(0), 0);
+	assert_int_equal(sdsock_connect(path, other + 1, 0, &c), -ESRCH);
+	assert_null(c);
+	assert_non_null(strstr(sdsock_strerror(-ESRCH), "not trusted"));
+	assert_int_equal(sdsock_connect(path, other, 0, &c), 0);
+	sdsock_close(c);
+	assert_int_equal(sdsock_connect(path, SDSOCK_ANY_SERVER, 0, &c), 0);
+	sdsock_close(c);
+	close(ls);
+	if (me != 0)
+		return;
+	/* root serving is trusted whoever was expected */
+	assert_int_equal(unlink(path), 0);
+	ls = listener(4);
+	assert_int_equal(sdsock_connect(path, 4242, 0, &c), 0);
+	sdsock_close(c);
 	close(ls);
 }
 
@@ -427,17 +463,17 @@ test_connect_backlog(void **state)
 	(void)state;
 	/* backlog 0 holds one connection nobody accepted; the next finds it full */
 	ls = listener(0);
-	assert_int_equal(sdsock_connect(path, 0, &a), 0);
+	assert_int_equal(sdsock_connect(path, SDSOCK_ANY_SERVER, 0, &a), 0);
 	assert_nonblock_cloexec(a);
-	assert_int_equal(sdsock_connect(path, 0, &c), -EAGAIN);
+	assert_int_equal(sdsock_connect(path, SDSOCK_ANY_SERVER, 0, &c), -EAGAIN);
 	t0 = clock_mono_ns();
-	assert_int_equal(sdsock_connect(path, 80, &c), -ETIMEDOUT);
+	assert_int_equal(sdsock_connect(path, SDSOCK_ANY_SERVER, 80, &c), -ETIMEDOUT);
 	assert_true(clock_mono_ns() - t0 >= 70 * NS_PER_MS);
 	assert_null(c);
 	/* room again once the server accepts */
 	fd = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(fd >= 0);
-	assert_int_equal(sdsock_connect(path, 80, &b), 0);
+	assert_int_equal(sdsock_connect(path, SDSOCK_ANY_SERVER, 80, &b), 0);
 	assert_nonblock_cloexec(b);
 	/* a waiting connect still does not make a waiting read */
 	{
@@ -534,7 +570,7 @@ test_open(void **state)
 	server_hello(&hello, PROTO_VERSION);
 	serve(&hello);
 	memset(&hello, 0, sizeof(hello));
-	assert_int_equal(sdsock_open(path, "unit", 5000, &c, &hello), 0);
+	assert_int_equal(sdsock_open(path, SDSOCK_ANY_SERVER, "unit", 5000, &c, &hello), 0);
 	assert_int_equal(hello.op, PROTO_OP_HELLO);
 	assert_string_equal(hello.u.hello_s.device, "pi-attic");
 	assert_nonblock_cloexec(c);
@@ -544,12 +580,12 @@ test_open(void **state)
 	c = NULL;
 	err.u.err.code = PROTO_ERR_BUSY;
 	serve(&err);
-	assert_int_equal(sdsock_open(path, "unit", 5000, &c, &hello), -EPROTO);
+	assert_int_equal(sdsock_open(path, SDSOCK_ANY_SERVER, "unit", 5000, &c, &hello), -EPROTO);
 	assert_null(c);		/* and closed: served() sees the end */
 	served();
 
 	serve(NULL);
-	assert_int_equal(sdsock_open(path, "unit", 100, &c, NULL), -ETIMEDOUT);
+	assert_int_equal(sdsock_open(path, SDSOCK_ANY_SERVER, "unit", 100, &c, NULL), -ETIMEDOUT);
 	assert_null(c);
 	close(sv.ls);
 	assert_int_equal(unlink(path), 0);
@@ -568,6 +604,7 @@ main(void)
 		cmocka_unit_test(test_peer_closes),
 		cmocka_unit_test(test_eagain),
 		cmocka_unit_test_setup_teardown(test_connect_errors, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_server_checked, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_connect_backlog, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_open, setup_dir, teardown_dir),
 	};
