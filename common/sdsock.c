@@ -71,6 +71,13 @@ sdsock_recv_msg(int fd, void *buf, enum proto_side peer, struct proto_msg *ret,
 	do
 		n = recv(fd, buf, PROTO_MAX_MSG, MSG_DONTWAIT | MSG_TRUNC);
 	while (n < 0 && errno == EINTR);
+	/* A peer that closed with something of ours unread makes the kernel
+	 * report ECONNRESET once, before the messages it sent us (a refusal's
+	 * err among them): read those still. */
+	if (n < 0 && errno == ECONNRESET)
+		n = recv(fd, buf, PROTO_MAX_MSG, MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0 && errno == ECONNRESET)
+		return -ECONNRESET;
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	if (n == 0)

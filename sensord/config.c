@@ -1,8 +1,10 @@
 /*
  * config: the table is the documentation of every key sensord accepts; the
  * example config/sensord.json mirrors it. Checks that involve two keys
- * (journal sizes, the socket mode string) run after the table pass so a
- * message can still name the key at fault.
+ * (journal sizes, the socket mode string, the per-uid client cap) run
+ * after the table pass so a message can still name the key at fault.
+ * User and group names are resolved at start-up (main.c), not here: a
+ * config is checked the same way on a machine that lacks the users.
  */
 #include <errno.h>
 #include <limits.h>
@@ -35,9 +37,13 @@ const struct conf_key config_keys[] = {
 	CONF_K_STR("socket", struct config, socket, "/run/snowsense/sensord.sock", 0),
 	CONF_K_STR("socket_mode", struct config, socket_mode, "0660", 0),
 	CONF_K_STR("socket_group", struct config, socket_group, NULL, 0),
+	CONF_K_STR("streamer_user", struct config, streamer_user, "streamerd", 0),
+	CONF_K_STRLIST("allowed_users", struct config, allowed_users, 0),
+	CONF_K_STRLIST("allowed_groups", struct config, allowed_groups, 0),
 	CONF_K_INTLIST("allowed_uids", struct config, allowed_uids, 0, UINT32_MAX - 1, 0),
 	CONF_K_INTLIST("allowed_gids", struct config, allowed_gids, 0, UINT32_MAX - 1, 0),
-	CONF_K_INT("max_clients", struct config, max_clients, 1, 1024, 128, 0),
+	CONF_K_INT("max_clients", struct config, max_clients, 2, 1024, 128, 0),
+	CONF_K_INT("max_clients_per_uid", struct config, max_clients_per_uid, 1, 1023, 32, 0),
 	CONF_K_STR("state_dir", struct config, state_dir, "/var/lib/snowsense/sensord",
 	    0),
 	CONF_K_SUB("journal", struct config, journal, journal_keys, 0),
@@ -80,6 +86,13 @@ check(const char *name, struct config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: \"%s\": expected an absolute path", name,
 		    c->state_dir[0] != '/' ? "state_dir" : c->socket[0] != '/' ? "socket" :
 		    c->disk_path[0] != '/' ? "disk_path" : "metrics_file");
+		return -EINVAL;
+	}
+	/* Room for the streamer: one uid alone never fills the server. */
+	if (c->max_clients_per_uid >= c->max_clients) {
+		snprintf(err, errlen, "%s: \"max_clients_per_uid\": expected less than "
+		    "max_clients (%lld), got %lld", name, (long long)c->max_clients,
+		    (long long)c->max_clients_per_uid);
 		return -EINVAL;
 	}
 	if (!c->device[0] && gethostname(c->device, sizeof(c->device)) < 0) {

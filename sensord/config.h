@@ -32,9 +32,13 @@ struct config {
 	char socket[CONFIG_PATH_LEN];
 	char socket_mode[8];		/* octal string, e.g. "0660" */
 	char socket_group[CONFIG_NAME_LEN];	/* "": leave the group alone */
-	struct conf_int_list allowed_uids;
+	char streamer_user[CONFIG_NAME_LEN];	/* the one user that may ack */
+	struct conf_str_list allowed_users;	/* read-only clients, by name */
+	struct conf_str_list allowed_groups;	/* by name: primary or supplementary */
+	struct conf_int_list allowed_uids;	/* the same by number (older configs) */
 	struct conf_int_list allowed_gids;
 	int64_t max_clients;
+	int64_t max_clients_per_uid;
 	char state_dir[CONFIG_PATH_LEN];
 	struct config_journal journal;
 	char user[CONFIG_NAME_LEN];	/* used only when started as root */

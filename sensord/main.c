@@ -48,6 +48,16 @@
 
 static volatile sig_atomic_t got_term, got_hup;
 
+/* Who may do what on the socket, resolved from the names in the config. */
+struct access {
+	uid_t streamer;
+	uid_t uids[2 * CONF_LIST_MAX];
+	size_t nuids;
+	gid_t gids[2 * CONF_LIST_MAX + 1];
+	size_t ngids;
+	char hint[160];		/* what a refused client is told */
+};
+
 struct daemon {
 	struct config conf;
 	struct i2c_bus *bus;
@@ -62,6 +72,7 @@ struct daemon {
 	struct timer t_chips, t_record, t_fsync, t_ack_flush, t_retain, t_watchdog;
 	int64_t last_watchdog;		/* when WATCHDOG=1 was last sent */
 	int state_fd;			/* the state dir, opened once (safedir) */
+	struct access access;
 	uint64_t append_failures;
 	bool metrics_failing;
 	uint64_t overruns;
@@ -142,12 +153,34 @@ fill_status(void *ctx, struct proto_status *st)
 
 /* ------------------------------------------------------------ records */
 
+/* Rewrites the metrics file, warning when it starts failing, not on every
+ * record. */
+static void
+write_metrics(struct daemon *d)
+{
+	struct metrics_extra x = { 0 };
+	struct server_stats ss;
+	struct proto_status st;
+	int rc;
+
+	if (!d->conf.metrics_file[0])
+		return;
+	fill_status(d, &st);
+	server_stats(d->server, &ss);
+	x.clients_refused = ss.clients_refused;
+	x.acks_refused = ss.acks_refused;
+	rc = metrics_write(d->conf.metrics_file, &st, &x, d->conf.device);
+	if (rc < 0 && !d->metrics_failing)
+		log_warnx("cannot write metrics_file %s: %s", d->conf.metrics_file,
+		    strerror(-rc));
+	d->metrics_failing = rc < 0;
+}
+
 /* Journals one record and publishes it; false when it was not journaled. */
 static bool
 make_record(struct daemon *d)
 {
 	struct record *r;
-	struct proto_status st;
 	size_t len;
 	uint64_t seq;
 	int rc;
@@ -182,15 +215,7 @@ make_record(struct daemon *d)
 	}
 	free(r);
 	server_wake(d->server);
-	if (d->conf.metrics_file[0]) {
-		fill_status(d, &st);
-		rc = metrics_write(d->conf.metrics_file, &st, d->conf.device);
-		/* Warn when it starts failing, not on every record. */
-		if (rc < 0 && !d->metrics_failing)
-			log_warnx("cannot write metrics_file %s: %s", d->conf.metrics_file,
-			    strerror(-rc));
-		d->metrics_failing = rc < 0;
-	}
+	write_metrics(d);
 	return true;
 }
 
@@ -354,6 +379,7 @@ run(struct daemon *d, const sigset_t *waitmask)
 			break;
 		if (r > 0)
 			server_dispatch(d->server, d->fds, n, now);
+		server_tick(d->server, now);
 		timer_run(&d->timers, now);
 	}
 	log_info("stopping");
@@ -516,9 +542,15 @@ start_server(struct daemon *d, bool root, uid_t uid, gid_t sock_gid)
 		.mode = d->conf.socket_mode_bits,
 		.uid = root ? uid : (uid_t)-1,
 		.gid = root || d->conf.socket_group[0] ? sock_gid : (gid_t)-1,
-		.uids = &d->conf.allowed_uids,
-		.gids = &d->conf.allowed_gids,
+		.streamer = d->access.streamer,
+		.streamer_name = d->conf.streamer_user,
+		.uids = d->access.uids,
+		.nuids = d->access.nuids,
+		.gids = d->access.gids,
+		.ngids = d->access.ngids,
+		.denied_hint = d->access.hint,
 		.max_clients = (unsigned)d->conf.max_clients,
+		.max_per_uid = (unsigned)d->conf.max_clients_per_uid,
 		.device = d->conf.device,
 	};
 	char err[512];
@@ -547,6 +579,50 @@ verify(const char *dir)
 	if (rc < 0)
 		fprintf(stderr, "sensord: cannot read %s: %s\n", dir, strerror(-rc));
 	return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+/* Resolves who may do what on the socket from the names in the config;
+ * a name that does not exist is a configuration error (exit 3) naming the
+ * file and the key. sock_gid: socket_group's gid, or (gid_t)-1. */
+static int
+resolve_access(struct daemon *d, const char *file, gid_t sock_gid)
+{
+	const struct config *c = &d->conf;
+	struct access *a = &d->access;
+	size_t i;
+
+	if (priv_user(c->streamer_user, &a->streamer) < 0) {
+		fprintf(stderr, "sensord: %s: \"streamer_user\": user \"%s\" does not exist "
+		    "(the user streamerd runs as: create it with systemd-sysusers, or name "
+		    "that user)\n", file, c->streamer_user);
+		return EXIT_CONFIG;
+	}
+	for (i = 0; i < c->allowed_users.n; i++)
+		if (priv_user(c->allowed_users.v[i], &a->uids[a->nuids++]) < 0) {
+			fprintf(stderr, "sensord: %s: \"allowed_users\": user \"%s\" does not "
+			    "exist\n", file, c->allowed_users.v[i]);
+			return EXIT_CONFIG;
+		}
+	for (i = 0; i < c->allowed_uids.n; i++)
+		a->uids[a->nuids++] = (uid_t)c->allowed_uids.v[i];
+	for (i = 0; i < c->allowed_groups.n; i++)
+		if (priv_group(c->allowed_groups.v[i], &a->gids[a->ngids++]) < 0) {
+			fprintf(stderr, "sensord: %s: \"allowed_groups\": group \"%s\" does not "
+			    "exist\n", file, c->allowed_groups.v[i]);
+			return EXIT_CONFIG;
+		}
+	for (i = 0; i < c->allowed_gids.n; i++)
+		a->gids[a->ngids++] = (gid_t)c->allowed_gids.v[i];
+	/* Whoever the socket's file permissions let in by its group is in. */
+	if (sock_gid != (gid_t)-1)
+		a->gids[a->ngids++] = sock_gid;
+	if (c->socket_group[0])
+		snprintf(a->hint, sizeof(a->hint), "join group \"%s\" (its socket_group), or "
+		    "ask to be named in allowed_users", c->socket_group);
+	else
+		snprintf(a->hint, sizeof(a->hint), "ask to be named in allowed_users or "
+		    "allowed_groups of sensord's configuration");
+	return EXIT_OK;
 }
 
 static void
@@ -596,6 +672,9 @@ main(int argc, char **argv)
 		    o.conf, d.conf.socket_group);
 		return EXIT_CONFIG;
 	}
+	if ((rc = resolve_access(&d, o.conf, d.conf.socket_group[0] ? sock_gid :
+	    (gid_t)-1)) != EXIT_OK)
+		return rc;
 	if (root && sock_gid == (gid_t)-1)
 		sock_gid = gid;
 	if (o.check) {

@@ -50,7 +50,7 @@ chip_series(struct prom *p, const struct proto_status *st)
 }
 
 static void
-render(struct prom *p, const struct proto_status *st)
+render(struct prom *p, const struct proto_status *st, const struct metrics_extra *x)
 {
 	prom_metric_u64(p, "sensord_uptime_seconds", PROM_GAUGE,
 	    "Seconds since sensord started.", st->uptime_s);
@@ -69,29 +69,37 @@ render(struct prom *p, const struct proto_status *st)
 	    "before a power cut are lost), ever.", st->seqs_skipped);
 	prom_metric_u64(p, "sensord_clients", PROM_GAUGE, "Connected socket clients.",
 	    st->clients);
+	prom_metric_u64(p, "sensord_clients_refused_total", PROM_COUNTER,
+	    "Socket connections refused (not allowed, or no slot), since start.",
+	    x->clients_refused);
+	prom_metric_u64(p, "sensord_acks_refused_total", PROM_COUNTER,
+	    "Acks refused (from a read-only client, or past what its subscription was "
+	    "sent), since start.", x->acks_refused);
 	chip_series(p, st);
 }
 
 int
-metrics_format(const struct proto_status *st, const char *device, char *buf, size_t cap)
+metrics_format(const struct proto_status *st, const struct metrics_extra *x,
+    const char *device, char *buf, size_t cap)
 {
 	struct prom p;
 	size_t len = 0;
 	int r;
 
 	prom_init(&p, buf, cap, &(struct prom_label){ "device", device }, 1);
-	render(&p, st);
+	render(&p, st, x);
 	r = prom_end(&p, &len);
 	return r < 0 ? r : (int)len;
 }
 
 int
-metrics_write(const char *path, const struct proto_status *st, const char *device)
+metrics_write(const char *path, const struct proto_status *st,
+    const struct metrics_extra *x, const char *device)
 {
 	char buf[METRICS_MAX];
 	struct prom p;
 
 	prom_init(&p, buf, sizeof(buf), &(struct prom_label){ "device", device }, 1);
-	render(&p, st);
+	render(&p, st, x);
 	return prom_write(&p, path, 0644);
 }

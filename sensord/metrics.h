@@ -7,14 +7,22 @@
 #define SNOWSENSE_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto.h"
 
-/* Renders st into buf (cap bytes); returns the length or -errno (-EMSGSIZE
- * when it does not fit). */
-int metrics_format(const struct proto_status *st, const char *device, char *buf,
-    size_t cap);
-/* Renders st and replaces path with it (mode 0644). 0 or -errno. */
-int metrics_write(const char *path, const struct proto_status *st, const char *device);
+/* sensord's counters that the status message does not carry. */
+struct metrics_extra {
+	uint64_t clients_refused;	/* not allowed, or no slot for them */
+	uint64_t acks_refused;		/* read-only client, or beyond what was sent */
+};
+
+/* Renders st and x into buf (cap bytes); returns the length or -errno
+ * (-EMSGSIZE when it does not fit). */
+int metrics_format(const struct proto_status *st, const struct metrics_extra *x,
+    const char *device, char *buf, size_t cap);
+/* Renders st and x and replaces path with it (mode 0644). 0 or -errno. */
+int metrics_write(const char *path, const struct proto_status *st,
+    const struct metrics_extra *x, const char *device);
 
 #endif

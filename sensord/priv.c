@@ -84,6 +84,19 @@ priv_lookup(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gid,
 }
 
 int
+priv_user(const char *user, uid_t *ret_uid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw)
+		return -ENOENT;
+	*ret_uid = pw->pw_uid;
+	return 0;
+}
+
+int
 priv_group(const char *group, gid_t *ret_gid)
 {
 	struct group *gr;

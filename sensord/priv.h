@@ -14,7 +14,9 @@
 /* Resolves user and group names. 0, or -ENOENT with a message in err. */
 int priv_lookup(const char *user, const char *group, uid_t *ret_uid, gid_t *ret_gid,
     char *err, size_t errlen);
-/* Resolves a group name alone (socket_group). 0 or -ENOENT. */
+/* Resolves a user name alone (streamer_user, allowed_users). 0 or -ENOENT. */
+int priv_user(const char *user, uid_t *ret_uid);
+/* Resolves a group name alone (socket_group, allowed_groups). 0 or -ENOENT. */
 int priv_group(const char *group, gid_t *ret_gid);
 /* Gives the directory open on dirfd and the regular files directly in it
  * to uid:gid (as root, for the state directory the dropped process must

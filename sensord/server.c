@@ -8,6 +8,11 @@
  * batch buffer and sent with sendmmsg; whatever the socket did not take is
  * given back to the cursor (journal_cursor_rewind), so nothing per client
  * grows however far behind it is.
+ *
+ * Abuse stays cheap and quiet: no uid holds more than max_per_uid
+ * connections, the streamer's uid always finds a slot (STREAMER_SLOTS are
+ * kept for it), and refusals are logged through rate limiters (a few lines,
+ * then one count) so a connect loop cannot fill the disk with log lines.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,6 +29,7 @@
 #include "clock.h"
 #include "journal.h"
 #include "log.h"
+#include "ratelim.h"
 #include "sdsock.h"
 #include "server.h"
 
@@ -36,6 +42,11 @@
 #define ACCEPT_BUDGET 16
 #define FD_RESERVE 64		/* fds kept for the journal, logs, metrics */
 #define ACCEPT_PAUSE_NS (1000LL * NS_PER_MS)
+#define STREAMER_SLOTS 2	/* kept free for the streamer: streaming + a check */
+#define ACCESS_MAX 256		/* allowed uids, allowed gids: two config lists */
+#define PEER_GROUPS_MAX 1024	/* supplementary groups read per peer; more are ignored */
+#define LOG_WINDOW_NS (10 * NS_PER_S)
+#define LOG_BURST 5		/* lines per window for each kind of refusal */
 
 struct client {
 	int fd;
@@ -43,9 +54,12 @@ struct client {
 	gid_t gid;
 	pid_t pid;
 	char name[PROTO_NAME_LEN];
+	bool may_ack;		/* the streamer's uid */
 	bool subscribed;
 	bool want_out;		/* a send hit EAGAIN (or the budget ran out) */
 	uint64_t next;		/* seq the client gets next, for gap detection */
+	uint64_t sent_to;	/* highest seq sent (or told a gap) on the subscription */
+	uint64_t ack_floor;	/* subscribed from seq N: it holds N - 1 (else 0) */
 	struct journal_cursor *cur;
 	unsigned nctl;
 	size_t ctl_len[CTL_MAX];
@@ -59,12 +73,22 @@ struct server {
 	struct journal *j;
 	server_status_fn *status;
 	void *ctx;
-	const struct conf_int_list *uids, *gids;
+	uid_t streamer;
+	char streamer_name[PROTO_NAME_LEN];
+	uid_t uids[ACCESS_MAX];
+	size_t nuids;
+	gid_t gids[ACCESS_MAX];
+	size_t ngids;
+	char denied_hint[PROTO_MSG_LEN - 64];
+	unsigned max_per_uid;
 	char device[PROTO_NAME_LEN];
 	unsigned cap;
 	struct client **clients;
 	unsigned nclients;
 	int64_t accept_paused_until;
+	struct ratelim rl_refused, rl_ack;
+	uid_t last_refused;	/* for the count of suppressed refusals */
+	struct server_stats stats;
 	uint8_t *rbuf;		/* PROTO_MAX_MSG: one incoming message */
 	uint8_t *bbuf;		/* BATCH_BYTES: records on their way out */
 };
@@ -161,6 +185,30 @@ client_cap(unsigned want)
 	return room < want ? (unsigned)room : want;
 }
 
+static int
+copy_access(struct server *s, const struct server_conf *c, char *err, size_t errlen)
+{
+	if (c->nuids > ACCESS_MAX || c->ngids > ACCESS_MAX) {
+		snprintf(err, errlen, "more than %d allowed uids or gids", ACCESS_MAX);
+		return -E2BIG;
+	}
+	s->streamer = c->streamer;
+	snprintf(s->streamer_name, sizeof(s->streamer_name), "%s",
+	    c->streamer_name ? c->streamer_name : "?");
+	if (c->nuids)
+		memcpy(s->uids, c->uids, c->nuids * sizeof(*c->uids));
+	s->nuids = c->nuids;
+	if (c->ngids)
+		memcpy(s->gids, c->gids, c->ngids * sizeof(*c->gids));
+	s->ngids = c->ngids;
+	snprintf(s->denied_hint, sizeof(s->denied_hint), "%s",
+	    c->denied_hint ? c->denied_hint : "ask for access to this socket");
+	s->max_per_uid = c->max_per_uid ? c->max_per_uid : c->max_clients;
+	s->rl_refused = (struct ratelim)RATELIM_INIT(LOG_WINDOW_NS, LOG_BURST);
+	s->rl_ack = (struct ratelim)RATELIM_INIT(LOG_WINDOW_NS, LOG_BURST);
+	return 0;
+}
+
 int
 server_new(const struct server_conf *conf, struct journal *j,
     server_status_fn *status, void *ctx, struct server **ret, char *err, size_t errlen)
@@ -176,8 +224,9 @@ server_new(const struct server_conf *conf, struct journal *j,
 	s->j = j;
 	s->status = status;
 	s->ctx = ctx;
-	s->uids = conf->uids;
-	s->gids = conf->gids;
+	r = copy_access(s, conf, err, errlen);
+	if (r < 0)
+		goto fail;
 	snprintf(s->device, sizeof(s->device), "%s", conf->device);
 	s->cap = client_cap(conf->max_clients);
 	s->clients = calloc(s->cap, sizeof(*s->clients));
@@ -293,6 +342,16 @@ struct batch {
 	size_t used;
 };
 
+/* " (N more ...)" for a line that follows N suppressed ones, else "". */
+static const char *
+held_note(uint64_t held, char *buf, size_t len)
+{
+	if (held == 0)
+		return "";
+	snprintf(buf, len, " (%" PRIu64 " more before this one were not logged)", held);
+	return buf;
+}
+
 /* Copies records from the cursor into b; 1 when the cursor has more. */
 static int
 batch_fill(struct server *s, struct client *c, struct batch *b, unsigned budget)
@@ -323,6 +382,7 @@ batch_fill(struct server *s, struct client *c, struct batch *b, unsigned budget)
 			log_info("client uid=%u pid=%d: gap %" PRIu64 "..%" PRIu64, c->uid,
 			    (int)c->pid, gap.u.gap.from, gap.u.gap.to);
 			c->next = e.seq;
+			c->sent_to = gap.u.gap.to;
 			(void)journal_cursor_rewind(c->cur, &e);
 			return 1;	/* the gap goes out before the record */
 		}
@@ -377,8 +437,10 @@ client_feed(struct server *s, struct client *c)
 			return -errno;
 		if (r < 0)
 			r = 0;
-		if (r > 0)
+		if (r > 0) {
 			c->next = b.marks[r - 1].seq + 1;
+			c->sent_to = b.marks[r - 1].seq;
+		}
 		budget -= (unsigned)r;
 		if ((unsigned)r < b.n) {
 			(void)journal_cursor_rewind(c->cur, &b.marks[r]);
@@ -428,8 +490,59 @@ do_subscribe(struct server *s, struct client *c, const struct proto_msg *m)
 		return r;
 	c->subscribed = true;
 	c->next = from;
+	/* Subscribing from seq N says "I hold everything before N": streamerd
+	 * does so after Snowflake's committed token, and re-acks N - 1 at
+	 * once (sensord may have lost its last acks in a crash). */
+	c->ack_floor = m->u.subscribe.from == PROTO_FROM_SEQ ? from - 1 : 0;
 	log_info("client uid=%u pid=%d \"%s\": subscribed from seq %" PRIu64, c->uid,
 	    (int)c->pid, c->name, from);
+	return 0;
+}
+
+/* Answers a refused ack with an err; the client stays (it may still read).
+ * Logged at warning, rate-limited. 0, or -1 when the reply queue is full. */
+static int
+refuse_ack(struct server *s, struct client *c, uint64_t seq, enum proto_err code,
+    const char *why)
+{
+	struct proto_msg out = { .op = PROTO_OP_ERR };
+	uint64_t held = 0;
+	char note[96];
+
+	s->stats.acks_refused++;
+	if (ratelim_allow(&s->rl_ack, clock_mono_ns(), &held))
+		log_warnx("client uid=%u pid=%d \"%s\": ack of seq %" PRIu64 " refused: %s%s",
+		    c->uid, (int)c->pid, c->name, seq, why, held_note(held, note, sizeof(note)));
+	out.u.err.code = code;
+	snprintf(out.u.err.msg, sizeof(out.u.err.msg), "ack of seq %" PRIu64 " refused: %s",
+	    seq, why);
+	return ctl_push(c, &out) < 0 ? -1 : 0;
+}
+
+/* An ack lets sensord delete records, so it is honoured only from the
+ * streamer's uid and only up to what this connection's subscription was
+ * sent (or, subscribed from seq N, up to N - 1). */
+static int
+on_ack(struct server *s, struct client *c, uint64_t seq)
+{
+	uint64_t top = c->sent_to > c->ack_floor ? c->sent_to : c->ack_floor;
+	char why[160];
+
+	if (!c->may_ack) {
+		snprintf(why, sizeof(why), "this client is read-only (only user %s may ack)",
+		    s->streamer_name);
+		return refuse_ack(s, c, seq, PROTO_ERR_DENIED, why);
+	}
+	if (!c->subscribed)
+		return refuse_ack(s, c, seq, PROTO_ERR_STATE, "not subscribed (an ack covers "
+		    "only records sent on this connection's subscription)");
+	if (seq > top) {
+		snprintf(why, sizeof(why), "this subscription was sent seqs up to %" PRIu64
+		    " only", top);
+		return refuse_ack(s, c, seq, PROTO_ERR_STATE, why);
+	}
+	if (journal_ack(s->j, seq) < 0)
+		return refuse_ack(s, c, seq, PROTO_ERR_STATE, "past the last seq");
 	return 0;
 }
 
@@ -465,15 +578,7 @@ client_handle(struct server *s, struct client *c, const struct proto_msg *m)
 			    (int)c->pid, strerror(-r));
 		return r < 0 ? -1 : 0;
 	case PROTO_OP_ACK:
-		if (journal_ack(s->j, m->u.ack.seq) < 0) {
-			log_warnx("client uid=%u pid=%d: ack of seq %" PRIu64 " past the last "
-			    "record; ignored", c->uid, (int)c->pid, m->u.ack.seq);
-			out.op = PROTO_OP_ERR;
-			out.u.err.code = PROTO_ERR_STATE;
-			snprintf(out.u.err.msg, sizeof(out.u.err.msg), "ack past the last seq");
-			return ctl_push(c, &out) < 0 ? -1 : 0;
-		}
-		return 0;
+		return on_ack(s, c, m->u.ack.seq);
 	case PROTO_OP_STATUS:
 		out.op = PROTO_OP_STATUS;
 		s->status(s->ctx, &out.u.status);
@@ -521,43 +626,113 @@ client_read(struct server *s, struct client *c)
 /* ------------------------------------------------------------ accepting */
 
 static bool
-allowed(const struct server *s, uid_t uid, gid_t gid)
+gid_allowed(const struct server *s, gid_t gid)
 {
-	if (uid == 0 || uid == geteuid())
-		return true;
-	for (size_t i = 0; i < s->uids->n; i++)
-		if ((int64_t)uid == s->uids->v[i])
-			return true;
-	for (size_t i = 0; i < s->gids->n; i++)
-		if ((int64_t)gid == s->gids->v[i])
+	for (size_t i = 0; i < s->ngids; i++)
+		if (gid == s->gids[i])
 			return true;
 	return false;
 }
 
+/* Whether one of the peer's supplementary groups, as they were when it
+ * connected (SO_PEERGROUPS), is allowed. */
+static bool
+peer_group_allowed(const struct server *s, int fd)
+{
+	gid_t small[64], *g = small;
+	socklen_t len = sizeof(small);
+	bool ok = false;
+
+	if (s->ngids == 0)
+		return false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+		/* ERANGE: len says how much room the list needs */
+		if (errno != ERANGE || len > PEER_GROUPS_MAX * sizeof(gid_t) ||
+		    (g = malloc(len)) == NULL)
+			return false;
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0)
+			len = 0;
+	}
+	for (size_t i = 0; !ok && i < len / sizeof(gid_t); i++)
+		ok = gid_allowed(s, g[i]);
+	if (g != small)
+		free(g);
+	return ok;
+}
+
+static bool
+allowed(const struct server *s, int fd, const struct ucred *cr)
+{
+	if (cr->uid == 0 || cr->uid == geteuid() || cr->uid == s->streamer)
+		return true;
+	for (size_t i = 0; i < s->nuids; i++)
+		if (cr->uid == s->uids[i])
+			return true;
+	return gid_allowed(s, cr->gid) || peer_group_allowed(s, fd);
+}
+
+/* NULL when a client of uid fits, else why not (in buf). */
+static const char *
+no_slot(const struct server *s, uid_t uid, char *buf, size_t len)
+{
+	unsigned keep = s->cap > STREAMER_SLOTS ? STREAMER_SLOTS : s->cap - 1, mine = 0;
+
+	if (s->nclients >= s->cap)
+		return "too many clients";
+	if (uid != s->streamer && s->nclients >= s->cap - keep) {
+		snprintf(buf, len, "too many clients (the last %u slots are kept for %s)", keep,
+		    s->streamer_name);
+		return buf;
+	}
+	for (unsigned i = 0; i < s->nclients; i++)
+		mine += s->clients[i]->uid == uid;
+	if (mine >= s->max_per_uid) {
+		snprintf(buf, len, "too many connections from uid %u (max_clients_per_uid %u)",
+		    (unsigned)uid, s->max_per_uid);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Says why to the peer and closes it; the log line is rate-limited. */
 static void
-accept_one(struct server *s, int fd)
+refuse(struct server *s, int fd, const struct ucred *cr, enum proto_err code,
+    const char *why, int64_t now)
+{
+	uint64_t held = 0;
+	char note[96];
+
+	s->stats.clients_refused++;
+	s->last_refused = cr->uid;
+	if (ratelim_allow(&s->rl_refused, now, &held))
+		log_warnx("refused client uid=%u gid=%u pid=%d: %s%s", cr->uid, cr->gid,
+		    (int)cr->pid, why, held_note(held, note, sizeof(note)));
+	send_err_now(fd, code, why);
+	close(fd);
+}
+
+static void
+accept_one(struct server *s, int fd, int64_t now)
 {
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 	struct client *c;
+	const char *full;
+	char why[PROTO_MSG_LEN];
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
 		log_warn("cannot read peer credentials");
 		close(fd);
 		return;
 	}
-	if (!allowed(s, cr.uid, cr.gid)) {
-		log_warnx("refused client uid=%u gid=%u pid=%d: not in allowed_uids or "
-		    "allowed_gids", cr.uid, cr.gid, (int)cr.pid);
-		send_err_now(fd, PROTO_ERR_DENIED, "not allowed");
-		close(fd);
+	if (!allowed(s, fd, &cr)) {
+		snprintf(why, sizeof(why), "uid %u is not allowed: %s", (unsigned)cr.uid,
+		    s->denied_hint);
+		refuse(s, fd, &cr, PROTO_ERR_DENIED, why, now);
 		return;
 	}
-	if (s->nclients >= s->cap) {
-		log_warnx("refused client uid=%u pid=%d: already %u clients", cr.uid,
-		    (int)cr.pid, s->nclients);
-		send_err_now(fd, PROTO_ERR_BUSY, "too many clients");
-		close(fd);
+	if ((full = no_slot(s, cr.uid, why, sizeof(why))) != NULL) {
+		refuse(s, fd, &cr, PROTO_ERR_BUSY, full, now);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -569,8 +744,10 @@ accept_one(struct server *s, int fd)
 	c->uid = cr.uid;
 	c->gid = cr.gid;
 	c->pid = cr.pid;
+	c->may_ack = cr.uid == s->streamer;
 	s->clients[s->nclients++] = c;
-	log_debug("client uid=%u pid=%d: connected", c->uid, (int)c->pid);
+	log_debug("client uid=%u pid=%d: connected%s", c->uid, (int)c->pid,
+	    c->may_ack ? " (may ack)" : " (read-only)");
 }
 
 static void
@@ -579,7 +756,7 @@ accept_some(struct server *s, int64_t now)
 	for (int k = 0; k < ACCEPT_BUDGET; k++) {
 		int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {
-			accept_one(s, fd);
+			accept_one(s, fd, now);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -670,10 +847,39 @@ server_wake(struct server *s)
 	}
 }
 
+static int64_t
+earliest(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
 int64_t
 server_next_deadline(const struct server *s)
 {
-	return s->accept_paused_until ? s->accept_paused_until : INT64_MAX;
+	int64_t t = s->accept_paused_until ? s->accept_paused_until : INT64_MAX;
+
+	t = earliest(t, ratelim_deadline(&s->rl_refused));
+	return earliest(t, ratelim_deadline(&s->rl_ack));
+}
+
+void
+server_tick(struct server *s, int64_t now)
+{
+	uint64_t n;
+
+	if ((n = ratelim_flush(&s->rl_refused, now)) != 0)
+		log_warnx("refused %" PRIu64 " more clients in the last %lld s without a line "
+		    "each (the last one uid=%u)", n, (long long)(LOG_WINDOW_NS / NS_PER_S),
+		    (unsigned)s->last_refused);
+	if ((n = ratelim_flush(&s->rl_ack, now)) != 0)
+		log_warnx("refused %" PRIu64 " more acks in the last %lld s without a line each",
+		    n, (long long)(LOG_WINDOW_NS / NS_PER_S));
+}
+
+void
+server_stats(const struct server *s, struct server_stats *st)
+{
+	*st = s->stats;
 }
 
 unsigned

@@ -7,7 +7,8 @@
  * shows a live full-screen view (--watch, watch.h). Gap notices go to
  * stderr.
  *
- * It never acks: a tap must not move the committed position.
+ * It never acks: a tap must not move the committed position (and sensord
+ * would refuse: only streamerd's user may).
  *
  * It trusts a socket only when it is served by root or by the owner of the
  * socket's directory (the directory only sensord's user may create entries
@@ -15,6 +16,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -43,7 +45,7 @@ enum {
 	TAP_USAGE = 2,
 	TAP_NOSOCKET = 3,	/* no socket at that path: is sensord running? */
 	TAP_REFUSED = 4,	/* socket file exists but nobody listens (stale) */
-	TAP_DENIED = 5,		/* no permission on the socket (group snowsense?) */
+	TAP_DENIED = 5,		/* no permission on the socket, or sensord refused us */
 	TAP_TIMEOUT = 6,	/* sensord did not answer in time */
 };
 
@@ -86,7 +88,7 @@ usage(FILE *f)
 	    "Gaps (records retention already dropped) are reported on stderr.\n"
 	    "Exit status: 0 ok, 1 connection lost or protocol error, 2 usage,\n"
 	    "3 no socket (is sensord running?), 4 connection refused (stale socket),\n"
-	    "5 permission denied (are you in sensord's socket group?), 6 timeout.\n"
+	    "5 permission denied (the message says what to change), 6 timeout.\n"
 	    "Colour only on a terminal, and never with NO_COLOR set.\n",
 	    DEFAULT_SOCKET, DEFAULT_METRICS);
 }
@@ -188,6 +190,23 @@ dir_owner(const char *path)
 	return st.st_uid;
 }
 
+/* Says how to get in when the socket file itself refused us: its group,
+ * by name, is what opens it. */
+static void
+hint_file_denied(const char *path)
+{
+	struct stat st;
+	struct group *gr;
+
+	if (stat(path, &st) == 0 && (gr = getgrgid(st.st_gid)) != NULL)
+		fprintf(stderr, "sensortap: %s: permission denied: it is for group \"%s\"; join "
+		    "it (`sudo usermod -aG %s $USER`), then log in again\n", path, gr->gr_name,
+		    gr->gr_name);
+	else
+		fprintf(stderr, "sensortap: %s: permission denied: ask the administrator for "
+		    "access to sensord's socket\n", path);
+}
+
 /* Connects, waiting up to timeout_ms while sensord's backlog is full. */
 static int
 connect_sensord(const char *path, int timeout_ms, struct sdsock **ret)
@@ -210,8 +229,7 @@ connect_sensord(const char *path, int timeout_ms, struct sdsock **ret)
 		return TAP_REFUSED;
 	case -EACCES:
 	case -EPERM:
-		fprintf(stderr, "sensortap: %s: permission denied: join the socket's group "
-		    "(e.g. `usermod -aG snowsense $USER`, then log in again)\n", path);
+		hint_file_denied(path);
 		return TAP_DENIED;
 	case -ESRCH:
 		fprintf(stderr, "sensortap: %s: %s: it is neither root's nor its "
@@ -264,6 +282,13 @@ recv_msg(struct sdsock *c, int timeout_ms, struct proto_msg *m)
 	default:
 		fprintf(stderr, "sensortap: recv: %s\n", strerror(-r));
 		return TAP_FAIL;
+	}
+	if (m->op == PROTO_OP_ERR && m->u.err.code == PROTO_ERR_DENIED) {
+		/* sensord's message names what would let this user in */
+		fprintf(stderr, "sensortap: sensord refused this user (uid %u): %s; group "
+		    "membership counts from the next login\n", (unsigned)getuid(),
+		    m->u.err.msg);
+		return TAP_DENIED;
 	}
 	if (m->op == PROTO_OP_ERR) {
 		fprintf(stderr, "sensortap: sensord refused: %s (code %" PRIu32 ")\n",
@@ -404,8 +429,14 @@ main(int argc, char **argv)
 		return TAP_USAGE;
 	if ((r = connect_sensord(o.path, o.timeout_ms, &c)) != TAP_OK)
 		return r;
-	if ((r = sent(sdsock_hello(c, "sensortap"))) != TAP_OK ||
-	    (r = recv_msg(c, o.timeout_ms, &m)) != TAP_OK)
+	/* A refused client finds sensord's err waiting even when the hello
+	 * could no longer be sent: read it before giving up. */
+	r = sdsock_hello(c, "sensortap");
+	if (r < 0 && r != -EPIPE && r != -ECONNRESET) {
+		r = sent(r);
+		goto out;
+	}
+	if ((r = recv_msg(c, o.timeout_ms, &m)) != TAP_OK)
 		goto out;
 	if (m.op != PROTO_OP_HELLO) {
 		fprintf(stderr, "sensortap: expected hello from sensord, got \"%s\"\n",

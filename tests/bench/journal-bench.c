@@ -120,9 +120,10 @@ reader(const char *path, unsigned n, int out)
 static double
 replay_rate(const char *dir, struct journal *j, unsigned n)
 {
-	struct conf_int_list none = { 0 };
 	char path[128], err[256];
-	struct server_conf sc = { path, 0600, (uid_t)-1, (gid_t)-1, &none, &none, 4, "bench" };
+	struct server_conf sc = { .path = path, .mode = 0600, .uid = (uid_t)-1,
+		.gid = (gid_t)-1, .streamer = (uid_t)-1, .max_clients = 4, .max_per_uid = 3,
+		.device = "bench" };
 	struct pollfd fds[8];
 	struct server *s;
 	int p[2], st;

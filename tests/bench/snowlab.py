@@ -347,6 +347,7 @@ class Pipeline:
             self.lab.write("chips.control", "")
 
     def _write_sensord_config(self):
+        import pwd
         conf = {
             "bus": "/dev/i2c-1", "device": DEVICE, "interval_ms": self.interval_ms,
             "socket": self.sock, "socket_mode": "0600",
@@ -355,10 +356,11 @@ class Pipeline:
                         "fsync": self.fsync, "segment_bytes": 4 << 20},
             "disk_path": self.lab.dir, "require": "none",
             "metrics_file": self.lab.path("run", "sensord.prom"),
+            # the one user that may ack: streamerd runs as we do
+            "streamer_user": pwd.getpwuid(os.getuid()).pw_name,
         }
         if os.getuid() == 0:	# sensord refuses to keep root: drop to nobody
             import grp
-            import pwd
             conf["user"] = "nobody"
             conf["group"] = grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name
             os.chmod(self.lab.dir, 0o755)

@@ -44,6 +44,9 @@ sandbox_configs() {
 	# As root, sensord runs as nobody (the fake bus needs no privilege, as
 	# the real one needs none under the systemd unit).
 	[ "$(id -u)" = 0 ] && chown "$RUN_USER:$RUN_GROUP" "$T/run" "$SENSORD_STATE"
+	# supervise runs streamerd as this user, the one sensord lets ack
+	STREAMERD_USER=root
+	[ "$(id -u)" = 0 ] || STREAMERD_USER=$(id -un)
 	cat >"$T/conf/sensord.json" <<EOF
 {
   "_comment": "snowsense sandbox: sensord on fake chips, everything under $T",
@@ -55,6 +58,7 @@ sandbox_configs() {
   "user": "$RUN_USER",
   "group": "$RUN_GROUP",
   "metrics_file": "$SENSORD_METRICS",
+  "streamer_user": "$STREAMERD_USER",
   "journal": { "fsync": "always" }
 }
 EOF
@@ -107,8 +111,6 @@ EOF
 		SENSORD_WRAPPER=""
 	fi
 	SENSORD_WRAPPER="$SENSORD_WRAPPER$_sb_filter$_sb_wc $_sb_scenario --control $T/chips.ctl --"
-	STREAMERD_USER=root
-	[ "$(id -u)" = 0 ] || STREAMERD_USER=$(id -un)
 	SUPERVISE_RUNDIR=$T/run/supervise
 	SUPERVISE_LOGDIR=$T/log
 	SENSORTAP_BIN=$BIN/sensortap

@@ -7,8 +7,10 @@
 #                MEMBERS names one), state in
 #                $SENSORD_STATE, socket $SENSORD_SOCK, metrics
 #                $SENSORD_METRICS, user/group $RUN_USER/$RUN_GROUP (nobody
-#                when the test runs as root), plus MEMBERS: JSON members,
-#                each followed by a comma
+#                when the test runs as root), streamer_user $STREAMER_USER
+#                (the user the tests run streamerd and sdclient as: root, or
+#                the test's own user; unless MEMBERS names one), plus
+#                MEMBERS: JSON members, each followed by a comma
 #   start_sensord [ARGS]  sensord -f $SENSORD_CONF -d ARGS on the chips of
 #                $CHIPS (default: all three chips, time_scale 20), with
 #                with-chips options $CHIPS_OPTS (--stats F, --control F);
@@ -44,6 +46,7 @@ else
 	RUN_USER=$(id -un)
 	RUN_GROUP=$(id -gn)
 fi
+STREAMER_USER=$(id -un)
 
 # The socket's directory: sensord's user's alone, as sensord demands (it
 # removes its socket there after dropping to $RUN_USER).
@@ -60,10 +63,13 @@ sensord_conf() {
 	_sensord_dirs
 	_sc_device='"device": "itest",'
 	case ${1:-} in *'"device"'*) _sc_device="" ;; esac
+	_sc_streamer="\"streamer_user\": \"$STREAMER_USER\","
+	case ${1:-} in *'"streamer_user"'*) _sc_streamer="" ;; esac
 	cat >"$SENSORD_CONF" <<JSON
 {
 	${1:-}
 	$_sc_device
+	$_sc_streamer
 	"state_dir": "$SENSORD_STATE",
 	"socket": "$SENSORD_SOCK",
 	"metrics_file": "$SENSORD_METRICS",

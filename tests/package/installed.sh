@@ -174,7 +174,6 @@ edit /etc/snowsense/streamerd.json -e 's/"account": "MYORG-MYACCOUNT"/"account":
 	-e 's/"user": "SNOWSENSE_INGEST"/"user": "STREAMER"/' -e 's/"SNOWSENSE_INGEST_ROLE"/"INGEST_ROLE"/' \
 	-e 's/"clock_sync_wait_s": [0-9]*/"clock_sync_wait_s": 0/' \
 	-e "s#^  \"socket\":#  \"account_url\": \"$URL\",\\n  \"ca_file\": \"$EMU_CA\",\\n&#"
-sed -i "s/\"allowed_uids\": \[\]/\"allowed_uids\": [$(id -u streamerd)]/" /etc/snowsense/sensord.json
 want_perm /etc/snowsense/streamerd.json 600 streamerd streamerd
 out=$(/usr/sbin/sensord -n 2>&1) || fail "sensord -n: $out"
 [ "$out" = "configuration OK" ] || fail "sensord -n: $out"

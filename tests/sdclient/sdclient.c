@@ -4,7 +4,11 @@
  * it saw is what the verb promises.
  *
  *   sdclient -s SOCK status            status as key=value lines
- *   sdclient -s SOCK ack SEQ           ack, then check status shows it
+ *   sdclient -s SOCK ack SEQ           subscribe from oldest, read up to SEQ,
+ *                                      ack it, check status shows it
+ *   sdclient -s SOCK rogue-ack SEQ [FROM]  ack SEQ without a subscription
+ *                                      (or subscribed at FROM, nothing read);
+ *                                      exit 0 when refused and not applied
  *   sdclient -s SOCK follow FROM N     subscribe (seq|oldest|now), read N
  *                                      records, seqs consecutive (gaps
  *                                      reported as gap=A..B)
@@ -154,23 +158,95 @@ cmd_status(void)
 	return 0;
 }
 
+static uint64_t
+parse_seq(const char *arg)
+{
+	uint64_t seq;
+	char *end;
+
+	errno = 0;
+	seq = strtoull(arg, &end, 10);
+	if (errno || *end || end == arg)
+		die("bad seq %s", arg);
+	return seq;
+}
+
+/* Waits for the answer to an ack: err (1 and *ret_err) or, since an ack
+ * has no answer of its own, the status asked right after it (0). Records
+ * and gaps in between are skipped. */
+static int
+ack_answer(struct sdsock *c, struct proto_status *ret_st, struct proto_msg *ret_err)
+{
+	struct proto_msg m;
+
+	sent(sdsock_ask_status(c));
+	for (;;) {
+		if (!recvm(c, &m, ANSWER_MS))
+			die("closed while waiting for the ack's answer");
+		if (m.op == PROTO_OP_ERR) {
+			*ret_err = m;
+			return 1;
+		}
+		if (m.op == PROTO_OP_STATUS) {
+			*ret_st = m.u.status;
+			return 0;
+		}
+	}
+}
+
+/* As streamerd does: subscribe from the oldest record, read up to seq,
+ * then ack it. */
 static int
 cmd_ack(const char *arg)
 {
 	struct proto_status s;
-	uint64_t seq;
-	char *end;
+	struct proto_msg m;
+	uint64_t seq = parse_seq(arg), seen = 0;
 	struct sdsock *c = conn();
 
-	errno = 0;
-	seq = strtoull(arg, &end, 10);
-	if (errno || *end)
-		die("bad seq %s", arg);
+	sent(sdsock_subscribe(c, PROTO_FROM_OLDEST, 0));
+	while (seen < seq) {
+		if (!recvm(c, &m, 10000))
+			die("closed after seq %" PRIu64, seen);
+		if (m.op == PROTO_OP_REC)
+			seen = m.u.rec.seq;
+		else if (m.op == PROTO_OP_GAP)
+			seen = m.u.gap.to;
+		else if (m.op == PROTO_OP_ERR)
+			die("err %u: %s", m.u.err.code, m.u.err.msg);
+	}
 	sent(sdsock_ack(c, seq));
-	s = get_status(c);
+	if (ack_answer(c, &s, &m))
+		die("ack %" PRIu64 " refused: err %u: %s", seq, m.u.err.code, m.u.err.msg);
 	printf("acked_seq=%" PRIu64 "\n", s.acked_seq);
 	sdsock_close(c);
 	return s.acked_seq >= seq ? 0 : 1;
+}
+
+/* The rogue ack: hello, then ack seq without a subscription (or, with
+ * from, after subscribing there and reading nothing). Exits 0 only when
+ * sensord refused it with an err and its acked seq stayed below seq. */
+static int
+cmd_rogue_ack(const char *arg, const char *from)
+{
+	struct proto_status s;
+	struct proto_msg m;
+	uint64_t seq = parse_seq(arg);
+	struct sdsock *c = conn();
+
+	if (from)
+		subscribe(c, from);
+	sent(sdsock_ack(c, seq));
+	if (!ack_answer(c, &s, &m)) {
+		printf("honoured acked_seq=%" PRIu64 "\n", s.acked_seq);
+		sdsock_close(c);
+		return 1;
+	}
+	printf("refused code=%u msg=%s\n", m.u.err.code, m.u.err.msg);
+	s = get_status(c);
+	printf("acked_seq=%" PRIu64 "\n", s.acked_seq);
+	sdsock_close(c);
+	return s.acked_seq < seq ? 0 : 1;
 }
 
 static int
@@ -328,9 +404,9 @@ cmd_denied(void)
 		die("closed without err");
 	if (m.op != PROTO_OP_ERR || m.u.err.code != PROTO_ERR_DENIED)
 		die("expected err DENIED, got %s", proto_op_name(m.op));
+	printf("denied: %s\n", m.u.err.msg);
 	if (recvm(c, &m, ANSWER_MS))
 		die("still open after err DENIED");
-	printf("denied\n");
 	sdsock_close(c);
 	return 0;
 }
@@ -348,6 +424,8 @@ main(int argc, char **argv)
 		return cmd_status();
 	if (strcmp(argv[3], "ack") == 0 && argc == 5)
 		return cmd_ack(argv[4]);
+	if (strcmp(argv[3], "rogue-ack") == 0 && (argc == 5 || argc == 6))
+		return cmd_rogue_ack(argv[4], argc == 6 ? argv[5] : NULL);
 	if (strcmp(argv[3], "follow") == 0 && argc == 6)
 		return cmd_follow(argv[4], argv[5]);
 	if (strcmp(argv[3], "stuck") == 0 && argc == 5)

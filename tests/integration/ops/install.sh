@@ -89,7 +89,8 @@ left=$(cd "$d" && { find . -type f | grep -v '^\./etc/snowsense/' || true; })
 if [ -x "$BIN/sensord" ] && [ -f "$TOP/config/sensord.json" ]; then
 	out=$("$BIN/sensord" -n -f "$TOP/config/sensord.json" 2>&1)
 	case $out in
-	"configuration OK" | *'user "snowsense" does not exist'* | *'group "snowsense" does not exist'*) ;;
+	"configuration OK" | *'user "snowsense" does not exist'* | *'group "snowsense" does not exist'* | \
+		*'user "streamerd" does not exist'*) ;;
 	*) fail "config/sensord.json does not load: $out" ;;
 	esac
 fi

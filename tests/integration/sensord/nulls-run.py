@@ -146,7 +146,9 @@ class Run:
             f.write("{}\n")
         os.chmod(self.ctl, 0o644)
         conf = {"device": "nulls-" + self.s["name"], "state_dir": self.state,
-                "socket": self.sock, "user": user, "group": group}
+                "socket": self.sock, "user": user, "group": group,
+                # the one user that may ack: nobody acks here, but it must exist
+                "streamer_user": pwd.getpwuid(os.getuid()).pw_name}
         conf.update(self.s["conf"])
         with open(os.path.join(self.dir, "sensord.json"), "w") as f:
             json.dump(conf, f)

@@ -324,6 +324,30 @@ test_peer_closes(void **state)
 	sdsock_close(c);
 }
 
+/* A server that refuses closes with the client's hello unread: the kernel
+ * then reports ECONNRESET before the err it queued, which must still be
+ * read (sensortap's exit 5 depends on it). */
+static void
+test_err_before_reset(void **state)
+{
+	struct proto_msg m = { .op = PROTO_OP_ERR };
+	int peer;
+	struct sdsock *c = pair_client(&peer);
+
+	(void)state;
+	m.u.err.code = PROTO_ERR_DENIED;
+	snprintf(m.u.err.msg, sizeof(m.u.err.msg), "uid 1 is not allowed");
+	peer_send(peer, &m);
+	assert_int_equal(sdsock_hello(c, "unit"), 0);	/* left unread */
+	close(peer);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sdsock_read(c, &m), 0);
+	assert_int_equal(m.op, PROTO_OP_ERR);
+	assert_int_equal(m.u.err.code, PROTO_ERR_DENIED);
+	assert_int_equal(sdsock_read(c, &m), -ECONNRESET);
+	sdsock_close(c);
+}
+
 static void
 test_eagain(void **state)
 {
@@ -602,6 +626,7 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_peer_closes),
+		cmocka_unit_test(test_err_before_reset),
 		cmocka_unit_test(test_eagain),
 		cmocka_unit_test_setup_teardown(test_connect_errors, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_server_checked, setup_dir, teardown_dir),

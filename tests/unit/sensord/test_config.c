@@ -1,6 +1,7 @@
 /*
  * config: the shipped example loads as is; defaults; the cross-key checks
- * (socket mode, journal sizes, absolute paths) name the key at fault;
+ * (socket mode, journal sizes, absolute paths, the per-uid client cap)
+ * name the key at fault;
  * unknown keys in nested blocks are refused; device falls back to the
  * hostname.
  */
@@ -39,6 +40,9 @@ test_example_loads(void **state)
 	assert_int_equal(c.socket_mode_bits, 0660);
 	assert_int_equal(c.journal.fsync, CONFIG_FSYNC_ALWAYS);
 	assert_true(c.sensors.scd4x.enabled);
+	/* the package's roles by name: no uid to edit in */
+	assert_string_equal(c.streamer_user, "streamerd");
+	assert_string_equal(c.socket_group, "snowsense");
 }
 
 static void
@@ -56,6 +60,10 @@ test_defaults(void **state)
 	assert_int_equal(c.journal.fsync, CONFIG_FSYNC_ALWAYS);
 	assert_int_equal(c.journal.segment_bytes, 1024 * 1024);
 	assert_int_equal(c.max_clients, 128);
+	assert_int_equal(c.max_clients_per_uid, 32);
+	assert_string_equal(c.streamer_user, "streamerd");
+	assert_int_equal(c.allowed_users.n, 0);
+	assert_int_equal(c.allowed_groups.n, 0);
 	assert_string_equal(c.metrics_file, "");
 	gethostname(host, sizeof(host) - 1);
 	assert_string_equal(c.device, host);
@@ -78,6 +86,11 @@ test_errors_name_the_key(void **state)
 		{ "{\"metrics_file\":\"m.prom\"}", "\"metrics_file\": expected an absolute" },
 		{ "{\"interval_ms\":1}", "\"interval_ms\"" },
 		{ "{\"allowed_uids\":[\"x\"]}", "\"allowed_uids\"" },
+		{ "{\"allowed_users\":[1000]}", "\"allowed_users\": expected an array" },
+		{ "{\"allowed_groups\":\"snowsense\"}", "\"allowed_groups\": expected an array" },
+		{ "{\"max_clients\":8,\"max_clients_per_uid\":8}",
+		  "\"max_clients_per_uid\": expected less than max_clients (8), got 8" },
+		{ "{\"max_clients\":1}", "\"max_clients\"" },
 		{ "{\"scd4x\":{\"colour\":1}}", "\"scd4x.colour\": unknown key" },
 		{ "{\"require\":\"most\"}", "\"require\"" },
 	};

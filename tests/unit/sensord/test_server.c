@@ -1,14 +1,19 @@
 /*
  * server: the protocol as a client sees it, over a real socket, with the
  * server driven by hand in the same process: hello, replay then live,
- * gaps after forced retention, acks, status, malformed and oversized
- * messages closing only their sender, a client that never reads not
- * holding up the others, refusal of a uid that is not allowed, the
- * start-up rules for the socket path, and the pause in accepting when the
- * process is out of fds, which must end.
+ * gaps after forced retention, acks
+ * only from the streamer's uid and only up to what its subscription was
+ * sent, status, malformed and oversized messages closing only their
+ * sender, a client that never reads not holding up the others, refusal
+ * of a uid that is not allowed (admission by supplementary group), the
+ * per-uid cap and the streamer's kept slots, the start-up rules for the
+ * socket path, and the pause in accepting when the process is out of
+ * fds, which must end. Other uids are played by forked children when the
+ * test runs as root.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,8 +41,9 @@
 static char dir[64], sock[128];
 static struct journal *j;
 static struct server *srv;
-static struct conf_int_list no_ids;
 static int status_calls;
+static uid_t streamer;		/* who may ack: the test itself unless a test says */
+static gid_t allowed_gid = (gid_t)-1;	/* one allowed group, or none */
 
 static void
 fake_status(void *ctx, struct proto_status *st)
@@ -48,12 +55,23 @@ fake_status(void *ctx, struct proto_status *st)
 	status_calls++;
 }
 
+static struct server_conf
+conf_for(unsigned max_clients, unsigned max_per_uid)
+{
+	struct server_conf sc = { .path = sock, .mode = 0660, .uid = (uid_t)-1,
+		.gid = (gid_t)-1, .streamer = streamer, .streamer_name = "streamer",
+		.gids = &allowed_gid, .ngids = allowed_gid != (gid_t)-1,
+		.denied_hint = "join group \"unit\"", .max_clients = max_clients,
+		.max_per_uid = max_per_uid, .device = "testdev" };
+
+	return sc;
+}
+
 static void
-open_all(uint64_t seg, uint64_t max, unsigned max_clients)
+open_caps(uint64_t seg, uint64_t max, unsigned max_clients, unsigned max_per_uid)
 {
 	struct journal_opts o = { seg, max, 0, JOURNAL_FSYNC_NEVER };
-	struct server_conf sc = { sock, 0660, (uid_t)-1, (gid_t)-1, &no_ids, &no_ids, max_clients,
-		"testdev" };
+	struct server_conf sc = conf_for(max_clients, max_per_uid);
 	char err[256];
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
 
@@ -66,6 +84,12 @@ open_all(uint64_t seg, uint64_t max, unsigned max_clients)
 		fail_msg("server_new: %s", err);
 }
 
+static void
+open_all(uint64_t seg, uint64_t max, unsigned max_clients)
+{
+	open_caps(seg, max, max_clients, max_clients > 1 ? max_clients - 1 : 1);
+}
+
 static int
 setup(void **state)
 {
@@ -75,6 +99,8 @@ setup(void **state)
 	snprintf(sock, sizeof(sock), "%s/s.sock", dir);
 	log_init("test_server", 1, 0);
 	status_calls = 0;
+	streamer = geteuid();
+	allowed_gid = (gid_t)-1;
 	j = NULL;
 	srv = NULL;
 	return 0;
@@ -302,19 +328,55 @@ test_gap_after_forced_drop(void **state)
 }
 
 static void
-test_ack_and_status(void **state)
+ack(int fd, uint64_t seq)
+{
+	struct proto_msg m = { .op = PROTO_OP_ACK };
+
+	m.u.ack.seq = seq;
+	send_msg(fd, &m);
+}
+
+/* The next message is an err with code whose text contains what. */
+static void
+expect_err(int fd, uint32_t code, const char *what)
+{
+	struct proto_msg m;
+
+	assert_int_equal(recv_msg(fd, &m), 1);
+	assert_int_equal(m.op, PROTO_OP_ERR);
+	assert_int_equal(m.u.err.code, code);
+	if (!strstr(m.u.err.msg, what))
+		fail_msg("err \"%s\" does not say \"%s\"", m.u.err.msg, what);
+}
+
+/* The acked seq, after a status round trip on fd (the ack went first). */
+static uint64_t
+acked_after(int fd)
 {
 	struct journal_stats st;
-	struct proto_msg m = { .op = PROTO_OP_ACK };
+	struct proto_msg m = { .op = PROTO_OP_STATUS };
+
+	send_msg(fd, &m);
+	do
+		assert_int_equal(recv_msg(fd, &m), 1);
+	while (m.op != PROTO_OP_STATUS);
+	journal_stats(j, &st);
+	return st.acked_seq;
+}
+
+static void
+test_ack_and_status(void **state)
+{
+	struct proto_msg m = { .op = PROTO_OP_STATUS };
 	int fd;
 
 	(void)state;
 	open_all(1 << 20, 4 << 20, 8);
 	append(10);
 	fd = connect_client();
-	m.u.ack.seq = 7;
-	send_msg(fd, &m);
-	m.op = PROTO_OP_STATUS;
+	subscribe(fd, PROTO_FROM_OLDEST, 0);
+	expect_recs(fd, 1, 10);
+	ack(fd, 7);
 	send_msg(fd, &m);
 	assert_int_equal(recv_msg(fd, &m), 1);
 	assert_int_equal(m.op, PROTO_OP_STATUS);
@@ -322,22 +384,76 @@ test_ack_and_status(void **state)
 	assert_int_equal(m.u.status.last_seq, 10);
 	assert_int_equal(m.u.status.clients, 1);
 	assert_int_equal(status_calls, 1);
-	journal_stats(j, &st);
-	assert_int_equal(st.acked_seq, 7);
-	/* an ack past the end: err, but the client stays */
-	m.op = PROTO_OP_ACK;
-	m.u.ack.seq = 11;
-	send_msg(fd, &m);
-	assert_int_equal(recv_msg(fd, &m), 1);
-	assert_int_equal(m.op, PROTO_OP_ERR);
-	assert_int_equal(m.u.err.code, PROTO_ERR_STATE);
-	m.op = PROTO_OP_STATUS;
-	send_msg(fd, &m);
-	assert_int_equal(recv_msg(fd, &m), 1);
-	assert_int_equal(m.op, PROTO_OP_STATUS);
-	journal_stats(j, &st);
-	assert_int_equal(st.acked_seq, 7);
+	assert_int_equal(acked_after(fd), 7);
+	/* an ack past what was sent: err, but the client stays */
+	ack(fd, 11);
+	expect_err(fd, PROTO_ERR_STATE, "sent seqs up to 10 only");
+	assert_int_equal(acked_after(fd), 7);
+	append(1);
+	expect_recs(fd, 11, 11);
 	close(fd);
+}
+
+/* Attack 1: a client other than the streamer cannot make sensord delete
+ * records, however it asks; it still reads. */
+static void
+test_ack_read_only_client(void **state)
+{
+	struct server_stats ss;
+	int fd;
+
+	(void)state;
+	streamer = geteuid() + 1;	/* not us: this test's clients are read-only */
+	open_all(1 << 20, 4 << 20, 8);
+	append(10);
+	fd = connect_client();
+	hello(fd);
+	ack(fd, 10);		/* hello, then ack, never subscribed */
+	expect_err(fd, PROTO_ERR_DENIED, "read-only (only user streamer may ack)");
+	assert_int_equal(acked_after(fd), 0);
+	subscribe(fd, PROTO_FROM_OLDEST, 0);
+	expect_recs(fd, 1, 10);
+	ack(fd, 10);		/* even for what it was sent */
+	expect_err(fd, PROTO_ERR_DENIED, "read-only");
+	assert_int_equal(acked_after(fd), 0);
+	append(1);
+	expect_recs(fd, 11, 11);
+	server_stats(srv, &ss);
+	assert_int_equal(ss.acks_refused, 2);
+	close(fd);
+}
+
+/* The streamer's ack covers only what its subscription was sent; from seq
+ * N it holds N - 1 (streamerd re-acks Snowflake's committed seq at once). */
+static void
+test_ack_only_what_was_sent(void **state)
+{
+	int a, b;
+
+	(void)state;
+	open_all(1 << 20, 4 << 20, 8);
+	append(10);
+	a = connect_client();
+	hello(a);
+	ack(a, 5);
+	expect_err(a, PROTO_ERR_STATE, "not subscribed");
+	subscribe(a, PROTO_FROM_NOW, 0);
+	ack(a, 10);
+	expect_err(a, PROTO_ERR_STATE, "sent seqs up to 0 only");
+	assert_int_equal(acked_after(a), 0);
+	b = connect_client();
+	subscribe(b, PROTO_FROM_SEQ, 11);
+	ack(b, 10);
+	assert_int_equal(acked_after(b), 10);
+	append(3);
+	expect_recs(a, 11, 13);
+	expect_recs(b, 11, 13);
+	ack(a, 13);
+	assert_int_equal(acked_after(a), 13);
+	ack(a, 14);
+	expect_err(a, PROTO_ERR_STATE, "sent seqs up to 13 only");
+	close(a);
+	close(b);
 }
 
 static void
@@ -459,10 +575,179 @@ test_cap_and_denied(void **state)
 	assert_int_equal(server_clients(srv), 0);
 }
 
+/* A child that connects as uid:gid with the given supplementary groups,
+ * says hello and reports the first answer as its exit status: 1 for
+ * hello, 100 + code for an err whose text contains want (else 99), 0 at
+ * EOF. count connections are made one after the other (the last one's
+ * answer counts). The parent pumps the server meanwhile. */
+static int
+child_answer(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, int count,
+    const char *want)
+{
+	int st = -1;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		uint8_t c[PROTO_MAX_MSG];
+		struct proto_msg m;
+		int code = 0;
+
+		/* only what the child uses: valgrind's fd check runs here too */
+		close_range(3, ~0U, 0);
+		if (setgroups(ngroups, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(2);
+		memcpy(sa.sun_path, sock, strlen(sock) + 1);
+		for (int k = 0; k < count; k++) {
+			int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+			ssize_t n;
+
+			if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+				_exit(3);
+			m = (struct proto_msg){ .op = PROTO_OP_HELLO };
+			m.u.hello_c.v = PROTO_VERSION;
+			if (proto_encode(&m, PROTO_CLIENT, c, sizeof(c), (size_t *)&n) == 0)
+				(void)send(fd, c, (size_t)n, MSG_NOSIGNAL);
+			n = recv(fd, c, sizeof(c), 0);
+			if (n < 0 && errno == ECONNRESET)	/* hello unread: err queued */
+				n = recv(fd, c, sizeof(c), MSG_DONTWAIT);
+			if (n <= 0)
+				code = 0;
+			else if (proto_decode(c, (size_t)n, PROTO_SERVER, &m, NULL, 0) != 0)
+				_exit(4);
+			else if (m.op == PROTO_OP_HELLO)
+				code = 1;
+			else if (m.op == PROTO_OP_ERR)
+				code = want && !strstr(m.u.err.msg, want) ? 99 :
+				    100 + (int)m.u.err.code;
+			close(fd);
+		}
+		_exit(code);
+	}
+	for (int k = 0; k < 2000 && waitpid(pid, &st, WNOHANG) == 0; k++)
+		pump(5);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* The socket file and its directory open to everyone, so that only
+ * sensord's own check decides. */
+static void
+open_to_all(void)
+{
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(chmod(sock, 0666), 0);
+}
+
+/* One uid cannot take every slot (attack 8). */
+static void
+test_per_uid_cap(void **state)
+{
+	int fds[3];
+
+	(void)state;
+	streamer = geteuid() + 1;
+	open_caps(1 << 20, 4 << 20, 8, 3);
+	for (int i = 0; i < 3; i++)
+		fds[i] = connect_client();
+	expect_err(connect_client(), PROTO_ERR_BUSY,
+	    "too many connections from uid");
+	assert_int_equal(server_clients(srv), 3);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+}
+
+/* The streamer finds a slot when everyone else has filled theirs. */
+static void
+test_streamer_slot_kept(void **state)
+{
+	int fds[4];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();	/* the streamer is another uid: one to switch to */
+	streamer = 65534;
+	open_caps(1 << 20, 4 << 20, 6, 5);
+	open_to_all();
+	for (int i = 0; i < 4; i++)
+		fds[i] = connect_client();
+	expect_err(connect_client(), PROTO_ERR_BUSY, "the last 2 slots are kept for streamer");
+	assert_int_equal(child_answer(65534, 65534, NULL, 0, 1, NULL), 1);
+	for (int i = 0; i < 4; i++)
+		close(fds[i]);
+}
+
+/* Issue 15: members of an allowed group are admitted, supplementary groups
+ * included; others are refused with a hint that names the way in. */
+static void
+test_admitted_by_group(void **state)
+{
+	gid_t g = 4243;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	allowed_gid = g;
+	open_all(1 << 20, 4 << 20, 8);
+	open_to_all();
+	assert_int_equal(child_answer(4242, 4242, &g, 1, 1, NULL), 1);
+	assert_int_equal(child_answer(4242, 4243, NULL, 0, 1, NULL), 1);
+	assert_int_equal(child_answer(4242, 4242, NULL, 0, 1, "uid 4242 is not allowed: join "
+	    "group \"unit\""), 100 + PROTO_ERR_DENIED);
+}
+
+/* Attack 9: a refused uid connecting in a loop costs a few log lines and
+ * one count, not a line each. */
+static void
+test_refusals_rate_limited(void **state)
+{
+	char logf[128], line[512];
+	struct server_stats ss;
+	unsigned lines = 0, summary = 0;
+	int saved, fd, answer;
+	int64_t due;
+	FILE *f;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	open_all(1 << 20, 4 << 20, 8);
+	open_to_all();
+	snprintf(logf, sizeof(logf), "%s/log", dir);
+	fd = open(logf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	assert_int_equal(dup2(fd, 2), 2);
+	answer = child_answer(4242, 4242, NULL, 0, 300, NULL);
+	due = server_next_deadline(srv);	/* a count is due */
+	if (due < INT64_MAX)
+		server_tick(srv, due);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, 2), 2);	/* assertions are seen from here on */
+	close(saved);
+	close(fd);
+	assert_int_equal(answer, 100 + PROTO_ERR_DENIED);
+	assert_true(due < INT64_MAX);
+	assert_int_equal(server_next_deadline(srv), INT64_MAX);
+	server_stats(srv, &ss);
+	assert_int_equal(ss.clients_refused, 300);
+	f = fopen(logf, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		lines += strstr(line, "refused client uid=4242") != NULL;
+		summary += strstr(line, "refused 295 more clients in the last 10 s") != NULL;
+	}
+	fclose(f);
+	assert_int_equal(lines, 5);
+	assert_int_equal(summary, 1);
+}
+
 static void
 test_socket_path_rules(void **state)
 {
-	struct server_conf sc = { sock, 0660, (uid_t)-1, (gid_t)-1, &no_ids, &no_ids, 4, "d" };
+	struct server_conf sc = conf_for(4, 3);
 	struct server *second = NULL;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat sb;
@@ -549,9 +834,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replay_then_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_after_forced_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_and_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_read_only_client, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_only_what_was_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_closes_only_sender, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stuck_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_and_denied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_uid_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_streamer_slot_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admitted_by_group, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_path_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_pause_ends, setup, teardown),
 	};

@@ -133,6 +133,7 @@ static void
 test_metrics_format(void **state)
 {
 	struct proto_status st = { 0 };
+	struct metrics_extra x = { .clients_refused = 303500, .acks_refused = 271 };
 	char buf[8192];
 	int n;
 
@@ -150,7 +151,7 @@ test_metrics_format(void **state)
 	snprintf(st.chips[0].state, sizeof(st.chips[0].state), "retrying");
 	st.chips[0].faults = 4;
 	st.chips[0].last_ok = 1767225600123000000;
-	n = metrics_format(&st, "pi \"1\"", buf, sizeof(buf));
+	n = metrics_format(&st, &x, "pi \"1\"", buf, sizeof(buf));
 	assert_true(n > 0);
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, "# HELP sensord_chip_state Current state of each chip"));
@@ -165,7 +166,9 @@ test_metrics_format(void **state)
 	assert_non_null(strstr(buf, "sensord_chip_faults_total{device=\"pi \\\"1\\\"\",chip=\"scd4x\"} 4\n"));
 	assert_non_null(strstr(buf, "state=\"retrying\"} 1\n"));
 	assert_non_null(strstr(buf, "# TYPE sensord_records_written_total counter\n"));
-	assert_int_equal(metrics_format(&st, "x", buf, 100), -EMSGSIZE);
+	assert_non_null(strstr(buf, "sensord_clients_refused_total{device=\"pi \\\"1\\\"\"} 303500\n"));
+	assert_non_null(strstr(buf, "sensord_acks_refused_total{device=\"pi \\\"1\\\"\"} 271\n"));
+	assert_int_equal(metrics_format(&st, &x, "x", buf, 100), -EMSGSIZE);
 }
 
 int
