@@ -73,7 +73,7 @@ struct daemon {
 	int64_t last_watchdog;		/* when WATCHDOG=1 was last sent */
 	int state_fd;			/* the state dir, opened once (safedir) */
 	struct access access;
-	uint64_t append_failures;
+	uint64_t append_failures;	/* records lost: not journaled */
 	bool metrics_failing;
 	uint64_t overruns;
 	int64_t next_overrun_log;
@@ -154,11 +154,12 @@ fill_status(void *ctx, struct proto_status *st)
 /* ------------------------------------------------------------ records */
 
 /* Rewrites the metrics file, warning when it starts failing, not on every
- * record. */
+ * record. Also after a record was lost: the count of lost records is what
+ * an operator watches on a full disk. */
 static void
 write_metrics(struct daemon *d)
 {
-	struct metrics_extra x = { 0 };
+	struct metrics_extra x = { .records_lost = d->append_failures };
 	struct server_stats ss;
 	struct proto_status st;
 	int rc;
@@ -206,17 +207,17 @@ make_record(struct daemon *d)
 		rc = journal_append(d->journal, d->msg, len, r->t, &seq);
 	if (rc < 0) {
 		/* Logged on the first failure and then every 100th, so a full
-		 * disk does not flood the log at a short interval. */
+		 * disk does not flood the log at a short interval; every one is
+		 * counted in sensord_records_lost_total. */
 		if (d->append_failures++ % 100 == 0)
-			log_errx("record %" PRIu64 " not journaled (%" PRIu64 " failures so far): "
+			log_errx("record %" PRIu64 " not journaled (%" PRIu64 " lost so far): "
 			    "%s", r->seq, d->append_failures, strerror(-rc));
-		free(r);
-		return false;
+	} else {
+		server_wake(d->server);
 	}
 	free(r);
-	server_wake(d->server);
 	write_metrics(d);
-	return true;
+	return rc == 0;
 }
 
 /* ------------------------------------------------------------ loop */

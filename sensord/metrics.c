@@ -67,6 +67,9 @@ render(struct prom *p, const struct proto_status *st, const struct metrics_extra
 	prom_metric_u64(p, "sensord_seqs_skipped_total", PROM_COUNTER,
 	    "Seqs skipped at start-ups after unclean stops (records among them handed out "
 	    "before a power cut are lost), ever.", st->seqs_skipped);
+	prom_metric_u64(p, "sensord_records_lost_total", PROM_COUNTER,
+	    "Records not journaled because the append failed (disk full, I/O error), "
+	    "since start.", x->records_lost);
 	prom_metric_u64(p, "sensord_clients", PROM_GAUGE, "Connected socket clients.",
 	    st->clients);
 	prom_metric_u64(p, "sensord_clients_refused_total", PROM_COUNTER,
