@@ -84,6 +84,7 @@ struct journal {
 	uint64_t counted;	/* seqs below this are counted in skipped */
 	bool sync_failed;	/* an fdatasync failed: what it covered may be lost */
 	uint64_t acked, acked_saved;
+	bool acked_failing;	/* the last write of the acked file failed */
 	uint64_t dropped, dropped_saved;
 	uint64_t written;
 	uint64_t bytes;
@@ -601,9 +602,16 @@ journal_flush_acked(struct journal *j)
 	    j->acked, j->dropped);
 	r = fs_write_atomic_at(j->dirfd, ACKED_FILE, text, (size_t)n, 0640);
 	if (r < 0) {
-		log_warnx("journal: cannot write %s/%s: %s", j->dir, ACKED_FILE, strerror(-r));
+		/* Once per failing spell: a full disk fails every second. */
+		if (!j->acked_failing)
+			log_warnx("journal: cannot write %s/%s: %s", j->dir, ACKED_FILE,
+			    strerror(-r));
+		j->acked_failing = true;
 		return r;
 	}
+	if (j->acked_failing)
+		log_info("journal: %s/%s written again", j->dir, ACKED_FILE);
+	j->acked_failing = false;
 	j->acked_saved = j->acked;
 	j->dropped_saved = j->dropped;
 	return 0;
@@ -1128,26 +1136,32 @@ journal_retain(struct journal *j, int64_t now)
 	char name[SEG_NAME_LEN];
 	const char *why;
 
-	/* Persist the acked seq first: a deleted segment must never be one
-	 * that a restart would consider unacked. */
-	if (j->nsegs > 1 && retain_reason(j, &j->segs[0], now))
-		(void)journal_flush_acked(j);
+	/* The acked file is written before a segment goes: a deleted segment
+	 * must never be one that a restart would consider unacked, nor a
+	 * forced drop one that the persisted count misses. When the file
+	 * cannot be written (a full disk), nothing is deleted until it can. */
 	while (j->nsegs > 1 && (why = retain_reason(j, &j->segs[0], now)) != NULL) {
 		struct seg *s = &j->segs[0];
+		bool forced = strcmp(why, "acked") != 0;
+		uint64_t from = s->first_entry > j->acked ? s->first_entry : j->acked + 1;
+		uint64_t lost = forced ? s->last_seq - from + 1 : 0;
 
+		j->dropped += lost;
+		if (journal_flush_acked(j) < 0) {
+			j->dropped -= lost;
+			return;
+		}
 		seg_name(s->first_seq, name);
 		if (unlinkat(j->dirfd, name, 0) < 0 && errno != ENOENT) {
 			log_warn("journal: cannot delete %s/%s", j->dir, name);
+			j->dropped -= lost;	/* still there: the next flush says so */
 			return;
 		}
-		if (strcmp(why, "acked") != 0) {
-			uint64_t from = s->first_entry > j->acked ? s->first_entry : j->acked + 1;
-			j->dropped += s->last_seq - from + 1;
+		if (forced)
 			log_errx("journal: %s forced out unacked records %" PRIu64 "..%" PRIu64
 			    " (%" PRIu64 " dropped in total)", why, from, s->last_seq, j->dropped);
-		} else {
+		else
 			log_debug("journal: deleted %s/%s (acked)", j->dir, name);
-		}
 		j->bytes -= s->size;
 		memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*s));
 		j->nsegs--;

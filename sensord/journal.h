@@ -86,7 +86,8 @@ int journal_ack(struct journal *j, uint64_t seq);
 /* Writes the acked seq (atomic replace) when it changed since last time. */
 int journal_flush_acked(struct journal *j);
 /* Deletes closed segments that are fully acked or forced out by the limits
- * (now: Unix ns, for max_age). */
+ * (now: Unix ns, for max_age), each only once the acked file (acked seq and
+ * dropped count) is written: none while it cannot be. */
 void journal_retain(struct journal *j, int64_t now);
 /* Counters and ranges. */
 void journal_stats(const struct journal *j, struct journal_stats *st);

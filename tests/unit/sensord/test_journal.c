@@ -401,6 +401,44 @@ test_retention_bytes_forced(void **state)
 	assert_int_equal(verify_quiet(), 0);
 }
 
+/* The acked file cannot be written (here: a directory squats its temp
+ * file's name, as a full disk would fail its write): nothing is deleted,
+ * acked or forced, until it can be; then retention catches up and the
+ * persisted count of forced drops is right. */
+static void
+test_retention_waits_for_acked_file(void **state)
+{
+	struct journal_stats before, st;
+	struct journal *j;
+	char tmp[128];
+
+	(void)state;
+	j = jopen(4096, 16384, 0);
+	append_n(j, 1000, 1);
+	assert_int_equal(journal_ack(j, 100), 0);
+	snprintf(tmp, sizeof(tmp), "%s/acked.tmp", dir);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	journal_stats(j, &before);
+	assert_true(before.segments > 4);
+	journal_retain(j, 2);
+	journal_stats(j, &st);
+	assert_int_equal(st.segments, before.segments);
+	assert_int_equal(st.first_seq, 1);
+	assert_int_equal(st.records_dropped, 0);
+	assert_int_equal(rmdir(tmp), 0);
+	journal_retain(j, 2);
+	journal_stats(j, &st);
+	assert_true(st.first_seq > 101);
+	assert_true(st.bytes <= 16384);
+	assert_int_equal(st.records_dropped, st.first_seq - 101);
+	journal_close(j);
+	j = jopen(4096, 16384, 0);
+	journal_stats(j, &before);
+	assert_int_equal(before.records_dropped, st.records_dropped);
+	assert_int_equal(before.acked_seq, 100);
+	journal_close(j);
+}
+
 static void
 test_retention_age(void **state)
 {
@@ -859,6 +897,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_header_set_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_acked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_bytes_forced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_waits_for_acked_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
 		cmocka_unit_test(test_entry_parse),
 		cmocka_unit_test_setup_teardown(test_floor_power_cut, setup, teardown),
