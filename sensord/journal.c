@@ -107,6 +107,7 @@ struct journal_cursor {
 	uint64_t want;
 	uint64_t seg_first;
 	uint64_t limit;
+	uint64_t bad_ends;	/* closed segments left early at unreadable data */
 	struct ereader r;
 };
 
@@ -1222,6 +1223,12 @@ journal_cursor_pos(const struct journal_cursor *c)
 	return c->want;
 }
 
+uint64_t
+journal_cursor_damage(const struct journal_cursor *c)
+{
+	return c->r.skipped + c->bad_ends;
+}
+
 static struct seg *
 seg_find(struct journal *j, uint64_t first)
 {
@@ -1298,6 +1305,8 @@ journal_cursor_next(struct journal_cursor *c, struct journal_entry *ret)
 			return -EAGAIN;
 		if (r < 0 && r != -EPIPE && r != -EBADMSG)
 			return r;
+		if (r < 0)
+			c->bad_ends++;
 		/* End of a closed segment, or damage: go on with the next one. */
 		if (s && s->last_seq >= c->want)
 			c->want = s->last_seq + 1;

@@ -106,6 +106,10 @@ int journal_cursor_next(struct journal_cursor *c, struct journal_entry *ret);
 int journal_cursor_rewind(struct journal_cursor *c, const struct journal_entry *e);
 /* The seq the cursor will return next (or later, after a gap). */
 uint64_t journal_cursor_pos(const struct journal_cursor *c);
+/* How often the cursor stepped over unreadable data (a bad CRC, a bad
+ * segment end) so far: when it grew, the seqs skipped are damage, not
+ * retention. Only ever grows. */
+uint64_t journal_cursor_damage(const struct journal_cursor *c);
 
 /* Parses one entry at the start of buf: returns its total size (> 0) and
  * fills *ret, 0 when buf holds only part of an entry, -EBADMSG when it is

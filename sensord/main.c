@@ -168,6 +168,7 @@ write_metrics(struct daemon *d)
 		return;
 	fill_status(d, &st);
 	server_stats(d->server, &ss);
+	x.records_damaged = ss.records_damaged;
 	x.clients_refused = ss.clients_refused;
 	x.acks_refused = ss.acks_refused;
 	rc = metrics_write(d->conf.metrics_file, &st, &x, d->conf.device);

@@ -70,6 +70,9 @@ render(struct prom *p, const struct proto_status *st, const struct metrics_extra
 	prom_metric_u64(p, "sensord_records_lost_total", PROM_COUNTER,
 	    "Records not journaled because the append failed (disk full, I/O error), "
 	    "since start.", x->records_lost);
+	prom_metric_u64(p, "sensord_records_damaged_total", PROM_COUNTER,
+	    "Journal entries found unreadable (bad CRC) and sent to clients as a gap, "
+	    "by seq, since start.", x->records_damaged);
 	prom_metric_u64(p, "sensord_clients", PROM_GAUGE, "Connected socket clients.",
 	    st->clients);
 	prom_metric_u64(p, "sensord_clients_refused_total", PROM_COUNTER,

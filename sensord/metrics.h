@@ -14,6 +14,7 @@
 /* sensord's counters that the status message does not carry. */
 struct metrics_extra {
 	uint64_t records_lost;		/* not journaled: the append failed (disk) */
+	uint64_t records_damaged;	/* unreadable in the journal, sent as gaps */
 	uint64_t clients_refused;	/* not allowed, or no slot for them */
 	uint64_t acks_refused;		/* read-only client, or beyond what was sent */
 };

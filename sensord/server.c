@@ -60,6 +60,7 @@ struct client {
 	uint64_t next;		/* seq the client gets next, for gap detection */
 	uint64_t sent_to;	/* highest seq sent (or told a gap) on the subscription */
 	uint64_t ack_floor;	/* subscribed from seq N: it holds N - 1 (else 0) */
+	uint64_t damage_seen;	/* the cursor's damage count at the last gap */
 	struct journal_cursor *cur;
 	unsigned nctl;
 	size_t ctl_len[CTL_MAX];
@@ -86,9 +87,10 @@ struct server {
 	struct client **clients;
 	unsigned nclients;
 	int64_t accept_paused_until;
-	struct ratelim rl_refused, rl_ack;
+	struct ratelim rl_refused, rl_ack, rl_damage;
 	uid_t last_refused;	/* for the count of suppressed refusals */
 	struct server_stats stats;
+	uint64_t damage_hw;	/* damaged seqs up to here are counted */
 	uint8_t *rbuf;		/* PROTO_MAX_MSG: one incoming message */
 	uint8_t *bbuf;		/* BATCH_BYTES: records on their way out */
 };
@@ -206,6 +208,7 @@ copy_access(struct server *s, const struct server_conf *c, char *err, size_t err
 	s->max_per_uid = c->max_per_uid ? c->max_per_uid : c->max_clients;
 	s->rl_refused = (struct ratelim)RATELIM_INIT(LOG_WINDOW_NS, LOG_BURST);
 	s->rl_ack = (struct ratelim)RATELIM_INIT(LOG_WINDOW_NS, LOG_BURST);
+	s->rl_damage = (struct ratelim)RATELIM_INIT(LOG_WINDOW_NS, LOG_BURST);
 	return 0;
 }
 
@@ -352,6 +355,32 @@ held_note(uint64_t held, char *buf, size_t len)
 	return buf;
 }
 
+/* A gap is retention's doing unless the cursor stepped over unreadable
+ * entries since the last one: then it is damage, which an operator must
+ * hear about. Damaged seqs are counted once, however many clients read
+ * past them. */
+static void
+note_gap(struct server *s, struct client *c, uint64_t from, uint64_t to)
+{
+	uint64_t dmg = journal_cursor_damage(c->cur), held = 0;
+	char note[96];
+
+	if (dmg == c->damage_seen) {
+		log_info("client uid=%u pid=%d: gap %" PRIu64 "..%" PRIu64 " (no longer in the "
+		    "journal)", c->uid, (int)c->pid, from, to);
+		return;
+	}
+	c->damage_seen = dmg;
+	if (to > s->damage_hw) {
+		s->stats.records_damaged += to - (from > s->damage_hw ? from : s->damage_hw + 1) + 1;
+		s->damage_hw = to;
+	}
+	if (ratelim_allow(&s->rl_damage, clock_mono_ns(), &held))
+		log_warnx("journal damage: seqs %" PRIu64 "..%" PRIu64 " cannot be read (bad "
+		    "CRC); client uid=%u pid=%d gets them as a gap%s", from, to, c->uid,
+		    (int)c->pid, held_note(held, note, sizeof(note)));
+}
+
 /* Copies records from the cursor into b; 1 when the cursor has more. */
 static int
 batch_fill(struct server *s, struct client *c, struct batch *b, unsigned budget)
@@ -375,12 +404,12 @@ batch_fill(struct server *s, struct client *c, struct batch *b, unsigned budget)
 			return 1;
 		}
 		if (e.seq > expect) {
-			/* Records the client asked for that retention dropped. */
+			/* Records the client asked for that are not there (dropped
+			 * by retention, or unreadable). */
 			gap.u.gap.from = c->next;
 			gap.u.gap.to = e.seq - 1;
 			(void)ctl_push(c, &gap);
-			log_info("client uid=%u pid=%d: gap %" PRIu64 "..%" PRIu64, c->uid,
-			    (int)c->pid, gap.u.gap.from, gap.u.gap.to);
+			note_gap(s, c, gap.u.gap.from, gap.u.gap.to);
 			c->next = e.seq;
 			c->sent_to = gap.u.gap.to;
 			(void)journal_cursor_rewind(c->cur, &e);
@@ -859,7 +888,8 @@ server_next_deadline(const struct server *s)
 	int64_t t = s->accept_paused_until ? s->accept_paused_until : INT64_MAX;
 
 	t = earliest(t, ratelim_deadline(&s->rl_refused));
-	return earliest(t, ratelim_deadline(&s->rl_ack));
+	t = earliest(t, ratelim_deadline(&s->rl_ack));
+	return earliest(t, ratelim_deadline(&s->rl_damage));
 }
 
 void
@@ -874,6 +904,9 @@ server_tick(struct server *s, int64_t now)
 	if ((n = ratelim_flush(&s->rl_ack, now)) != 0)
 		log_warnx("refused %" PRIu64 " more acks in the last %lld s without a line each",
 		    n, (long long)(LOG_WINDOW_NS / NS_PER_S));
+	if ((n = ratelim_flush(&s->rl_damage, now)) != 0)
+		log_warnx("%" PRIu64 " more journal damage gaps sent to clients in the last %lld "
+		    "s without a line each", n, (long long)(LOG_WINDOW_NS / NS_PER_S));
 }
 
 void

@@ -50,6 +50,7 @@ struct server_conf {
 struct server_stats {
 	uint64_t clients_refused;	/* not allowed, or no slot for them */
 	uint64_t acks_refused;		/* from a read-only client, or beyond what was sent */
+	uint64_t records_damaged;	/* unreadable journal entries sent as gaps (seqs) */
 };
 
 /* Fills a status answer (everything but the client count). */

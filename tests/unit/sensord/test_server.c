@@ -1,7 +1,7 @@
 /*
  * server: the protocol as a client sees it, over a real socket, with the
  * server driven by hand in the same process: hello, replay then live,
- * gaps after forced retention, acks
+ * gaps after forced retention and after journal damage (counted), acks
  * only from the streamer's uid and only up to what its subscription was
  * sent, status, malformed and oversized messages closing only their
  * sender, a client that never reads not holding up the others, refusal
@@ -306,6 +306,7 @@ test_replay_then_live(void **state)
 static void
 test_gap_after_forced_drop(void **state)
 {
+	struct server_stats ss;
 	struct journal_stats st;
 	struct proto_msg m;
 	int fd;
@@ -325,6 +326,65 @@ test_gap_after_forced_drop(void **state)
 	assert_int_equal(m.u.gap.to, st.first_seq - 1);
 	expect_recs(fd, st.first_seq, 500);
 	close(fd);
+	server_stats(srv, &ss);
+	assert_int_equal(ss.records_damaged, 0);	/* retention is not damage */
+}
+
+/* Flips a byte of seq's payload in its segment file (the journal keeps
+ * the bytes on disk; a cursor reads them again). */
+static void
+corrupt(uint64_t seq)
+{
+	struct journal_cursor *c;
+	struct journal_entry e;
+	char path[160];
+	uint8_t b;
+	int fd;
+
+	assert_int_equal(journal_cursor_new(j, seq, &c), 0);
+	assert_int_equal(journal_cursor_next(c, &e), 0);
+	assert_int_equal(e.seq, seq);
+	snprintf(path, sizeof(path), "%s/seg-%020" PRIu64 ".jnl", dir, e.seg);
+	journal_cursor_free(c);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, (off_t)(e.off + JOURNAL_ENTRY_HDR + 3)), 1);
+	b ^= 0x40;
+	assert_int_equal(pwrite(fd, &b, 1, (off_t)(e.off + JOURNAL_ENTRY_HDR + 3)), 1);
+	close(fd);
+}
+
+/* An unreadable entry reaches a client as a gap, counted once as damage
+ * however many clients read past it. */
+static void
+test_gap_after_damage(void **state)
+{
+	struct server_stats ss;
+	struct proto_msg m;
+	int a, b;
+
+	(void)state;
+	open_all(1 << 20, 4 << 20, 8);
+	append(10);
+	corrupt(5);
+	a = connect_client();
+	b = connect_client();
+	subscribe(a, PROTO_FROM_OLDEST, 0);
+	expect_recs(a, 1, 4);
+	assert_int_equal(recv_msg(a, &m), 1);
+	assert_int_equal(m.op, PROTO_OP_GAP);
+	assert_int_equal(m.u.gap.from, 5);
+	assert_int_equal(m.u.gap.to, 5);
+	expect_recs(a, 6, 10);
+	subscribe(b, PROTO_FROM_SEQ, 3);
+	expect_recs(b, 3, 4);
+	assert_int_equal(recv_msg(b, &m), 1);
+	assert_int_equal(m.op, PROTO_OP_GAP);
+	expect_recs(b, 6, 10);
+	server_stats(srv, &ss);
+	assert_int_equal(ss.records_damaged, 1);
+	close(a);
+	close(b);
 }
 
 static void
@@ -833,6 +893,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hello, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_then_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_after_forced_drop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_after_damage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_read_only_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_only_what_was_sent, setup, teardown),

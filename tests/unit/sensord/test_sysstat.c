@@ -133,8 +133,8 @@ static void
 test_metrics_format(void **state)
 {
 	struct proto_status st = { 0 };
-	struct metrics_extra x = { .records_lost = 12, .clients_refused = 303500,
-		.acks_refused = 271 };
+	struct metrics_extra x = { .records_lost = 12, .records_damaged = 3,
+		.clients_refused = 303500, .acks_refused = 271 };
 	char buf[8192];
 	int n;
 
@@ -169,6 +169,7 @@ test_metrics_format(void **state)
 	assert_non_null(strstr(buf, "# TYPE sensord_records_written_total counter\n"));
 	assert_non_null(strstr(buf, "# TYPE sensord_records_lost_total counter\n"
 	    "sensord_records_lost_total{device=\"pi \\\"1\\\"\"} 12\n"));
+	assert_non_null(strstr(buf, "sensord_records_damaged_total{device=\"pi \\\"1\\\"\"} 3\n"));
 	assert_non_null(strstr(buf, "sensord_clients_refused_total{device=\"pi \\\"1\\\"\"} 303500\n"));
 	assert_non_null(strstr(buf, "sensord_acks_refused_total{device=\"pi \\\"1\\\"\"} 271\n"));
 	assert_int_equal(metrics_format(&st, &x, "x", buf, 100), -EMSGSIZE);
