@@ -37,15 +37,6 @@ log_set_verbose(int verbose)
 }
 
 void
-log_reopen(void)
-{
-	if (lg.syslog_open) {
-		closelog();
-		openlog(lg.ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	}
-}
-
-void
 log_fini(void)
 {
 	if (lg.syslog_open)

@@ -19,8 +19,6 @@ enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 void log_init(const char *ident, int foreground, int verbose);
 /* Changes the threshold at run time. */
 void log_set_verbose(int verbose);
-/* Re-opens the log destination (SIGHUP); a no-op for stderr. */
-void log_reopen(void);
 /* Closes syslog if it was open. */
 void log_fini(void);
 

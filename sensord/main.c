@@ -373,9 +373,11 @@ run(struct daemon *d, const sigset_t *waitmask)
 		}
 		now = clock_mono_ns();
 		if (got_hup) {
+			/* Nothing to reopen: stderr, or syslog's socket opened at
+			 * start (the sandbox allows no new one). */
 			got_hup = 0;
-			log_reopen();
-			log_info("SIGHUP: logs reopened");
+			log_info("SIGHUP: nothing to reload (the configuration is read at "
+			    "start only)");
 		}
 		if (got_term)
 			break;

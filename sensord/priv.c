@@ -5,9 +5,18 @@
  *
  * The seccomp list is what the loop touches after start-up: files in the
  * state dir, /proc, /sys and the metrics file; the listener and its
- * clients; an AF_UNIX datagram to syslog or systemd; i2c-dev ioctls.
- * Forbidden calls fail with EPERM rather than killing, so a rule we missed
- * shows up as a logged error instead of a dead daemon with no message.
+ * clients; datagrams to syslog or systemd on sockets opened before; i2c-dev
+ * ioctls. No socket can be created or connected once sensord listens: a
+ * compromised loop cannot reach another local service. (The price: glibc's
+ * syslog cannot reconnect after syslogd restarts; under systemd and
+ * supervise sensord logs to stderr.) Forbidden calls fail with EPERM
+ * rather than killing, so a rule we missed shows up as a logged error
+ * instead of a dead daemon with no message.
+ *
+ * Handing the state dir over is done on the open directory (fchown,
+ * fchownat without following links) and never to a file with more than
+ * one hard link: one planted by whoever could write there must not make
+ * root give away the file it links to.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,8 +50,8 @@ static const struct sandbox_rule sensord_rules[] = {
 	SANDBOX_ALLOW("lstat"), SANDBOX_ALLOW("statfs"), SANDBOX_ALLOW("fstatfs"),
 	SANDBOX_ALLOW("getdents64"), SANDBOX_ALLOW("access"), SANDBOX_ALLOW("faccessat"),
 	SANDBOX_ALLOW("faccessat2"), SANDBOX_ALLOW("readlink"), SANDBOX_ALLOW("readlinkat"),
-	/* the listener and its clients; syslog and sd_notify datagrams */
-	SANDBOX_ALLOW_ARG("socket", 0, AF_UNIX), SANDBOX_ALLOW("connect"),
+	/* the listener and its clients; syslog and sd_notify datagrams on
+	 * sockets opened at start-up: no socket() or connect() */
 	SANDBOX_ALLOW("accept4"), SANDBOX_ALLOW("getsockopt"), SANDBOX_ALLOW("sendto"),
 	SANDBOX_ALLOW("sendmsg"), SANDBOX_ALLOW("sendmmsg"), SANDBOX_ALLOW("recvfrom"),
 	SANDBOX_ALLOW("recvmsg"), SANDBOX_ALLOW("shutdown"),

@@ -2,8 +2,8 @@
  * priv: what sensord gives up after start-up — root (when started as
  * root: supplementary groups, gid and uid, then proof that root cannot be
  * regained) and then most system calls (no-new-privs and sensord's seccomp
- * allow-list: no network sockets, no exec, no ptrace, ioctl only for i2c-dev
- * and the terminal).
+ * allow-list: no new sockets of any kind, no exec, no ptrace, ioctl only for
+ * i2c-dev and the terminal).
  */
 #ifndef SNOWSENSE_PRIV_H
 #define SNOWSENSE_PRIV_H

@@ -1,11 +1,13 @@
 /*
- * sandboxprobe.so: a test-side LD_PRELOAD hook proving sensord's seccomp
+ * sandboxprobe.so: a test-side LD_PRELOAD hook proving a daemon's seccomp
  * filter from inside the running daemon, with no hook in the product.
  * It wraps statvfs(), which sensord calls once per record for the disk
- * figure — after the sandbox is in place — and there tries what sensord
- * must not be able to do: AF_INET, AF_INET6 and AF_NETLINK sockets and
- * execve. Results go as one line per call to SANDBOXPROBE_OUT, opened in
- * the constructor (before the sandbox exists).
+ * figure, and renameat() and rename(), with which the daemons replace
+ * their metrics file (renameat now, rename in older builds, so a test can
+ * be run against both) — all after the sandbox is in place — and there
+ * tries AF_INET, AF_INET6, AF_NETLINK and AF_UNIX sockets and execve.
+ * Results go as one line per call to SANDBOXPROBE_OUT, opened in the
+ * constructor (before the sandbox exists); the test says which must fail.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -19,6 +21,8 @@
 
 int statvfs(const char *path, struct statvfs *buf);
 int statvfs64(const char *path, struct statvfs64 *buf);
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+int rename(const char *oldpath, const char *newpath);
 
 static int out = -1;
 
@@ -55,9 +59,9 @@ probe(void)
 		return;
 	execve(argv[0], argv, NULL);	/* returns: ENOENT if allowed, EPERM if not */
 	ex = strerrorname_np(errno);
-	n = snprintf(line, sizeof(line), "inet=%s inet6=%s netlink=%s execve=%s\n",
+	n = snprintf(line, sizeof(line), "inet=%s inet6=%s netlink=%s unix=%s execve=%s\n",
 	    try_socket(AF_INET, SOCK_STREAM), try_socket(AF_INET6, SOCK_DGRAM),
-	    try_socket(AF_NETLINK, SOCK_RAW), ex);
+	    try_socket(AF_NETLINK, SOCK_RAW), try_socket(AF_UNIX, SOCK_DGRAM), ex);
 	if (n > 0)
 		(void)!write(out, line, (size_t)n);
 }
@@ -80,4 +84,24 @@ statvfs64(const char *path, struct statvfs64 *buf)
 
 	probe();
 	return real(path, buf);
+}
+
+int
+renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	int (*real)(int, const char *, int, const char *) =
+	    (int (*)(int, const char *, int, const char *))dlsym(RTLD_NEXT, "renameat");
+
+	probe();
+	return real(olddirfd, oldpath, newdirfd, newpath);
+}
+
+int
+rename(const char *oldpath, const char *newpath)
+{
+	int (*real)(const char *, const char *) =
+	    (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+
+	probe();
+	return real(oldpath, newpath);
 }

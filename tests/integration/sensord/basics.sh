@@ -80,7 +80,7 @@ grep -q 'another sensord answers on' "$T/err" || fail "second instance: $(cat "$
 kill -HUP "$SENSORD_PID"
 sleep 0.3
 kill -0 "$SENSORD_PID" || fail "died on SIGHUP"
-grep -q 'logs reopened' "$SENSORD_LOG" || fail "SIGHUP not handled"
+grep -q 'SIGHUP: nothing to reload' "$SENSORD_LOG" || fail "SIGHUP not handled"
 id1=$(sensord_status journal_id)
 stop_sensord
 [ ! -e "$SENSORD_SOCK" ] || fail "socket not removed at exit"
