@@ -59,6 +59,23 @@ const struct conf_key config_keys[] = {
 	CONF_K_END,
 };
 
+/* The device id goes into every record, row and log line as it is: a
+ * newline or an escape in it would forge log lines or break a terminal. */
+static int
+check_device(const char *name, const struct config *c, char *err, size_t errlen)
+{
+	for (size_t i = 0; c->device[i]; i++) {
+		unsigned char ch = (unsigned char)c->device[i];
+
+		if (ch < 0x20 || ch == 0x7f) {
+			snprintf(err, errlen, "%s: \"device\": expected printable characters, got "
+			    "control character 0x%02x at byte %zu", name, ch, i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int
 check(const char *name, struct config *c, char *err, size_t errlen)
 {
@@ -101,7 +118,7 @@ check(const char *name, struct config *c, char *err, size_t errlen)
 		return -errno;
 	}
 	c->device[sizeof(c->device) - 1] = '\0';
-	return 0;
+	return check_device(name, c, err, errlen);
 }
 
 int

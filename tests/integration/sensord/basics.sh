@@ -1,7 +1,8 @@
 #!/bin/sh
-# sensord's command line, exit codes and production rules (no bus, no
-# chips), then a normal run on emulated chips: records over the socket,
-# status, metrics file, systemd readiness/watchdog, a second instance
+# sensord's command line, exit codes, config errors (a control character
+# in the device id among them) and production rules (no bus, no chips),
+# then a normal run on emulated chips: records over the socket, status,
+# metrics file, systemd readiness/watchdog, a second instance
 # refused, SIGHUP, a clean SIGTERM (socket removed, journal clean) and a
 # restart that continues the same journal's seqs.
 set -eu
@@ -21,6 +22,13 @@ rc=0; "$BIN/sensord" -f "$T/bad.json" -n 2>"$T/err" || rc=$?
 grep -q '"interval_ms": expected integer' "$T/err" || fail "config message: $(cat "$T/err")"
 rc=0; "$BIN/sensord" -f "$T/missing.json" -n 2>/dev/null || rc=$?
 [ $rc -eq 3 ] || fail "missing config: exit $rc, want 3"
+# a device id with a control character would go into every log line as it
+# is: a newline there forges a line, an escape rewrites the terminal
+printf '{"device": "pi\\nsensord[1]: forged"}' >"$T/ctl.json"
+rc=0; "$BIN/sensord" -f "$T/ctl.json" -n 2>"$T/err" || rc=$?
+[ $rc -eq 3 ] || fail "device with a newline: exit $rc, want 3"
+grep -q '"device": expected printable characters, got control character 0x0a at byte 2' "$T/err" ||
+	fail "device message: $(cat "$T/err")"
 
 # production rules: no bus, then a bus without chips
 sed 's|"device": "itest",|"device": "itest", "bus": "/dev/i2c-98",|' "$SENSORD_CONF" >"$T/nobus.json"

@@ -1,7 +1,7 @@
 /*
  * config: the shipped example loads as is; defaults; the cross-key checks
- * (socket mode, journal sizes, absolute paths, the per-uid client cap)
- * name the key at fault;
+ * (socket mode, journal sizes, absolute paths, the per-uid client cap) and
+ * the device's characters name the key at fault;
  * unknown keys in nested blocks are refused; device falls back to the
  * hostname.
  */
@@ -91,6 +91,10 @@ test_errors_name_the_key(void **state)
 		{ "{\"max_clients\":8,\"max_clients_per_uid\":8}",
 		  "\"max_clients_per_uid\": expected less than max_clients (8), got 8" },
 		{ "{\"max_clients\":1}", "\"max_clients\"" },
+		{ "{\"device\":\"pi\\nsensord[1]: forged\"}",
+		  "\"device\": expected printable characters, got control character 0x0a at byte 2" },
+		{ "{\"device\":\"pi\\u001b[2J\"}", "control character 0x1b at byte 2" },
+		{ "{\"device\":\"pi\\u007f\"}", "control character 0x7f" },
 		{ "{\"scd4x\":{\"colour\":1}}", "\"scd4x.colour\": unknown key" },
 		{ "{\"require\":\"most\"}", "\"require\"" },
 	};
