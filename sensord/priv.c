@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -197,6 +198,12 @@ priv_drop(uid_t uid, gid_t gid, char *err, size_t errlen)
 	if (setuid(0) == 0 || seteuid(0) == 0 || setgid(0) == 0) {
 		snprintf(err, errlen, "root could be regained after the drop");
 		return -EPERM;
+	}
+	/* The uid change set "dumpable" from fs.suid_dumpable, which may be 1:
+	 * say again that this process leaves no core and admits no ptrace. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		snprintf(err, errlen, "PR_SET_DUMPABLE: %s", strerror(errno));
+		return -errno;
 	}
 	return 0;
 }

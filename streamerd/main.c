@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -259,6 +260,9 @@ main(int argc, char **argv)
 	 * supervisor may send it while we are still starting). */
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	/* No core file or ptrace by our own user: the memory holds the PAT,
+	 * the private key and the scoped token. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (parse_opts(argc, argv, &o) < 0) {
 		usage(stderr);
 		r = EXIT_USAGE;

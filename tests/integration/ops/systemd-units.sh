@@ -2,8 +2,9 @@
 # The systemd units, sysusers.d and tmpfiles.d files as installed:
 # `systemd-analyze verify` accepts the units with no warning (ExecStart
 # names the installed binaries, so they must exist), the hardening asked for
-# is there, streamerd restarts independently of sensord, the exposure
-# score stays low, and systemd-sysusers/systemd-tmpfiles create the users and directories in a scratch root: the
+# is there (no core files: LimitCORE=0), streamerd restarts independently
+# of sensord, the exposure score stays low, and systemd-sysusers/
+# systemd-tmpfiles create the users and directories in a scratch root: the
 # socket's directory and the journal's writable by sensord's user alone
 # (the same modes as the units' RuntimeDirectoryMode/StateDirectoryMode).
 set -u
@@ -35,7 +36,7 @@ has() { grep -q "^$2\$" "$units/$1.service" || fail "$1.service lacks '$2'"; }
 for u in sensord streamerd; do
 	for k in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
 		CapabilityBoundingSet= 'StateDirectory=.*' 'RuntimeDirectory=.*' \
-		'RestartPreventExitStatus=2 3'; do
+		'RestartPreventExitStatus=2 3' LimitCORE=0; do
 		has $u "$k"
 	done
 done
