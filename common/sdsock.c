@@ -17,12 +17,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -312,4 +315,16 @@ sdsock_open(const char *path, uid_t server_uid, const char *name, int timeout_ms
 fail:
 	sdsock_close(c);
 	return r;
+}
+
+uid_t
+sdsock_dir_owner(const char *path)
+{
+	char copy[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy) ||
+	    stat(dirname(copy), &st) < 0)
+		return SDSOCK_ANY_SERVER;
+	return st.st_uid;
 }

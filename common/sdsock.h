@@ -101,5 +101,10 @@ const char *sdsock_why(const struct sdsock *c, size_t *ret_len);
  * errors of sdsock_connect, sdsock_hello and sdsock_wait. */
 int sdsock_open(const char *path, uid_t server_uid, const char *name, int timeout_ms,
     struct sdsock **ret, struct proto_msg *ret_hello);
+/* The owner of the directory holding path: the user sensord runs as when
+ * the directory is set up as installed (only that user may create entries
+ * in it); SDSOCK_ANY_SERVER when unknown (then connecting fails on its own).
+ * For readers that know no configured server user (sensortap). */
+uid_t sdsock_dir_owner(const char *path);
 
 #endif

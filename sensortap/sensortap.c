@@ -18,7 +18,6 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +34,7 @@
 #include "watch.h"
 
 #define DEFAULT_SOCKET "/run/snowsense/sensord.sock"
-#define DEFAULT_METRICS "/run/snowsense/streamerd.prom"	/* streamerd.json's example */
+#define DEFAULT_METRICS "/run/snowsense-streamerd/streamerd.prom"	/* streamerd.json's example */
 #define PRETTY_MAX 2048		/* one --pretty line */
 
 /* sensortap's own exit codes (documented in --help and sensortap(1)). */
@@ -175,21 +174,6 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* The owner of the directory holding path: the user sensord runs as when
- * the directory is set up as installed (SDSOCK_ANY_SERVER when unknown:
- * then connect fails on its own). */
-static uid_t
-dir_owner(const char *path)
-{
-	char copy[PATH_MAX];
-	struct stat st;
-
-	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy) ||
-	    stat(dirname(copy), &st) < 0)
-		return SDSOCK_ANY_SERVER;
-	return st.st_uid;
-}
-
 /* Says how to get in when the socket file itself refused us: its group,
  * by name, is what opens it. */
 static void
@@ -211,7 +195,7 @@ hint_file_denied(const char *path)
 static int
 connect_sensord(const char *path, int timeout_ms, struct sdsock **ret)
 {
-	int r = sdsock_connect(path, dir_owner(path), timeout_ms, ret);
+	int r = sdsock_connect(path, sdsock_dir_owner(path), timeout_ms, ret);
 
 	switch (r) {
 	case 0:

@@ -160,7 +160,7 @@ probe(const char *path, uint64_t seq, int64_t *ret_t)
 	struct proto_msg m;
 	int r;
 
-	if ((r = sdsock_open(path, "sensortap", PROBE_MS, &c, NULL)) < 0)
+	if ((r = sdsock_open(path, sdsock_dir_owner(path), "sensortap", PROBE_MS, &c, NULL)) < 0)
 		return r;
 	r = sdsock_subscribe(c, PROTO_FROM_SEQ, seq);
 	while (r == 0 && (r = sdsock_wait(c, PROBE_MS, &m)) == 0 && m.op == PROTO_OP_GAP)
@@ -211,7 +211,7 @@ reconnect(struct watch *w, int64_t now)
 	int r;
 
 	w->next_connect = now + RECONNECT_NS;
-	r = sdsock_open(w->path, "sensortap", 1000, &w->c, NULL);
+	r = sdsock_open(w->path, sdsock_dir_owner(w->path), "sensortap", 1000, &w->c, NULL);
 	if (r == 0)
 		r = v->have_rec ? sdsock_subscribe(w->c, PROTO_FROM_SEQ, v->rec.seq + 1) :
 		    sdsock_subscribe(w->c, PROTO_FROM_NOW, 0);
