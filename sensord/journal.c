@@ -1051,6 +1051,11 @@ journal_append(struct journal *j, const void *payload, size_t len, int64_t t,
 		r = roll(j);
 		if (r < 0)
 			return r;
+		/* max_bytes holds at every roll, not only at the loop's
+		 * retention runs: all segments together stay below max_bytes
+		 * plus the one being written. */
+		if (j->bytes > j->o.max_bytes)
+			journal_retain(j, t);
 		a = &j->segs[j->nsegs - 1];
 	}
 	put32(j->wbuf, (uint32_t)len);

@@ -372,6 +372,27 @@ test_retention_acked(void **state)
 	journal_close(j);
 }
 
+/* max_bytes holds between the loop's retention runs too: a segment roll
+ * over the limit forces the oldest out at once (at 100 records/s the once a
+ * second retention let the journal pass max_bytes by a second of records). */
+static void
+test_retention_bytes_at_roll(void **state)
+{
+	struct journal_stats st;
+	struct journal *j;
+
+	(void)state;
+	j = jopen(4096, 16384, 0);
+	for (unsigned i = 0; i < 1000; i++) {
+		append_n(j, 1, 1);
+		journal_stats(j, &st);
+		assert_true(st.bytes <= 16384 + 4096);
+	}
+	assert_true(st.records_dropped > 0);
+	assert_int_equal(st.records_dropped, st.first_seq - 1);
+	journal_close(j);
+}
+
 static void
 test_retention_bytes_forced(void **state)
 {
@@ -382,8 +403,9 @@ test_retention_bytes_forced(void **state)
 
 	(void)state;
 	j = jopen(4096, 16384, 0);
-	append_n(j, 1000, 1);
+	append_n(j, 10, 1);
 	assert_int_equal(journal_ack(j, 10), 0);
+	append_n(j, 990, 1);
 	journal_retain(j, 2);
 	journal_stats(j, &st);
 	assert_true(st.bytes <= 16384);
@@ -414,10 +436,11 @@ test_retention_waits_for_acked_file(void **state)
 
 	(void)state;
 	j = jopen(4096, 16384, 0);
-	append_n(j, 1000, 1);
+	append_n(j, 100, 1);
 	assert_int_equal(journal_ack(j, 100), 0);
 	snprintf(tmp, sizeof(tmp), "%s/acked.tmp", dir);
 	assert_int_equal(mkdir(tmp, 0700), 0);
+	append_n(j, 900, 1);	/* the rolls' retention waits too */
 	journal_stats(j, &before);
 	assert_true(before.segments > 4);
 	journal_retain(j, 2);
@@ -897,6 +920,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_header_set_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_acked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_bytes_forced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_bytes_at_roll, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_waits_for_acked_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_age, setup, teardown),
 		cmocka_unit_test(test_entry_parse),
