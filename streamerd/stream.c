@@ -386,6 +386,13 @@ sub_read_some(struct stream *s, int64_t now)
 			apply(s, &out, now);
 			break;
 		case PROTO_OP_ERR:
+			/* A refusal of who we are repeats on every reconnect:
+			 * one clear message instead of a loop. */
+			if (m.u.err.code == PROTO_ERR_DENIED)
+				fatalx_code(EXIT_PRODUCTION, "sensord refuses this process "
+				    "(uid %u): %s; sensord.json's streamer_user must name the "
+				    "user streamerd runs as (then restart sensord)",
+				    (unsigned)getuid(), m.u.err.msg);
 			log_warnx("sensord error %u: %s", m.u.err.code, m.u.err.msg);
 			sub_lost(s, "error from sensord", now);
 			return;
