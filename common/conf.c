@@ -5,6 +5,7 @@
  * a failed load leaves no half-valid field behind that a caller might use.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,5 +290,113 @@ conf_load(const char *path, const struct conf_key *table, void *base, char *err,
 	}
 	r = conf_load_string(path, text, len, table, base, err, errlen);
 	free(text);
+	return r;
+}
+
+/* ------------------------------------------------------------ dump */
+
+/* The dump is built with jansson from the same table the loader walks, so
+ * a key added to a table is printed without anything else to change. A
+ * secret is replaced whatever its type; an unset string is null, which the
+ * loader reads back as "keep the default", so the dump is itself a valid
+ * configuration file. */
+
+static json_t *dump_object(const struct conf_key *table, const void *base);
+
+static json_t *
+dump_list(const struct conf_int_list *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < l->n && i < CONF_LIST_MAX; i++)
+		if (json_array_append_new(a, json_integer(l->v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
+dump_enum(const struct conf_key *k, int v)
+{
+	for (int i = 0; k->choices[i]; i++)
+		if (i == v)
+			return json_string(k->choices[i]);
+	return json_null();	/* not a choice: cannot come from conf_load */
+}
+
+static json_t *
+dump_value(const struct conf_key *k, const void *base)
+{
+	const void *f = (const char *)base + k->offset;
+
+	if (k->type == CONF_STRING && *(const char *)f == '\0')
+		return json_null();
+	if (k->flags & CONF_SECRET)
+		return json_string(CONF_REDACTED);
+	switch (k->type) {
+	case CONF_BOOL: return json_boolean(*(const bool *)f);
+	case CONF_INT: return json_integer(*(const int64_t *)f);
+	case CONF_DOUBLE: return json_real(*(const double *)f);
+	case CONF_STRING: return json_stringn(f, strnlen(f, k->size));
+	case CONF_ENUM: return dump_enum(k, *(const int *)f);
+	case CONF_INT_LIST: return dump_list(f);
+	case CONF_OBJECT: return dump_object(k->sub, f);
+	}
+	return NULL;
+}
+
+static json_t *
+dump_object(const struct conf_key *t, const void *base)
+{
+	json_t *o = json_object();
+
+	for (; o && t->name; t++) {
+		json_t *v = dump_value(t, base);
+
+		/* NULL: out of memory, or a string that is not UTF-8 */
+		if (!v || json_object_set_new(o, t->name, v) < 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+int
+conf_dump(const char *origin, const struct conf_key *table, const void *base,
+    char **ret_json)
+{
+	char comment[PATH_MAX + 160];
+	json_t *root, *body;
+	char *s = NULL;
+
+	snprintf(comment, sizeof(comment), "effective configuration: %s with the defaults "
+	    "of every key it leaves out and the command-line overrides; secrets "
+	    "redacted", origin);
+	root = json_pack("{s:s}", "_comment", comment);
+	body = dump_object(table, base);
+	if (root && body && json_object_update(root, body) == 0)
+		s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	json_decref(body);
+	json_decref(root);
+	if (!s)
+		return -EINVAL;
+	*ret_json = s;
+	return 0;
+}
+
+int
+conf_print(FILE *out, const char *origin, const struct conf_key *table,
+    const void *base)
+{
+	char *s;
+	int r = conf_dump(origin, table, base, &s);
+
+	if (r < 0)
+		return r;
+	if (fprintf(out, "%s\n", s) < 0 || fflush(out) != 0)
+		r = -EIO;
+	free(s);
 	return r;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum conf_type {
 	CONF_BOOL,	/* bool */
@@ -25,7 +26,10 @@ enum conf_type {
 };
 
 #define CONF_REQUIRED 0x1	/* must be present */
-#define CONF_SECRET   0x2	/* never echo the value in a message */
+#define CONF_SECRET   0x2	/* never echo the value in a message or a dump */
+
+/* What conf_dump prints in place of a secret that is set. */
+#define CONF_REDACTED "<redacted>"
 
 #define CONF_LIST_MAX 32
 struct conf_int_list {
@@ -88,5 +92,16 @@ int conf_load(const char *path, const struct conf_key *table, void *base,
 /* Same as conf_load from a string; name is used in messages. */
 int conf_load_string(const char *name, const char *text, size_t len,
     const struct conf_key *table, void *base, char *err, size_t errlen);
+/* The configuration in base as JSON text (new, free()), indented, in table
+ * order: every key with its value (defaults filled in), an unset string as
+ * null, a CONF_SECRET key that is set as CONF_REDACTED, and a "_comment"
+ * naming origin, so the text loads back as a configuration. Returns 0, or
+ * -EINVAL when out of memory or a string is not UTF-8. */
+int conf_dump(const char *origin, const struct conf_key *table, const void *base,
+    char **ret_json);
+/* conf_dump written to out with a newline. 0, conf_dump's errors, or -EIO
+ * when out cannot be written. */
+int conf_print(FILE *out, const char *origin, const struct conf_key *table,
+    const void *base);
 
 #endif

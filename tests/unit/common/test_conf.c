@@ -192,6 +192,83 @@ test_file_errors(void **state)
 	unlink(path);
 }
 
+static void
+test_dump_defaults(void **state)
+{
+	struct cfg c;
+	char err[256] = "", *s = NULL;
+
+	(void)state;
+	assert_int_equal(load("{\"flag\": true}", &c, err), 0);
+	assert_int_equal(conf_dump("/etc/x.json", keys, &c, &s), 0);
+	assert_string_equal(s, "{\n"
+	    "  \"_comment\": \"effective configuration: /etc/x.json with the defaults of "
+	    "every key it leaves out and the command-line overrides; secrets redacted\",\n"
+	    "  \"batch_max_rows\": 500,\n"
+	    "  \"interval\": 5.0,\n"
+	    "  \"name\": \"pi\",\n"
+	    "  \"pat\": null,\n"
+	    "  \"compression\": \"zstd\",\n"
+	    "  \"flag\": true,\n"
+	    "  \"allowed_uids\": [],\n"
+	    "  \"scd4x\": {\n"
+	    "    \"on\": true,\n"
+	    "    \"offset\": 4.0\n"
+	    "  },\n"
+	    "  \"journal\": {\n"
+	    "    \"depth\": 3\n"
+	    "  }\n"
+	    "}");
+	free(s);
+}
+
+/* What was loaded and what a caller changed after (a command-line
+ * override) are what is printed; the secret is not, and the text loads
+ * back into the same values. */
+static void
+test_dump_values_and_secret(void **state)
+{
+	struct cfg c, back;
+	char err[256] = "", *s = NULL, *s2 = NULL;
+
+	(void)state;
+	assert_int_equal(load("{\"flag\": false, \"pat\": \"ver-secret-1\", \"name\": "
+	    "\"gh\\u00e9\", \"compression\": \"none\", \"allowed_uids\": [7, 0], "
+	    "\"scd4x\": {\"offset\": -2.5}, \"interval\": 0.1}", &c, err), 0);
+	c.rows = 42;
+	assert_int_equal(conf_dump("f", keys, &c, &s), 0);
+	assert_null(strstr(s, "ver-secret-1"));
+	assert_non_null(strstr(s, "\"pat\": \"" CONF_REDACTED "\""));
+	assert_non_null(strstr(s, "\"batch_max_rows\": 42,"));
+	assert_non_null(strstr(s, "\"interval\": 0.1,"));
+	assert_non_null(strstr(s, "\"compression\": \"none\""));
+	assert_non_null(strstr(s, "\"allowed_uids\": [\n    7,\n    0\n  ]"));
+	assert_non_null(strstr(s, "\"offset\": -2.5"));
+	assert_non_null(strstr(s, "\"flag\": false"));
+	memset(&back, 0x5A, sizeof(back));
+	assert_int_equal(conf_load_string("dump", s, strlen(s), keys, &back, err, sizeof(err)),
+	    0);
+	assert_string_equal(back.secret, CONF_REDACTED);
+	snprintf(back.secret, sizeof(back.secret), "%s", c.secret);
+	assert_int_equal(conf_dump("f", keys, &back, &s2), 0);
+	assert_string_equal(s, s2);
+	free(s);
+	free(s2);
+}
+
+static void
+test_dump_not_utf8(void **state)
+{
+	struct cfg c;
+	char err[256] = "", *s = NULL;
+
+	(void)state;
+	assert_int_equal(load("{\"flag\": true}", &c, err), 0);
+	memcpy(c.name, "\xff\xfe", 3);
+	assert_int_equal(conf_dump("f", keys, &c, &s), -EINVAL);
+	assert_null(s);
+}
+
 int
 main(void)
 {
@@ -200,6 +277,9 @@ main(void)
 		cmocka_unit_test(test_error_messages),
 		cmocka_unit_test(test_secret_never_echoed),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_dump_defaults),
+		cmocka_unit_test(test_dump_values_and_secret),
+		cmocka_unit_test(test_dump_not_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
