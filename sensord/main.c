@@ -87,7 +87,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: sensord [-f FILE] [-d] [-n] [-v] [--interval SECONDS] [--probe]\n"
-	    "               [--verify-journal] [--help] [--version]\n"
+	    "               [--verify-journal] [--print-config] [--help] [--version]\n"
 	    "  -f FILE            configuration (default " DEFAULT_CONF ")\n"
 	    "  -d                 stay in the foreground, log to stderr\n"
 	    "  -n                 check the configuration and exit\n"
@@ -95,6 +95,8 @@ usage(FILE *f)
 	    "  --interval SECONDS record interval, overrides interval_ms\n"
 	    "  --probe            test the chips on the bus once and exit\n"
 	    "  --verify-journal   check every journal entry, print a report, exit 0 if clean\n"
+	    "  --print-config     print the configuration in effect (file, defaults and\n"
+	    "                     --interval) as JSON and exit\n"
 	    "exit status: 0 ok, 1 runtime failure, 2 usage, 3 configuration,\n"
 	    "             4 production mode failed (no bus or no chips)\n");
 }
@@ -398,6 +400,7 @@ struct opts {
 	bool foreground, check, probe, verify;
 	int verbose;
 	double interval_s;	/* 0: from the config */
+	bool print_config;
 };
 
 static void
@@ -407,6 +410,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "probe", no_argument, NULL, 'p' },
 		{ "verify-journal", no_argument, NULL, 'J' },
+		{ "print-config", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -424,6 +428,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'v': o->verbose++; break;
 		case 'p': o->probe = true; break;
 		case 'J': o->verify = true; break;
+		case 'P': o->print_config = true; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': printf("sensord %s\n", SNOWSENSE_VERSION); exit(EXIT_OK);
 		case 'i':
@@ -670,6 +675,9 @@ main(int argc, char **argv)
 	}
 	if (o.interval_s > 0)
 		d.conf.interval_ms = (int64_t)llround(o.interval_s * 1000.0);
+	if (o.print_config)
+		return conf_print(stdout, o.conf, config_keys, &d.conf) < 0 ? EXIT_RUNTIME :
+		    EXIT_OK;
 	if (root && !o.verify && priv_lookup(d.conf.user, d.conf.group, &uid, &gid, err,
 	    sizeof(err)) < 0) {
 		fprintf(stderr, "sensord: %s: \"user\"/\"group\": %s\n", o.conf, err);
