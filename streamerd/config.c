@@ -206,3 +206,9 @@ config_check_credentials(const struct config *c, char *err, size_t errlen)
 		return r;
 	return 0;
 }
+
+int
+config_print(const struct config *c, FILE *out)
+{
+	return conf_print(out, c->path, keys, c);
+}

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>	/* FILE: config_print */
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -56,5 +57,8 @@ int config_load(const char *path, struct config *c, char *err, size_t errlen);
 int config_check_credentials(const struct config *c, char *err, size_t errlen);
 /* True when key-pair (JWT) authentication is configured. */
 bool config_uses_keypair(const struct config *c);
+/* Prints c as JSON on out, every key with its value, the PAT redacted
+ * (conf_print). 0 or -errno. */
+int config_print(const struct config *c, FILE *out);
 
 #endif

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "log.h"
 #include "notify.h"
+#include "preview.h"
 #include "row.h"
 #include "sandbox.h"
 #include "config.h"
@@ -33,6 +34,10 @@ struct opts {
 	int foreground, verbose, configtest, check, drop, accept_token;
 	int64_t batch_size;		/* 0: from config */
 	double flush_s;			/* 0: from config */
+	int print_config;
+	int64_t print_rows;		/* 0: not asked */
+	int from_set;
+	uint64_t from_seq;
 };
 
 static void
@@ -45,6 +50,11 @@ usage(FILE *f)
 	    "  -f FILE              configuration (default " CONFIG_DEFAULT_PATH ")\n"
 	    "  -d                   stay in the foreground and log to stderr\n"
 	    "  -n                   check the configuration and credential files, then exit\n"
+	    "  --print-config       print the configuration in effect (the file, the defaults it\n"
+	    "                       leaves out, the overrides below; the PAT redacted) as JSON\n"
+	    "  --print-rows N       print the rows of the next N records as they would be\n"
+	    "                       appended; sends nothing, acks nothing, reads no credential\n"
+	    "  --from SEQ           with --print-rows: from record SEQ instead of the next one\n"
 	    "  --check              check every stage (config, credentials, key, clock, sensord,\n"
 	    "                       hostname, token, pipe) and print PASS/FAIL per stage\n"
 	    "  --drop-channel       drop the channel and its offset token on the server, then exit\n"
@@ -67,12 +77,40 @@ on_signal(int sig)
 	stop_flag = 1;
 }
 
+/* --print-rows N (1..1000000) and --from SEQ (>= 1). */
+static int
+parse_print_arg(int c, const char *arg, struct opts *o)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || v < 1 ||
+	    (c == 'R' && v > 1000000)) {
+		fprintf(stderr, "streamerd: %s: expected %s, got \"%s\"\n",
+		    c == 'R' ? "--print-rows" : "--from", c == 'R' ? "1..1000000" :
+		    "a seq of 1 or more", arg);
+		return -EINVAL;
+	}
+	if (c == 'R') {
+		o->print_rows = (int64_t)v;
+	} else {
+		o->from_set = 1;
+		o->from_seq = v;
+	}
+	return 0;
+}
+
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "check", no_argument, NULL, 'C' },
 		{ "drop-channel", no_argument, NULL, 'D' },
+		{ "print-config", no_argument, NULL, 'P' },
+		{ "print-rows", required_argument, NULL, 'R' },
+		{ "from", required_argument, NULL, 'F' },
 		{ "batch-size", required_argument, NULL, 'b' },
 		{ "flush-interval", required_argument, NULL, 'i' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -92,6 +130,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'n': o->configtest = 1; break;
 		case 'v': o->verbose++; break;
 		case 'C': o->check = 1; break;
+		case 'P': o->print_config = 1; break;
+		case 'R': case 'F':
+			if (parse_print_arg(c, optarg, o) < 0)
+				return -EINVAL;
+			break;
 		case 'D': o->drop = 1; break;
 		case 'A': o->accept_token = 1; break;
 		case 'b':
@@ -123,8 +166,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "streamerd: unexpected argument \"%s\"\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (o->check + o->drop + o->configtest > 1) {
-		fprintf(stderr, "streamerd: -n, --check and --drop-channel exclude each other\n");
+	if (o->check + o->drop + o->configtest + o->print_config + (o->print_rows > 0) > 1) {
+		fprintf(stderr, "streamerd: -n, --check, --drop-channel, --print-config and "
+		    "--print-rows exclude each other\n");
+		return -EINVAL;
+	}
+	if (o->from_set && !o->print_rows) {
+		fprintf(stderr, "streamerd: --from goes with --print-rows\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -181,6 +229,41 @@ banner(const struct config *cf)
 	    cf->batch_max_rows, cf->batch_max_bytes, cf->flush_interval_ms);
 }
 
+static void
+apply_overrides(const struct opts *o, struct config *cf)
+{
+	if (o->batch_size)
+		cf->batch_max_rows = o->batch_size;
+	if (o->flush_s > 0)
+		cf->flush_interval_ms = (int64_t)(o->flush_s * 1000.0 + 0.5);
+}
+
+/* --print-config and --print-rows: the configuration alone; no credential
+ * file is read or checked and nothing is sent (preview.c). */
+static int
+print_mode(const struct opts *o, struct config *cf)
+{
+	struct preview_opts po = { .n = (uint64_t)o->print_rows, .from_seq = o->from_set,
+	    .seq = o->from_seq };
+	struct row_host host;
+	char err[1024];
+
+	if (config_load(o->file, cf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "streamerd: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	apply_overrides(o, cf);
+	if (o->print_config)
+		return config_print(cf, stdout) < 0 ? EXIT_RUNTIME : EXIT_OK;
+	po.socket = cf->socket;
+	row_host_probe(&host);
+	if (preview_rows(&po, &host, stdout, err, sizeof(err)) < 0) {
+		fprintf(stderr, "streamerd: %s\n", err);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 /* Loads, validates and checks the configuration and its credential files;
  * in check mode prints PASS/FAIL lines instead of exiting. Returns the key
  * (NULL with a PAT) or exits. */
@@ -198,10 +281,7 @@ startup(const struct opts *o, struct config *cf, int *fails)
 		}
 		fatalx_code(EXIT_CONFIG, "%s", err);
 	}
-	if (o->batch_size)
-		cf->batch_max_rows = o->batch_size;
-	if (o->flush_s > 0)
-		cf->flush_interval_ms = (int64_t)(o->flush_s * 1000.0 + 0.5);
+	apply_overrides(o, cf);
 	if (o->check)
 		printf("PASS config: %s (pipe %s.%s.%s at %s)\n", o->file, cf->database,
 		    cf->schema, cf->pipe, cf->control_base);
@@ -276,11 +356,16 @@ main(int argc, char **argv)
 		r = EXIT_RUNTIME;
 		goto cleanup;
 	}
-	if (o.check || o.drop || o.configtest) {
+	if (o.check || o.drop || o.configtest || o.print_config || o.print_rows) {
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 	}
-	log_init("streamerd", o.foreground || o.check || o.configtest || o.drop, o.verbose);
+	log_init("streamerd", o.foreground || o.check || o.configtest || o.drop ||
+	    o.print_config || o.print_rows, o.verbose);
+	if (o.print_config || o.print_rows) {
+		r = print_mode(&o, cf);
+		goto cleanup;
+	}
 	key = startup(&o, cf, &fails);
 	if (o.configtest) {
 		printf("streamerd: configuration %s OK\n", o.file);

@@ -13,3 +13,6 @@ streamerd_PKGS := libcurl libcrypto jansson libzstd zlib msgpack libseccomp
 streamerd_LDLIBS := -lm
 
 ALL_PKGS += libcurl libcrypto jansson libzstd zlib
+
+# --print-rows
+streamerd_core_SRCS += streamerd/preview.c
