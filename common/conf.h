@@ -95,7 +95,8 @@ int conf_load_string(const char *name, const char *text, size_t len,
 /* The configuration in base as JSON text (new, free()), indented, in table
  * order: every key with its value (defaults filled in), an unset string as
  * null, a CONF_SECRET key that is set as CONF_REDACTED, and a "_comment"
- * naming origin, so the text loads back as a configuration. Returns 0, or
+ * naming origin, so the text loads back as a configuration (numbers to 15
+ * significant digits: what a person writes survives). Returns 0, or
  * -EINVAL when out of memory or a string is not UTF-8. */
 int conf_dump(const char *origin, const struct conf_key *table, const void *base,
     char **ret_json);

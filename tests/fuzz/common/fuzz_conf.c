@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the config loader: any bytes give either a loaded
  * config or an error message that names the file; never a crash, and the
- * message is always NUL-terminated within its buffer.
+ * message is always NUL-terminated within its buffer; a loaded config dumps
+ * (conf_dump) into text that loads back, secret redacted.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,6 +53,27 @@ static const struct conf_key keys[] = {
 	CONF_K_END,
 };
 
+/* A loaded config dumps, the dump loads back with the secret redacted, and
+ * dumping that gives the same text. */
+static void
+check_dump(const struct cfg *c)
+{
+	struct cfg back;
+	char err[256], *s = NULL, *s2 = NULL;
+
+	if (conf_dump("fuzz.json", keys, c, &s) < 0)
+		abort();
+	if (conf_load_string("dump", s, strlen(s), keys, &back, err, sizeof(err)) < 0)
+		abort();
+	if (back.pat[0] != '\0' && strcmp(back.pat, CONF_REDACTED) != 0)
+		abort();
+	memcpy(back.pat, c->pat, sizeof(back.pat));
+	if (conf_dump("fuzz.json", keys, &back, &s2) < 0 || strcmp(s, s2) != 0)
+		abort();
+	free(s);
+	free(s2);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -65,6 +87,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	} else if (c.uids.n > CONF_LIST_MAX || c.rows < 1 || c.mode < 0 || c.mode > 2) {
 		abort();
+	} else {
+		check_dump(&c);
 	}
 	return 0;
 }
