@@ -12,7 +12,10 @@ watch_log "$T/err"
 
 "$BIN/sensord" -f "$TOP/config/sensord.json" --print-config >"$T/sensord.out" 2>"$T/err" ||
 	fail "sensord --print-config of config/sensord.json: exit $?"
-"$BIN/streamerd" -f "$TOP/config/streamerd.json" --print-config >"$T/streamerd.out" 2>"$T/err" ||
+# sensord's user, where the example names one: one that exists here
+sed "s/\"sensord_user\": \"[^\"]*\"/\"sensord_user\": \"$RUN_USER\"/" "$TOP/config/streamerd.json" \
+	>"$T/streamerd.json"
+"$BIN/streamerd" -f "$T/streamerd.json" --print-config >"$T/streamerd.out" 2>"$T/err" ||
 	fail "streamerd --print-config of config/streamerd.json: exit $?"
 
 python3 - "$TOP/config" "$T" "$(hostname)" <<'PY' >"$T/err" 2>&1 || fail "config docs: $(cat "$T/err")"

@@ -16,8 +16,13 @@ PASS=horse-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s\n' "$PASS" >"$T/pass"
 chmod 600 "$T/pass"
 
+# sensord's user, where streamerd's configuration names it: one that exists
+SU=""
+if grep -q '"sensord_user"' "$TOP/config/streamerd.json"; then
+	SU="\"sensord_user\": \"$RUN_USER\", "
+fi
 conf() {	# conf FILE JSON-members
-	printf '{ "database": "DEMO_DB", "schema": "DEMO_SCHEMA", "account": "emuacct",\n  "socket": "%s/s.sock", %s }\n' "$T" "$2" >"$1"
+	printf '{ "database": "DEMO_DB", "schema": "DEMO_SCHEMA", "account": "emuacct",\n  "socket": "%s/s.sock", %s%s }\n' "$T" "$SU" "$2" >"$1"
 	chmod 600 "$1"
 }
 # no_secret FILE...: neither the PAT nor the passphrase in any FILE
