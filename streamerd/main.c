@@ -47,6 +47,7 @@ usage(FILE *f)
 	    "usage: streamerd [-f FILE] [-d] [-n] [--check] [--drop-channel]\n"
 	    "                 [--batch-size N] [--flush-interval SECONDS]\n"
 	    "                 [--accept-committed-token] [-v] [--help] [--version]\n"
+	    "       streamerd [-f FILE] --print-config | --print-rows N [--from SEQ]\n"
 	    "  -f FILE              configuration (default " CONFIG_DEFAULT_PATH ")\n"
 	    "  -d                   stay in the foreground and log to stderr\n"
 	    "  -n                   check the configuration and credential files, then exit\n"
