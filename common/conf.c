@@ -317,6 +317,20 @@ dump_list(const struct conf_int_list *l)
 }
 
 static json_t *
+dump_str_list(const struct conf_str_list *l)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < l->n && i < CONF_LIST_MAX; i++)
+		if (json_array_append_new(a, json_stringn(l->v[i], strnlen(l->v[i],
+		    CONF_LIST_STR_LEN))) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *
 dump_enum(const struct conf_key *k, int v)
 {
 	for (int i = 0; k->choices[i]; i++)
@@ -341,6 +355,7 @@ dump_value(const struct conf_key *k, const void *base)
 	case CONF_STRING: return json_stringn(f, strnlen(f, k->size));
 	case CONF_ENUM: return dump_enum(k, *(const int *)f);
 	case CONF_INT_LIST: return dump_list(f);
+	case CONF_STR_LIST: return dump_str_list(f);
 	case CONF_OBJECT: return dump_object(k->sub, f);
 	}
 	return NULL;

@@ -257,6 +257,7 @@ print_mode(const struct opts *o, struct config *cf)
 	if (o->print_config)
 		return config_print(cf, stdout) < 0 ? EXIT_RUNTIME : EXIT_OK;
 	po.socket = cf->socket;
+	po.server_uid = cf->sensord_uid;
 	row_host_probe(&host);
 	if (preview_rows(&po, &host, stdout, err, sizeof(err)) < 0) {
 		fprintf(stderr, "streamerd: %s\n", err);

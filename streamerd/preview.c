@@ -31,10 +31,10 @@ start(const struct preview_opts *o, struct sdsock **ret, struct proto_msg *hello
 {
 	int r;
 
-	if ((r = sdsock_open(o->socket, "streamerd --print-rows", HELLO_WAIT_MS, ret,
-	    hello)) < 0) {
+	if ((r = sdsock_open(o->socket, o->server_uid, "streamerd --print-rows",
+	    HELLO_WAIT_MS, ret, hello)) < 0) {
 		snprintf(err, errlen, "cannot reach sensord at %s: %s", o->socket,
-		    r == -EPROTO ? "refused (see sensord's log)" : strerror(-r));
+		    r == -EPROTO ? "refused (see sensord's log)" : sdsock_strerror(r));
 		return r;
 	}
 	if ((r = sandbox_apply(preview_rules, sizeof(preview_rules) /

@@ -11,11 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "row.h"
 
 struct preview_opts {
 	const char *socket;	/* sensord's socket */
+	uid_t server_uid;	/* who must serve it (or root): sdsock_open */
 	uint64_t n;		/* rows to print, >= 1 */
 	bool from_seq;		/* from seq, else the next record journaled */
 	uint64_t seq;

@@ -211,6 +211,7 @@ test_dump_defaults(void **state)
 	    "  \"compression\": \"zstd\",\n"
 	    "  \"flag\": true,\n"
 	    "  \"allowed_uids\": [],\n"
+	    "  \"allowed_users\": [],\n"
 	    "  \"scd4x\": {\n"
 	    "    \"on\": true,\n"
 	    "    \"offset\": 4.0\n"
@@ -234,7 +235,8 @@ test_dump_values_and_secret(void **state)
 	(void)state;
 	assert_int_equal(load("{\"flag\": false, \"pat\": \"ver-secret-1\", \"name\": "
 	    "\"gh\\u00e9\", \"compression\": \"none\", \"allowed_uids\": [7, 0], "
-	    "\"scd4x\": {\"offset\": -2.5}, \"interval\": 0.1}", &c, err), 0);
+	    "\"scd4x\": {\"offset\": -2.5}, \"interval\": 0.1, \"allowed_users\": [\"al\"]}", &c,
+	    err), 0);
 	c.rows = 42;
 	assert_int_equal(conf_dump("f", keys, &c, &s), 0);
 	assert_null(strstr(s, "ver-secret-1"));
@@ -244,6 +246,7 @@ test_dump_values_and_secret(void **state)
 	assert_non_null(strstr(s, "\"compression\": \"none\""));
 	assert_non_null(strstr(s, "\"allowed_uids\": [\n    7,\n    0\n  ]"));
 	assert_non_null(strstr(s, "\"offset\": -2.5"));
+	assert_non_null(strstr(s, "\"allowed_users\": [\n    \"al\"\n  ]"));
 	assert_non_null(strstr(s, "\"flag\": false"));
 	memset(&back, 0x5A, sizeof(back));
 	assert_int_equal(conf_load_string("dump", s, strlen(s), keys, &back, err, sizeof(err)),
