@@ -7,6 +7,8 @@
  * tokens; docs/schema.md's row tables equal to the code's.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -482,6 +484,86 @@ test_offset_tokens(void **state)
 	    &jid, &seq), -EINVAL);	/* upper-case hex is not what we write */
 }
 
+/* One value through the row's number writer and through printf. */
+static void
+same_as_printf(double v)
+{
+	char want[64], got[64];
+	struct sb b = { .p = got, .cap = sizeof(got) };
+
+	snprintf(want, sizeof(want), "%.10g", v);
+	sb_dbl(&b, v);
+	got[b.len] = '\0';
+	if (strcmp(got, want) != 0)
+		fail_msg("%.17g: wrote \"%s\", printf \"%s\"", v, got, want);
+}
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Numbers are written without printf: byte for byte what "%.10g" and
+ * "%.4f" write, for sensor-like values, powers of ten and their neighbours,
+ * halves at the tenth digit, random bit patterns and every magnitude. */
+static void
+test_numbers_as_printf(void **state)
+{
+	static const double fixed[] = {
+		0.0, -0.0, 1.0, -1.0, 0.5, 21.5, 45.25, 100325.5, 612.0, 1e-4, 9.99999999995e-5,
+		0.00012345678915, 123456789.5, 999999999.95, 999999999.4, 1e9, 1e10, 1e-5, 1e300,
+		5e-324, 0.1, 0.2, 0.3, 1.0 / 3.0, 2.0 / 3.0, 12345678.125, 1234567.8125,
+		9999999999.5, 0.99999999995, 0.999999999949, 77.0000000005,
+	};
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		same_as_printf(fixed[i]);
+		same_as_printf(-fixed[i]);
+	}
+	for (int e = -12; e <= 12; e++) {
+		double p = pow(10, e);
+
+		same_as_printf(p);
+		same_as_printf(nextafter(p, 0));
+		same_as_printf(nextafter(p, INFINITY));
+	}
+	for (int i = 0; i < 200000; i++) {
+		uint64_t r = xorshift(&x);
+		double v, sensor;
+
+		memcpy(&v, &r, sizeof(v));
+		if (isfinite(v))
+			same_as_printf(v);
+		/* a chip's conversion: raw word * scale + offset */
+		sensor = -45.0 + 175.0 * (double)(r & 0xffff) / 65535.0;
+		same_as_printf(sensor);
+		same_as_printf(sensor * 9.0 / 5.0 + 32.0);
+		same_as_printf((double)(r % 2000000) / 16.0);
+		same_as_printf(ldexp((double)(r >> 11), (int)(r % 80) - 90));
+	}
+	for (int i = 0; i < 200000; i++) {
+		uint64_t ns = i < 100000 ? xorshift(&x) % (UINT64_C(1) << 40) :
+		    (uint64_t)i * 50000 + (xorshift(&x) % 5);
+		struct record r = { .t = 0 };
+		struct rowctx c = { .now_ns = (int64_t)ns };
+		char want[64], got[64];
+
+		c.b = (struct sb){ .p = got, .cap = sizeof(got) };
+		c.r = &r;
+		put_te(&c, NULL, &r.t);
+		got[c.b.len] = '\0';
+		snprintf(want, sizeof(want), "\"%.4f\"", (double)ns / 1e9);
+		if (strcmp(got, want) != 0)
+			fail_msg("te of %" PRIu64 " ns: wrote %s, printf %s", ns, got, want);
+	}
+}
+
 int
 main(void)
 {
@@ -498,6 +580,7 @@ main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_small_buffer),
 		cmocka_unit_test(test_offset_tokens),
+		cmocka_unit_test(test_numbers_as_printf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
