@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "row.h"
@@ -148,6 +149,11 @@ static const double pow10_exact[] = {
 	1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
+/* 1e-4 .. 1e8, for the decimal exponent of a value */
+static const double pow10_rough[] = {
+	1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+};
+
 /* "%.10g" of v without printf (printf's exact decimal conversion was a
  * third of a row's cost). a * 10^(9 - e) is computed with one rounding, so
  * rounding it to an integer gives printf's ten digits unless it lies within
@@ -167,9 +173,8 @@ sb_g10_fast(struct sb *b, double v)
 	}
 	if (!(a >= 1e-4 && a < 1e9))
 		return false;
-	e = (int)floor(log10(a));
-	if (e < -4 || e > 8)
-		return false;
+	for (e = 8; e > -4 && a < pow10_rough[e + 4]; e--)
+		;	/* a wrong exponent is caught below */
 	p = a * pow10_exact[9 - e];
 	m = floor(p);
 	frac = p - m;
@@ -218,7 +223,15 @@ sb_dbl(struct sb *b, double v)
 void
 row_offset_token(uint64_t journal_id, uint64_t seq, char buf[ROW_OFFSET_TOKEN_LEN])
 {
-	snprintf(buf, ROW_OFFSET_TOKEN_LEN, "%016" PRIx64 "-%020" PRIu64, journal_id, seq);
+	static const char hex[] = "0123456789abcdef";
+
+	/* "%016" PRIx64 "-%020" PRIu64 by hand: it is written for every row */
+	for (int i = 15; i >= 0; i--, journal_id >>= 4)
+		buf[i] = hex[journal_id & 15];
+	buf[16] = '-';
+	for (int i = ROW_OFFSET_TOKEN_LEN - 2; i > 16; i--, seq /= 10)
+		buf[i] = (char)('0' + seq % 10);
+	buf[ROW_OFFSET_TOKEN_LEN - 1] = '\0';
 }
 
 int
@@ -255,6 +268,23 @@ row_parse_offset_token(const char *tok, uint64_t *ret_journal_id, uint64_t *ret_
 	return 0;
 }
 
+/* SHA-256 of s. The algorithm is fetched and a context made once: OpenSSL
+ * 3's one-shot SHA256() does both, under a lock, on every call. Both stay
+ * for the life of the process; the one-shot is the fallback. */
+static void
+row_sha256(const char *s, size_t n, unsigned char h[SHA256_DIGEST_LENGTH])
+{
+	static EVP_MD *md;
+	static EVP_MD_CTX *ctx;
+	unsigned int len;
+
+	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) != NULL)
+		ctx = EVP_MD_CTX_new();
+	if (ctx == NULL || EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, s, n) != 1 || EVP_DigestFinal_ex(ctx, h, &len) != 1)
+		SHA256((const unsigned char *)s, n, h);
+}
+
 /* A name-based UUID (version 8, RFC 9562 "custom") from SHA-256 of the
  * offset token, so the same record always gets the same uuid. */
 static void
@@ -264,7 +294,7 @@ row_uuid(const char *token, char out[37])
 	unsigned char h[SHA256_DIGEST_LENGTH];
 	char *o = out;
 
-	SHA256((const unsigned char *)token, strlen(token), h);
+	row_sha256(token, ROW_OFFSET_TOKEN_LEN - 1, h);
 	h[6] = (unsigned char)((h[6] & 0x0f) | 0x80);
 	h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
 	for (int i = 0; i < 16; i++) {
