@@ -1,10 +1,25 @@
 /*
- * batch: row accumulation, compression and the 4 MB wire split. Sealing
- * happens once per batch; the compressed body is kept unchanged for every
- * retry of the append (same continuation token, same body, same requestId),
- * which is what lets the service recognise a replayed request.
+ * batch: rows compressed into the wire body as they come, closed by
+ * compressed size. No NDJSON is kept: a row is copied into the coder's
+ * stage, the stage is fed to the compressor when it fills, and the output
+ * goes straight into the body, which is allocated at the wire cap (only
+ * the pages written are ever resident).
+ *
+ * Closing by wire bytes: a compressor holds input it has not written out
+ * yet, so before taking a row the batch checks that even incompressible
+ * held input plus the row would fit. When that check fails the compressor
+ * is flushed, which makes the body's size exact, and the check is made
+ * again with only the row; a batch is full when the row still does not
+ * fit, or when less than a 32nd of the cap is left (flushing ever more
+ * often for ever smaller gains would only cost compression). The cap is the
+ * coder's wire cap, or less when the caller's budget for all the bodies it
+ * holds has less room left.
+ *
+ * Once sealed, a body never changes: every retry of the append sends the
+ * same bytes, with the same request id.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,28 +30,60 @@
 
 #include "batch.h"
 
-#define ZSTD_LEVEL 3
+/* zstd level 1 costs about half of level 3 per row here for ~10 % more
+ * bytes; the wire cap, not the ratio, is what limits a drain. */
+#define ZSTD_LEVEL 1
 #define GZIP_LEVEL 1	/* gzip is the fallback; favour CPU on a small board */
+#define STAGE_SIZE (64u * 1024u)	/* more than ROW_MAX: a row always fits */
+#define END_MARGIN 64u		/* frame/stream header and end, gzip trailer */
+#define BODY_SLACK 4096u	/* body room past the cap: a bound proven wrong is
+				 * an error, never an overflow */
+
+enum feed_mode { FEED_CONTINUE, FEED_FLUSH, FEED_END };
 
 struct batch_coder {
 	enum batch_comp comp;
+	size_t wire_max;
 	ZSTD_CCtx *zctx;
+	z_stream zs;
+	bool zs_ready;
+	struct batch *open;		/* the batch being filled, or NULL */
+	char *stage;
+	size_t staged;			/* bytes in stage, not yet fed */
+	size_t unflushed;		/* bytes fed since the last flush */
 };
 
-int
-batch_coder_new(enum batch_comp comp, struct batch_coder **ret)
-{
-	struct batch_coder *c = calloc(1, sizeof(*c));
+/* ------------------------------------------------------------ coder */
 
-	if (c == NULL)
+int
+batch_coder_new(enum batch_comp comp, size_t wire_max, struct batch_coder **ret)
+{
+	struct batch_coder *c;
+
+	if (wire_max < BATCH_WIRE_MIN || wire_max > BATCH_WIRE_MAX)
+		return -EINVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -ENOMEM;
 	c->comp = comp;
-	if (comp == BATCH_COMP_ZSTD && (c->zctx = ZSTD_createCCtx()) == NULL) {
-		free(c);
-		return -ENOMEM;
+	c->wire_max = wire_max;
+	if ((c->stage = malloc(STAGE_SIZE)) == NULL)
+		goto fail;
+	if (comp == BATCH_COMP_ZSTD) {
+		if ((c->zctx = ZSTD_createCCtx()) == NULL ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(c->zctx, ZSTD_c_compressionLevel,
+		    ZSTD_LEVEL)))
+			goto fail;
+	} else if (comp == BATCH_COMP_GZIP) {
+		if (deflateInit2(&c->zs, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
+		    Z_DEFAULT_STRATEGY) != Z_OK)
+			goto fail;
+		c->zs_ready = true;
 	}
 	*ret = c;
 	return 0;
+fail:
+	batch_coder_free(c);
+	return -ENOMEM;
 }
 
 void
@@ -44,7 +91,12 @@ batch_coder_free(struct batch_coder *c)
 {
 	if (c == NULL)
 		return;
+	if (c->open != NULL)
+		c->open->coder = NULL;
 	ZSTD_freeCCtx(c->zctx);
+	if (c->zs_ready)
+		deflateEnd(&c->zs);
+	free(c->stage);
 	free(c);
 }
 
@@ -58,8 +110,8 @@ batch_comp_encoding(enum batch_comp comp)
 	}
 }
 
-static void
-make_uuid4(char out[37])
+void
+batch_request_id(char out[37])
 {
 	unsigned char u[16];
 
@@ -73,49 +125,150 @@ make_uuid4(char out[37])
 	    u[12], u[13], u[14], u[15]);
 }
 
+/* Forgets the stream in progress, ready for the next batch. */
+static void
+coder_reset(struct batch_coder *c)
+{
+	if (c->open != NULL)
+		c->open->coder = NULL;
+	c->open = NULL;
+	c->staged = c->unflushed = 0;
+	if (c->zctx != NULL)
+		ZSTD_CCtx_reset(c->zctx, ZSTD_reset_session_only);
+	if (c->zs_ready)
+		deflateReset(&c->zs);
+}
+
+/* The most n bytes of input can add to the body: stored blocks plus their
+ * headers (zstd's ZSTD_compressBound and deflate's are both below this). */
+static size_t
+wire_bound(const struct batch_coder *c, size_t n)
+{
+	return c->comp == BATCH_COMP_NONE ? n : n + n / 128 + 128;
+}
+
+static int
+feed_zstd(struct batch_coder *c, struct batch *b, const char *in, size_t len,
+    enum feed_mode mode)
+{
+	static const ZSTD_EndDirective dir[] = { ZSTD_e_continue, ZSTD_e_flush, ZSTD_e_end };
+	ZSTD_inBuffer ib = { in, len, 0 };
+	ZSTD_outBuffer ob = { b->body, b->body_cap, b->body_len };
+	size_t left;
+
+	do {
+		left = ZSTD_compressStream2(c->zctx, &ob, &ib, dir[mode]);
+		if (ZSTD_isError(left))
+			return -EIO;
+		if (ob.pos == ob.size && (left != 0 || ib.pos < ib.size))
+			return -EIO;	/* the bound was wrong: never send a cut body */
+	} while (mode == FEED_CONTINUE ? ib.pos < ib.size : left != 0);
+	b->body_len = ob.pos;
+	return 0;
+}
+
+static int
+feed_gzip(struct batch_coder *c, struct batch *b, const char *in, size_t len,
+    enum feed_mode mode)
+{
+	static const int flush[] = { Z_NO_FLUSH, Z_SYNC_FLUSH, Z_FINISH };
+	z_stream *zs = &c->zs;
+	int zr;
+
+	zs->next_in = (Bytef *)(uintptr_t)in;
+	zs->avail_in = (uInt)len;
+	zs->next_out = b->body + b->body_len;
+	zs->avail_out = (uInt)(b->body_cap - b->body_len);
+	zr = deflate(zs, flush[mode]);
+	b->body_len = b->body_cap - zs->avail_out;
+	if (mode == FEED_END ? zr != Z_STREAM_END : (zr != Z_OK && zr != Z_BUF_ERROR))
+		return -EIO;
+	if (zs->avail_in != 0 || (mode != FEED_CONTINUE && zs->avail_out == 0))
+		return -EIO;	/* out of room: the bound was wrong */
+	return 0;
+}
+
+/* Feeds the stage to the compressor (mode: and flushes, or ends the body). */
+static int
+feed_stage(struct batch_coder *c, struct batch *b, enum feed_mode mode)
+{
+	int r = 0;
+
+	switch (c->comp) {
+	case BATCH_COMP_ZSTD:
+		r = feed_zstd(c, b, c->stage, c->staged, mode);
+		break;
+	case BATCH_COMP_GZIP:
+		r = feed_gzip(c, b, c->stage, c->staged, mode);
+		break;
+	default:
+		if (c->staged > b->body_cap - b->body_len)
+			return -EIO;
+		memcpy(b->body + b->body_len, c->stage, c->staged);
+		b->body_len += c->staged;
+		break;
+	}
+	if (r < 0)
+		return r;
+	c->unflushed = mode == FEED_CONTINUE ? c->unflushed + c->staged : 0;
+	c->staged = 0;
+	return 0;
+}
+
+/* ------------------------------------------------------------ batches */
+
 int
-batch_new(uint64_t journal_id, int64_t now_ns, struct batch **ret)
+batch_new(struct batch_coder *c, uint64_t journal_id, int64_t now_ns, struct batch **ret)
 {
 	struct batch *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
 		return -ENOMEM;
+	b->body_cap = c->wire_max + BODY_SLACK;
+	if ((b->body = malloc(b->body_cap)) == NULL) {
+		free(b);
+		return -ENOMEM;
+	}
+	coder_reset(c);
+	c->open = b;
+	b->coder = c;
 	b->journal_id = journal_id;
 	b->opened_ns = now_ns;
-	make_uuid4(b->request_id);
+	batch_request_id(b->request_id);
 	*ret = b;
 	return 0;
 }
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t elem)
+/* Whether len more bytes of input surely fit within cap, with what is held. */
+static bool
+fits(const struct batch_coder *c, const struct batch *b, size_t len, size_t cap)
 {
-	size_t n = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (n < need)
-		n *= 2;
-	if ((q = realloc(*p, n * elem)) == NULL)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
+	return b->body_len + wire_bound(c, c->unflushed + c->staged + len) + END_MARGIN <= cap;
 }
 
 int
-batch_add(struct batch *b, uint64_t seq, const char *row, size_t len)
+batch_add(struct batch *b, uint64_t seq, const char *row, size_t len, size_t cap)
 {
+	struct batch_coder *c = b->coder;
 	int r;
 
-	if ((r = grow((void **)&b->raw, &b->raw_cap, b->raw_len + len, 1)) < 0 ||
-	    (r = grow((void **)&b->rows, &b->rows_cap, b->nrows + 1, sizeof(*b->rows))) < 0)
+	if (c == NULL)
+		return -EINVAL;
+	if (len > STAGE_SIZE || wire_bound(c, len) + END_MARGIN > c->wire_max)
+		return -EMSGSIZE;
+	if (cap > c->wire_max)
+		cap = c->wire_max;
+	if (!fits(c, b, len, cap)) {
+		if ((r = feed_stage(c, b, FEED_FLUSH)) < 0)
+			return r;
+		if (!fits(c, b, len, cap) || cap - b->body_len < cap / 32)
+			return -ENOBUFS;
+	}
+	if (c->staged + len > STAGE_SIZE && (r = feed_stage(c, b, FEED_CONTINUE)) < 0)
 		return r;
-	memcpy(b->raw + b->raw_len, row, len);
-	b->raw_len += len;
-	b->rows[b->nrows].seq = seq;
-	b->rows[b->nrows].end = b->raw_len;
+	memcpy(c->stage + c->staged, row, len);
+	c->staged += len;
+	b->raw_total += len;
 	if (b->nrows == 0)
 		b->first_seq = seq;
 	b->last_seq = seq;
@@ -123,140 +276,17 @@ batch_add(struct batch *b, uint64_t seq, const char *row, size_t len)
 	return 0;
 }
 
-static int
-compress_gzip(const char *in, size_t len, unsigned char **ret, size_t *ret_len)
-{
-	z_stream zs = { 0 };
-	uLong bound;
-	unsigned char *out;
-	int r = -ENOMEM;
-
-	if (deflateInit2(&zs, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	bound = deflateBound(&zs, (uLong)len);
-	if ((out = malloc(bound)) == NULL)
-		goto cleanup;
-	zs.next_in = (Bytef *)(uintptr_t)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = out;
-	zs.avail_out = (uInt)bound;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-		free(out);
-		r = -EIO;
-		goto cleanup;
-	}
-	*ret = out;
-	*ret_len = zs.total_out;
-	r = 0;
-cleanup:
-	deflateEnd(&zs);
-	return r;
-}
-
-static int
-compress_body(struct batch_coder *c, const char *in, size_t len, unsigned char **ret,
-    size_t *ret_len)
-{
-	unsigned char *out;
-	size_t n;
-
-	switch (c->comp) {
-	case BATCH_COMP_GZIP:
-		return compress_gzip(in, len, ret, ret_len);
-	case BATCH_COMP_ZSTD:
-		if ((out = malloc(ZSTD_compressBound(len))) == NULL)
-			return -ENOMEM;
-		n = ZSTD_compressCCtx(c->zctx, out, ZSTD_compressBound(len), in, len, ZSTD_LEVEL);
-		if (ZSTD_isError(n)) {
-			free(out);
-			return -EIO;
-		}
-		*ret = out;
-		*ret_len = n;
-		return 0;
-	default:
-		if ((out = malloc(len ? len : 1)) == NULL)
-			return -ENOMEM;
-		memcpy(out, in, len);
-		*ret = out;
-		*ret_len = len;
-		return 0;
-	}
-}
-
-/* Moves rows [from, nrows) of b into a new open batch. */
-static int
-split_tail(struct batch *b, size_t from, struct batch **ret)
-{
-	struct batch *t;
-	size_t off = b->rows[from - 1].end;
-	int r;
-
-	if ((r = batch_new(b->journal_id, b->opened_ns, &t)) < 0)
-		return r;
-	for (size_t i = from; i < b->nrows; i++) {
-		size_t start = b->rows[i - 1].end;
-
-		if ((r = batch_add(t, b->rows[i].seq, b->raw + start, b->rows[i].end - start)) < 0) {
-			batch_free(t);
-			return r;
-		}
-	}
-	b->raw_len = off;
-	b->nrows = from;
-	b->last_seq = b->rows[from - 1].seq;
-	*ret = t;
-	return 0;
-}
-
 int
-batch_seal(struct batch *b, struct batch_coder *c, size_t wire_max, struct batch **ret_head)
+batch_seal(struct batch *b)
 {
-	unsigned char *body;
-	size_t len;
-	struct batch *tail = NULL, *tail_head = NULL;
+	struct batch_coder *c = b->coder;
 	int r;
 
-	if (b->nrows == 0)
+	if (c == NULL || b->nrows == 0)
 		return -EINVAL;
-	if ((r = compress_body(c, b->raw, b->raw_len, &body, &len)) < 0)
+	if ((r = feed_stage(c, b, FEED_END)) < 0)
 		return r;
-	if (len > wire_max) {
-		free(body);
-		if (b->nrows == 1)
-			return -EMSGSIZE;
-		if ((r = split_tail(b, b->nrows / 2, &tail)) < 0)
-			return r;
-		if ((r = batch_seal(tail, c, wire_max, &tail_head)) < 0) {
-			batch_free(tail);
-			return r;
-		}
-		if ((r = batch_seal(b, c, wire_max, ret_head)) < 0) {
-			/* b is unchanged but shorter; give the split rows back by
-			 * failing the whole seal: callers drop b on error. */
-			while (tail_head != NULL) {
-				struct batch *n = tail_head->next;
-
-				batch_free(tail_head);
-				tail_head = n;
-			}
-			return r;
-		}
-		for (tail = *ret_head; tail->next != NULL; tail = tail->next)
-			;
-		tail->next = tail_head;
-		return 0;
-	}
-	b->body = body;
-	b->body_len = len;
-	b->raw_total = b->raw_len;
-	free(b->raw);
-	free(b->rows);
-	b->raw = NULL;
-	b->rows = NULL;
-	b->raw_cap = b->rows_cap = 0;
-	b->next = NULL;
-	*ret_head = b;
+	coder_reset(c);
 	return 0;
 }
 
@@ -265,8 +295,54 @@ batch_free(struct batch *b)
 {
 	if (b == NULL)
 		return;
-	free(b->raw);
-	free(b->rows);
+	if (b->coder != NULL)
+		coder_reset(b->coder);
 	free(b->body);
 	free(b);
+}
+
+/* ------------------------------------------------------------ queue */
+
+static size_t
+held(const struct batch *b)
+{
+	return b->body != NULL ? b->body_len : 0;
+}
+
+void
+batch_queue_push(struct batch_queue *q, struct batch *b)
+{
+	b->next = NULL;
+	if (q->tail)
+		q->tail->next = b;
+	else
+		q->head = b;
+	q->tail = b;
+	q->n++;
+	q->bytes += held(b);
+}
+
+struct batch *
+batch_queue_pop(struct batch_queue *q)
+{
+	struct batch *b = q->head;
+
+	if (b == NULL)
+		return NULL;
+	q->head = b->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	q->bytes -= held(b);
+	b->next = NULL;
+	return b;
+}
+
+void
+batch_queue_clear(struct batch_queue *q)
+{
+	struct batch *b;
+
+	while ((b = batch_queue_pop(q)) != NULL)
+		batch_free(b);
 }

@@ -1,9 +1,13 @@
 /*
  * batch: a run of NDJSON rows with consecutive journal positions, as one
- * append request. Rows are added while the batch is open; sealing compresses
- * the rows into the body that goes on the wire (and that every retry of the
- * append sends unchanged) and splits the batch at a row boundary when the
- * body would exceed the wire cap.
+ * append request. Rows are compressed into the request body as they are
+ * added (streaming zstd or gzip, or copied for none), and a batch is full
+ * when one more row might take the body past the wire cap, measured in
+ * compressed bytes. Sealing ends the body; from then on it never changes,
+ * so every retry of the append sends it byte for byte.
+ *
+ * Also the queue sealed batches wait in, which counts the bytes of the
+ * bodies it holds so the daemon can bound them.
  */
 #ifndef STREAMERD_BATCH_H
 #define STREAMERD_BATCH_H
@@ -15,50 +19,65 @@ enum batch_comp { BATCH_COMP_GZIP, BATCH_COMP_ZSTD, BATCH_COMP_NONE };
 
 /* The service's hard cap is 4 MB on the wire; stay under it with margin. */
 #define BATCH_WIRE_MAX 4000000u
+/* The smallest wire cap a coder takes: room for the largest row. */
+#define BATCH_WIRE_MIN 65536u
 
-struct batch_row {
-	uint64_t seq;
-	size_t end;		/* offset just past the row's '\n' in raw */
-};
+struct batch_coder;
 
 struct batch {
 	struct batch *next;		/* queue link, owned by whoever queues */
+	struct batch_coder *coder;	/* while open; NULL once sealed */
 	uint64_t journal_id;
 	uint64_t first_seq, last_seq;
 	size_t nrows;
-	char *raw;			/* NDJSON while open; freed by batch_seal */
-	size_t raw_len, raw_cap;
-	struct batch_row *rows;		/* per-row seq and end; freed by batch_seal */
-	size_t rows_cap;
-	unsigned char *body;		/* wire body after batch_seal */
-	size_t body_len;
-	size_t raw_total;		/* uncompressed length of body */
+	unsigned char *body;		/* the wire body (complete once sealed) */
+	size_t body_len, body_cap;
+	size_t raw_total;		/* NDJSON bytes of the rows added */
 	int64_t opened_ns;		/* monotonic, when the first row came */
 	int64_t appended_ns;		/* monotonic, when the append succeeded */
 	char request_id[37];		/* same on every retry of this batch */
 };
 
-struct batch_coder;
-
-/* Creates a compressor for comp (new; free with batch_coder_free). */
-int batch_coder_new(enum batch_comp comp, struct batch_coder **ret);
+/* Creates a compressor for comp whose batches stay within wire_max bytes
+ * on the wire (BATCH_WIRE_MIN..BATCH_WIRE_MAX) (new; free with
+ * batch_coder_free). One batch at a time is open on a coder. */
+int batch_coder_new(enum batch_comp comp, size_t wire_max, struct batch_coder **ret);
 void batch_coder_free(struct batch_coder *c);
 /* Content-Encoding value for comp, or NULL for none. */
 const char *batch_comp_encoding(enum batch_comp comp);
+/* Writes a new random request id (UUID v4 text) into out. */
+void batch_request_id(char out[37]);
 
-/* Creates an empty open batch (new; free with batch_free). */
-int batch_new(uint64_t journal_id, int64_t now_ns, struct batch **ret);
-/* Appends one row (len bytes ending in '\n', copied) with its seq.
- * Returns 0 or -ENOMEM. */
-int batch_add(struct batch *b, uint64_t seq, const char *row, size_t len);
-/* Compresses b into its body and frees its raw rows; when the body exceeds
- * wire_max the rows are split in halves, recursively. On success *ret_head
- * gets the list of sealed batches in seq order (steals b; new list). On
- * failure (-EMSGSIZE: one row alone exceeds wire_max, -ENOMEM, -EIO) b stays
- * the caller's to free, possibly shortened. */
-int batch_seal(struct batch *b, struct batch_coder *c, size_t wire_max,
-    struct batch **ret_head);
-/* Frees one batch (not the list it may be linked into). */
+/* Opens an empty batch on c (borrowed until the batch is sealed or freed);
+ * a batch still open on c is abandoned: it can only be freed. New; free
+ * with batch_free. */
+int batch_new(struct batch_coder *c, uint64_t journal_id, int64_t now_ns, struct batch **ret);
+/* Adds one row (len bytes ending in '\n', copied) with its seq, keeping
+ * the body within cap bytes on the wire (at most the coder's wire_max;
+ * less to keep within a budget for every body held). Returns 0; -ENOBUFS
+ * when the batch is full (nothing added: seal it, and add the row to a new
+ * one); -EMSGSIZE when the row alone cannot fit the coder's wire cap;
+ * -EINVAL when b is not open; -ENOMEM or -EIO (b is then unusable). */
+int batch_add(struct batch *b, uint64_t seq, const char *row, size_t len, size_t cap);
+/* Ends b's body; b is sealed. Returns 0, or -EINVAL (not open, or no
+ * rows), -ENOMEM or -EIO (b stays the caller's to free). */
+int batch_seal(struct batch *b);
+/* Frees one batch (not the list it may be linked into); an open batch is
+ * abandoned first. */
 void batch_free(struct batch *b);
+
+/* A FIFO of batches; bytes is the sum of the body_len of those that hold
+ * a body (a queued batch's body is left as it is until it is popped). */
+struct batch_queue {
+	struct batch *head, *tail;
+	size_t n, bytes;
+};
+
+/* Appends b (stolen) at the tail. */
+void batch_queue_push(struct batch_queue *q, struct batch *b);
+/* Removes the head (returned, the caller's), or NULL when empty. */
+struct batch *batch_queue_pop(struct batch_queue *q);
+/* Frees every batch. */
+void batch_queue_clear(struct batch_queue *q);
 
 #endif

@@ -37,7 +37,9 @@ struct config {
 	char socket[108];
 	char sensord_user[64];		/* who must serve the socket (or root) */
 	int64_t batch_max_rows;
-	int64_t batch_max_bytes;
+	int64_t batch_max_bytes;		/* NDJSON bytes, before compression */
+	int64_t batch_max_wire_bytes;		/* one body, after compression */
+	int64_t queue_max_wire_bytes;		/* every body held, after compression */
 	int64_t flush_interval_ms;
 	int compression;		/* enum batch_comp */
 	int64_t commit_poll_ms;

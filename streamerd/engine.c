@@ -235,19 +235,6 @@ what(const struct engine *e, enum engine_stage rq, char *buf, size_t cap)
 	return buf;
 }
 
-/* A request id (UUID v4 text) for requests the service de-duplicates. */
-static void
-request_id(char out[37])
-{
-	struct batch *tmp;
-
-	if (batch_new(0, 0, &tmp) < 0) {
-		snprintf(out, 37, "00000000-0000-4000-8000-000000000000");
-		return;
-	}
-	memcpy(out, tmp->request_id, 37);
-	batch_free(tmp);
-}
 
 /* ------------------------------------------------------------ rewind */
 
@@ -728,7 +715,7 @@ req_open(struct engine *e, int64_t now, struct http_req *q, struct engine_out *o
 {
 	char rid[37];
 
-	request_id(rid);
+	batch_request_id(rid);
 	if (api_url_channel(e->url, sizeof(e->url), e->ingest_base, e->cf->database,
 	    e->cf->schema, e->cf->pipe, e->channel, rid) < 0) {
 		die(e, out, EXIT_CONFIG, "database/schema/pipe/channel names are too long");
@@ -782,7 +769,7 @@ req_status(struct engine *e, int64_t now, struct http_req *q, struct engine_out 
 	}
 	free(e->rq_body);
 	e->rq_body = NULL;
-	request_id(rid);
+	batch_request_id(rid);
 	if (api_body_status(names, n, &e->rq_body) < 0 ||
 	    api_url_status(e->url, sizeof(e->url), e->ingest_base, e->st_db, e->st_schema,
 	    e->st_pipe, rid) < 0) {
@@ -936,7 +923,7 @@ static const char *
 refusal_hint(long status, const char *code)
 {
 	if (status == 413 || strcmp(code, "ERR_PAYLOAD_TOO_LARGE") == 0)
-		return "the service wants smaller requests: lower \"batch_max_bytes\"";
+		return "the service wants smaller requests: lower \"batch_max_wire_bytes\"";
 	if (status == 415 || strcmp(code, "ERR_UNSUPPORTED_CONTENT_ENCODING") == 0)
 		return "the service does not take this compression: set \"compression\" to "
 		    "\"gzip\" or \"none\"";

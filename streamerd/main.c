@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -142,8 +143,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			errno = 0;
 			o->batch_size = strtoll(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' || o->batch_size < 1 ||
-			    o->batch_size > 100000) {
-				fprintf(stderr, "streamerd: --batch-size: expected 1..100000, got "
+			    o->batch_size > 1000000) {
+				fprintf(stderr, "streamerd: --batch-size: expected 1..1000000, got "
 				    "\"%s\"\n", optarg);
 				return -EINVAL;
 			}
@@ -223,11 +224,12 @@ banner(const struct config *cf)
 	log_info("Using ONLY Snowpipe Streaming v2 REST API");
 	log_info("==========================================================");
 	log_info("streamerd %s: account %s, pipe %s.%s.%s, auth %s, compression %s, batches "
-	    "of up to %" PRId64 " rows / %" PRId64 " bytes every %" PRId64 " ms",
-	    SNOWSENSE_VERSION, cf->control_base, cf->database, cf->schema, cf->pipe,
-	    config_uses_keypair(cf) ? "key-pair JWT" : "programmatic access token",
+	    "of up to %" PRId64 " rows / %" PRId64 " bytes (%" PRId64 " on the wire) every %"
+	    PRId64 " ms", SNOWSENSE_VERSION, cf->control_base, cf->database, cf->schema,
+	    cf->pipe, config_uses_keypair(cf) ? "key-pair JWT" : "programmatic access token",
 	    cf->compression == 0 ? "gzip" : cf->compression == 1 ? "zstd" : "none",
-	    cf->batch_max_rows, cf->batch_max_bytes, cf->flush_interval_ms);
+	    cf->batch_max_rows, cf->batch_max_bytes, cf->batch_max_wire_bytes,
+	    cf->flush_interval_ms);
 }
 
 static void
@@ -345,6 +347,11 @@ main(int argc, char **argv)
 	/* No core file or ptrace by our own user: the memory holds the PAT,
 	 * the private key and the scoped token. */
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Request bodies (up to 4 MB each) get pages of their own that go back
+	 * to the system when freed: a fixed threshold stops glibc from raising
+	 * it after the first free and serving later bodies from a heap that
+	 * keeps its peak. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (parse_opts(argc, argv, &o) < 0) {
 		usage(stderr);
 		r = EXIT_USAGE;

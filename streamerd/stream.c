@@ -5,10 +5,14 @@
  * (engine.c holds every exactly-once rule, and no I/O). --check and
  * --drop-channel run the same engine synchronously.
  *
- * Buffers: one open batch (batch_max_rows / batch_max_bytes), at most
- * READY_MAX sealed batches waiting to be sent and SENT_MAX appended batches
- * waiting for commit. When they are full the loop stops reading the
- * sensord socket; the journal holds the rest.
+ * Buffers: one open batch, compressed as it fills (closed at
+ * batch_max_rows, batch_max_bytes of NDJSON or batch_max_wire_bytes on the
+ * wire), at most READY_MAX sealed batches waiting to be sent, and SENT_MAX
+ * appended batches (their bodies freed) waiting for commit. The bodies of
+ * the open and the waiting batches stay within queue_max_wire_bytes: the
+ * open batch closes early when the waiting ones leave it less room. When
+ * there is no room the loop stops reading the sensord socket; the journal
+ * holds the rest.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -45,11 +49,6 @@
  * sensord said hello, not subscribed yet; READY: subscribed. */
 enum sub_state { SUB_DOWN, SUB_WAIT, SUB_HELLO, SUB_READY };
 
-struct queue {
-	struct batch *head, *tail;
-	size_t n;
-};
-
 struct stream {
 	const struct config *cf;
 	struct engine *eng;
@@ -66,7 +65,7 @@ struct stream {
 
 	/* batches */
 	struct batch *cur;
-	struct queue ready, sent;
+	struct batch_queue ready, sent;
 
 	struct metrics m;
 	struct notify *nt;
@@ -76,44 +75,6 @@ struct stream {
 	struct timer_set timers;
 	struct timer t_engine, t_flush, t_sub, t_stats, t_metrics, t_watchdog;
 };
-
-/* ------------------------------------------------------------ queues */
-
-static void
-q_push(struct queue *q, struct batch *b)
-{
-	b->next = NULL;
-	if (q->tail)
-		q->tail->next = b;
-	else
-		q->head = b;
-	q->tail = b;
-	q->n++;
-}
-
-static struct batch *
-q_pop(struct queue *q)
-{
-	struct batch *b = q->head;
-
-	if (b == NULL)
-		return NULL;
-	q->head = b->next;
-	if (q->head == NULL)
-		q->tail = NULL;
-	q->n--;
-	b->next = NULL;
-	return b;
-}
-
-static void
-q_clear(struct queue *q)
-{
-	struct batch *b;
-
-	while ((b = q_pop(q)) != NULL)
-		batch_free(b);
-}
 
 /* ------------------------------------------------------------ engine I/O */
 
@@ -134,7 +95,7 @@ static void sub_lost(struct stream *s, const char *why, int64_t now);
 static void
 on_appended(struct stream *s, int64_t now)
 {
-	struct batch *b = q_pop(&s->ready);
+	struct batch *b = batch_queue_pop(&s->ready);
 
 	if (b == NULL)
 		return;
@@ -145,7 +106,7 @@ on_appended(struct stream *s, int64_t now)
 	s->m.batches_appended++;
 	s->m.bytes_raw += b->raw_total;
 	s->m.bytes_wire += b->body_len;
-	q_push(&s->sent, b);
+	batch_queue_push(&s->sent, b);
 }
 
 static void
@@ -156,7 +117,7 @@ on_committed(struct stream *s, uint64_t seq, int64_t now)
 	s->m.last_commit_wall_ns = clock_realtime_ns();
 	s->progress_at = now;
 	while ((b = s->sent.head) != NULL && b->last_seq <= seq) {
-		q_pop(&s->sent);
+		batch_queue_pop(&s->sent);
 		s->m.rows_committed += b->nrows;
 		metrics_latency(&s->m, (double)(now - b->appended_ns) / 1e6);
 		batch_free(b);
@@ -170,8 +131,8 @@ on_rewind(struct stream *s)
 {
 	batch_free(s->cur);
 	s->cur = NULL;
-	q_clear(&s->ready);
-	q_clear(&s->sent);
+	batch_queue_clear(&s->ready);
+	batch_queue_clear(&s->sent);
 	sdsock_close(s->sub);
 	s->sub = NULL;
 	s->sub_state = SUB_DOWN;
@@ -241,36 +202,84 @@ pump(struct stream *s, int64_t now)
 
 /* ------------------------------------------------------------ batches */
 
+/* Drops the open batch after a failure that cannot happen with capped rows;
+ * losing its rows silently would break exactly-once, so replay them. */
+static void
+drop_cur(struct stream *s, const char *what, int err)
+{
+	char why[96];
+
+	log_errx("%s batch %" PRIu64 "..%" PRIu64 " failed: %s", what, s->cur->first_seq,
+	    s->cur->last_seq, strerror(-err));
+	batch_free(s->cur);
+	s->cur = NULL;
+	timer_cancel(&s->t_flush);
+	snprintf(why, sizeof(why), "a batch could not be %s", what);
+	engine_want_rewind(s->eng, why);
+}
+
 static void
 seal_cur(struct stream *s)
 {
-	struct batch *list = NULL, *b;
 	int r;
 
 	timer_cancel(&s->t_flush);
 	if (s->cur == NULL)
 		return;
-	if ((r = batch_seal(s->cur, s->coder, BATCH_WIRE_MAX, &list)) < 0) {
-		/* Cannot happen with capped rows; losing the rows silently would
-		 * break exactly-once, so replay them instead. */
-		log_errx("sealing batch %" PRIu64 "..%" PRIu64 " failed: %s", s->cur->first_seq,
-		    s->cur->last_seq, strerror(-r));
+	if (s->cur->nrows == 0) {	/* a row that did not fit an empty batch */
 		batch_free(s->cur);
 		s->cur = NULL;
-		engine_want_rewind(s->eng, "a batch could not be sealed");
 		return;
 	}
-	s->cur = NULL;
-	while ((b = list) != NULL) {
-		list = b->next;
-		q_push(&s->ready, b);
+	if ((r = batch_seal(s->cur)) < 0) {
+		drop_cur(s, "sealing", r);
+		return;
 	}
+	batch_queue_push(&s->ready, s->cur);
+	s->cur = NULL;
+}
+
+/* Room left in queue_max_wire_bytes for the open batch's body. */
+static size_t
+body_room(const struct stream *s)
+{
+	size_t max = (size_t)s->cf->queue_max_wire_bytes;
+
+	return s->ready.bytes < max ? max - s->ready.bytes : 0;
 }
 
 static bool
 can_read(const struct stream *s)
 {
-	return s->sub != NULL && s->ready.n < READY_MAX;
+	return s->sub != NULL && s->ready.n < READY_MAX && body_room(s) >= BATCH_WIRE_MIN;
+}
+
+/* Adds the formatted row to the open batch, sealing it first when full. */
+static void
+add_row(struct stream *s, uint64_t seq, size_t len, int64_t now)
+{
+	int r;
+
+	for (int tries = 0; tries < 2; tries++) {
+		if (s->cur == NULL) {
+			if (batch_new(s->coder, engine_journal(s->eng), now, &s->cur) < 0)
+				fatalx("out of memory for a batch");
+			timer_arm_in(&s->t_flush, now, s->cf->flush_interval_ms * NS_PER_MS);
+		}
+		r = batch_add(s->cur, seq, s->row_buf, len, body_room(s));
+		if (r != -ENOBUFS)
+			break;
+		seal_cur(s);
+	}
+	if (r == -ENOMEM)
+		fatalx("out of memory for a batch");
+	if (r < 0) {
+		drop_cur(s, "filling", r);
+		return;
+	}
+	if (s->cur->nrows >= (size_t)s->cf->batch_max_rows ||
+	    s->cur->raw_total >= (size_t)s->cf->batch_max_bytes)
+		seal_cur(s);
 }
 
 static void
@@ -295,16 +304,7 @@ on_record(struct stream *s, const struct record *r, int64_t now)
 		engine_want_rewind(s->eng, why);
 		return;
 	}
-	if (s->cur == NULL) {
-		if (batch_new(jid, now, &s->cur) < 0)
-			fatalx("out of memory for a batch");
-		timer_arm_in(&s->t_flush, now, s->cf->flush_interval_ms * NS_PER_MS);
-	}
-	if (batch_add(s->cur, r->seq, s->row_buf, len) < 0)
-		fatalx("out of memory for a batch");
-	if (s->cur->nrows >= (size_t)s->cf->batch_max_rows ||
-	    s->cur->raw_len >= (size_t)s->cf->batch_max_bytes)
-		seal_cur(s);
+	add_row(s, r->seq, len, now);
 }
 
 /* ------------------------------------------------------------ sensord */
@@ -612,7 +612,8 @@ stream_new(const struct config *cf, EVP_PKEY *key, const struct row_host *host,
 		goto fail;
 	}
 	if ((r = http_new(cf->ca_file, ua, &s->http)) < 0 ||
-	    (r = batch_coder_new((enum batch_comp)cf->compression, &s->coder)) < 0)
+	    (r = batch_coder_new((enum batch_comp)cf->compression,
+	    (size_t)cf->batch_max_wire_bytes, &s->coder)) < 0)
 		goto fail;
 	*ret = s;
 	return 0;
@@ -627,11 +628,11 @@ stream_free(struct stream *s)
 	if (s == NULL)
 		return;
 	http_free(s->http);
-	batch_coder_free(s->coder);
 	engine_free(s->eng);
 	batch_free(s->cur);
-	q_clear(&s->ready);
-	q_clear(&s->sent);
+	batch_coder_free(s->coder);
+	batch_queue_clear(&s->ready);
+	batch_queue_clear(&s->sent);
 	sdsock_close(s->sub);
 	free(s->row_buf);
 	free(s);

@@ -9,6 +9,9 @@
 #                    goes out in a few large appends)
 #   batch_max_rows   at most 50 rows per append, full ones when a backlog
 #                    is drained
+#   batch_max_wire_bytes  a 65536-byte cap on the compressed body: batches
+#                    close by wire bytes, each full one carrying several
+#                    times that much NDJSON (zstd)
 #   flush_interval_ms  at 10 records/s, a 2.5 s flush interval seals
 #                    batches of ~25 rows (the default 1 s: ~10)
 # Each time every record lands exactly once, with its values.
@@ -61,6 +64,20 @@ finish 200
 batches >"$T/rows"
 expect_eq "$(awk '{ print $1 }' "$T/rows" | tr '\n' ' ')" "50 50 50 50 " "rows per append with batch_max_rows 50"
 
+# batch_max_wire_bytes: a 3000-record backlog (~2.2 MB of NDJSON, a tenth
+# of that compressed); the flush interval is long enough to play no part.
+run wire '"batch_max_wire_bytes": 65536, "compression": "zstd", "flush_interval_ms": 3000' "-n 3000"
+start_streamerd
+finish 3000
+batches >"$T/wire"
+awk '{ raw[NR] = $2 } END {
+	for (i = 1; i < NR; i++) if (raw[i] < 3 * 65536) bad++
+	printf "batch_max_wire_bytes 65536: %d appends of", NR
+	for (i = 1; i <= NR; i++) printf " %d", raw[i]
+	printf " NDJSON bytes\n"
+	exit !(NR >= 2 && !bad) }' "$T/wire" ||
+	fail "batch_max_wire_bytes 65536: batches did not close by compressed bytes (rows, bytes, bytes before the last row per append): $(cat "$T/wire")"
+
 # flush_interval_ms: 10 records/s for ~8 s, sealed by time alone.
 run flush '"flush_interval_ms": 2500' "-r 10 -m 80"
 start_streamerd
@@ -71,4 +88,4 @@ sed '1d;$d' "$T/flush" | awk '$1 < 18 || $1 > 35 { bad++ } END { exit !(NR >= 1 
 	fail "flush_interval_ms 2500 at 10 records/s: rows per append $(awk '{ print $1 }' "$T/flush" | tr '\n' ' ')"
 echo "flush_interval_ms 2500: rows per append $(awk '{ print $1 }' "$T/flush" | tr '\n' ' ')"
 stop_emu
-echo "ok: batch_max_bytes, batch_max_rows and flush_interval_ms shape the appends"
+echo "ok: batch_max_bytes, batch_max_rows, batch_max_wire_bytes and flush_interval_ms shape the appends"
