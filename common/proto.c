@@ -265,6 +265,7 @@ struct dctx {
 	struct mpack m;
 	char *err;
 	size_t errlen;
+	unsigned ops;		/* "op" keys a record's top level had */
 };
 
 /* One key of a map: its name, whether it must be present, and the reader
@@ -398,12 +399,14 @@ rd_value(struct dctx *d, const struct record_field *f, char *base)
 
 /* Walks one map of the record table like read_fields, naming a block's keys
  * "block.key" in messages. Every field is required unless .optional; the
- * top-level "op" is one of the unknown keys here (find_op checked it). */
+ * top-level "op" is one of the unknown keys here (find_op read it; a second
+ * one is refused). */
 static int
 rd_map(struct dctx *d, const struct record_field *map, char *base, int depth)
 {
 	const char *dot = map->klen ? "." : "";
 	uint64_t seen = 0;
+	size_t next = 0;
 	uint32_t n;
 
 	if (depth <= 0)
@@ -411,21 +414,29 @@ rd_map(struct dctx *d, const struct record_field *map, char *base, int depth)
 	if (mpack_read_map(&d->m, &n) < 0)
 		return fail(d, "expected a map for \"%s\"", map->key);
 	while (n--) {
-		const struct record_field *f = map->fields;
+		const struct record_field *f = NULL;
 		const char *k;
 		uint32_t klen;
-		size_t i;
+		size_t i = 0;
 
 		if (mpack_read_str(&d->m, &k, &klen) < 0)
 			return fail(d, "map key is not a string");
-		for (i = 0; i < map->nfields; i++, f++)
-			if (f->klen == klen && memcmp(f->key, k, klen) == 0)
-				break;
-		if (i == map->nfields) {
+		/* Keys come in the table's order from our own encoder: try the
+		 * one after the last match first (a drain decodes every record). */
+		for (size_t j = 0; j < map->nfields && f == NULL; j++) {
+			i = next + j < map->nfields ? next + j : next + j - map->nfields;
+			if (map->fields[i].klen == klen && memcmp(map->fields[i].key, k, klen) == 0)
+				f = &map->fields[i];
+		}
+		if (f == NULL) {
+			if (depth == MPACK_MAX_DEPTH && klen == 2 && memcmp(k, "op", 2) == 0 &&
+			    d->ops++ > 0)
+				return fail(d, "\"op\" is not a single string");
 			if (mpack_skip(&d->m, depth - 1) < 0)
 				return fail(d, "malformed value for unknown key");
 			continue;
 		}
+		next = i + 1;
 		if (seen & (1ULL << i))
 			return fail(d, "duplicate key \"%s%s%s\"", map->key, dot, f->key);
 		seen |= 1ULL << i;
@@ -537,7 +548,9 @@ static const struct {
 	{ PROTO_OP_ERR, PROTO_SERVER, err_fields, NF(err_fields), 0 },
 };
 
-/* First pass: find the "op" string anywhere in the top-level map. */
+/* First pass: find the "op" string anywhere in the top-level map; the
+ * second pass, which reads every key, refuses a second "op" (read_fields as
+ * a duplicate key, rd_map by counting). */
 static int
 find_op(struct dctx *d, enum proto_op *ret)
 {
@@ -547,7 +560,7 @@ find_op(struct dctx *d, enum proto_op *ret)
 
 	if (mpack_read_map(&d->m, &n) < 0)
 		return fail(d, "message is not a map");
-	while (n--) {
+	while (n-- && !found) {
 		const char *k, *v;
 		uint32_t klen, vlen;
 

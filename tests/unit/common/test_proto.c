@@ -342,7 +342,7 @@ fill_rec_nan(msgpack_packer *pk)
 /* A record with one mistake in it (or none), packed by hand. */
 static enum { REC_OK, REC_DUP_IN_BLOCK, REC_MISSING_IN_BLOCK, REC_UNKNOWN_SCALAR,
 	REC_UNKNOWN_MAP, REC_NIL_VALUE, REC_NIL_CO2, REC_BLOCK_NOT_MAP, REC_MANY_FAULTS,
-	REC_NO_SYS } variant;
+	REC_NO_SYS, REC_DUP_OP } variant;
 
 static void
 fill_scd4x(msgpack_packer *pk)
@@ -390,7 +390,7 @@ fill_rec(msgpack_packer *pk)
 {
 	int nfaults = variant == REC_MANY_FAULTS ? RECORD_MAX_FAULTS + 1 : 1;
 
-	op(pk, variant == REC_NO_SYS ? 10 : 11, "rec");
+	op(pk, variant == REC_NO_SYS ? 10 : variant == REC_DUP_OP ? 12 : 11, "rec");
 	ps(pk, "seq");
 	msgpack_pack_uint8(pk, 1);
 	ps(pk, "t");
@@ -423,6 +423,10 @@ fill_rec(msgpack_packer *pk)
 	msgpack_pack_array(pk, (size_t)nfaults);
 	for (int i = 0; i < nfaults; i++)
 		ps(pk, "f");
+	if (variant == REC_DUP_OP) {	/* a second "op", last: find_op stops at the first */
+		ps(pk, "op");
+		ps(pk, "gap");
+	}
 }
 
 static void
@@ -493,6 +497,8 @@ test_record_block_checks(void **state)
 	expect_reject(pack(fill_rec), PROTO_SERVER, "bad value for \"faults\"");
 	variant = REC_NO_SYS;
 	expect_reject(pack(fill_rec), PROTO_SERVER, "missing key \"sys\"");
+	variant = REC_DUP_OP;
+	expect_reject(pack(fill_rec), PROTO_SERVER, "\"op\" is not a single string");
 }
 
 /* An optional field (one added after records were journaled) is null when
