@@ -26,6 +26,7 @@
 
 #include <openssl/rand.h>
 #include <zlib.h>
+#define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_c_stableOutBuffer (zstd >= 1.5.0) */
 #include <zstd.h>
 
 #include "batch.h"
@@ -33,6 +34,7 @@
 /* zstd level 1 costs about half of level 3 per row here for ~10 % more
  * bytes; the wire cap, not the ratio, is what limits a drain. */
 #define ZSTD_LEVEL 1
+#define ZSTD_WINDOW_LOG 17
 #define GZIP_LEVEL 1	/* gzip is the fallback; favour CPU on a small board */
 #define STAGE_SIZE (64u * 1024u)	/* more than ROW_MAX: a row always fits */
 #define END_MARGIN 64u		/* frame/stream header and end, gzip trailer */
@@ -55,6 +57,44 @@ struct batch_coder {
 
 /* ------------------------------------------------------------ coder */
 
+static int zstd_params(ZSTD_CCtx *z);
+
+/* Makes the compressor's state, unless it is there (batch_coder_trim). */
+static int
+coder_ready(struct batch_coder *c)
+{
+	if (c->comp == BATCH_COMP_ZSTD && c->zctx == NULL) {
+		if ((c->zctx = ZSTD_createCCtx()) == NULL)
+			return -ENOMEM;
+		if (zstd_params(c->zctx) < 0) {
+			ZSTD_freeCCtx(c->zctx);
+			c->zctx = NULL;
+			return -ENOMEM;
+		}
+	} else if (c->comp == BATCH_COMP_GZIP && !c->zs_ready) {
+		memset(&c->zs, 0, sizeof(c->zs));
+		if (deflateInit2(&c->zs, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
+		    Z_DEFAULT_STRATEGY) != Z_OK)
+			return -ENOMEM;
+		c->zs_ready = true;
+	}
+	return 0;
+}
+
+/* Level 1 with a 128 KiB window (rows repeat each other within a few rows;
+ * the default 512 KiB window costs 400 KiB more for nothing), writing
+ * straight into the body, which never moves while a batch is open, instead
+ * of through an output buffer of zstd's own. */
+static int
+zstd_params(ZSTD_CCtx *z)
+{
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, ZSTD_LEVEL)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, ZSTD_WINDOW_LOG)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_stableOutBuffer, 1)))
+		return -EINVAL;
+	return 0;
+}
+
 int
 batch_coder_new(enum batch_comp comp, size_t wire_max, struct batch_coder **ret)
 {
@@ -66,24 +106,24 @@ batch_coder_new(enum batch_comp comp, size_t wire_max, struct batch_coder **ret)
 		return -ENOMEM;
 	c->comp = comp;
 	c->wire_max = wire_max;
-	if ((c->stage = malloc(STAGE_SIZE)) == NULL)
-		goto fail;
-	if (comp == BATCH_COMP_ZSTD) {
-		if ((c->zctx = ZSTD_createCCtx()) == NULL ||
-		    ZSTD_isError(ZSTD_CCtx_setParameter(c->zctx, ZSTD_c_compressionLevel,
-		    ZSTD_LEVEL)))
-			goto fail;
-	} else if (comp == BATCH_COMP_GZIP) {
-		if (deflateInit2(&c->zs, GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
-		    Z_DEFAULT_STRATEGY) != Z_OK)
-			goto fail;
-		c->zs_ready = true;
+	if ((c->stage = malloc(STAGE_SIZE)) == NULL || coder_ready(c) < 0) {
+		batch_coder_free(c);
+		return -ENOMEM;
 	}
 	*ret = c;
 	return 0;
-fail:
-	batch_coder_free(c);
-	return -ENOMEM;
+}
+
+void
+batch_coder_trim(struct batch_coder *c)
+{
+	if (c->open != NULL)
+		return;
+	ZSTD_freeCCtx(c->zctx);
+	c->zctx = NULL;
+	if (c->zs_ready)
+		deflateEnd(&c->zs);
+	c->zs_ready = false;
 }
 
 void
@@ -220,9 +260,9 @@ feed_stage(struct batch_coder *c, struct batch *b, enum feed_mode mode)
 int
 batch_new(struct batch_coder *c, uint64_t journal_id, int64_t now_ns, struct batch **ret)
 {
-	struct batch *b = calloc(1, sizeof(*b));
+	struct batch *b;
 
-	if (b == NULL)
+	if (coder_ready(c) < 0 || (b = calloc(1, sizeof(*b))) == NULL)
 		return -ENOMEM;
 	b->body_cap = c->wire_max + BODY_SLACK;
 	if ((b->body = malloc(b->body_cap)) == NULL) {

@@ -19,6 +19,12 @@ enum batch_comp { BATCH_COMP_GZIP, BATCH_COMP_ZSTD, BATCH_COMP_NONE };
 
 /* The service's hard cap is 4 MB on the wire; stay under it with margin. */
 #define BATCH_WIRE_MAX 4000000u
+/* The defaults of batch_max_wire_bytes and queue_max_wire_bytes: two
+ * bodies of 2 MB (one being sent, the next being filled) keep a drain
+ * going at ~20,000 rows per append within streamerd's 16 MiB; 4 MB
+ * bodies would need 8 MB for the same overlap. */
+#define BATCH_WIRE_DEFAULT 2000000u
+#define BATCH_QUEUE_DEFAULT 4000000u
 /* The smallest wire cap a coder takes: room for the largest row. */
 #define BATCH_WIRE_MIN 65536u
 
@@ -43,6 +49,10 @@ struct batch {
  * batch_coder_free). One batch at a time is open on a coder. */
 int batch_coder_new(enum batch_comp comp, size_t wire_max, struct batch_coder **ret);
 void batch_coder_free(struct batch_coder *c);
+/* Frees the compressor's state (zstd's window and tables, deflate's) while
+ * no batch is open; the next batch_new makes it again. For idle times: a
+ * drain leaves it all resident. */
+void batch_coder_trim(struct batch_coder *c);
 /* Content-Encoding value for comp, or NULL for none. */
 const char *batch_comp_encoding(enum batch_comp comp);
 /* Writes a new random request id (UUID v4 text) into out. */

@@ -439,10 +439,13 @@ on_stats(struct timer *t, void *arg, int64_t now)
 	struct stream *s = arg;
 
 	metrics_log(&s->m, clock_realtime_ns());
-	/* A drained backlog leaves freed batch buffers in the heap; give them
-	 * back so steady-state RSS stays small on a Pi. */
-	if (s->ready.n == 0 && s->sent.n == 0)
+	/* A drained backlog leaves the compressor's window and freed buffers
+	 * resident; give them back so steady-state RSS stays small on a Pi. */
+	if (s->ready.n == 0 && s->sent.n == 0) {
+		if (s->cur == NULL)
+			batch_coder_trim(s->coder);
 		malloc_trim(0);
+	}
 	timer_arm_in(t, now, STATS_EVERY_NS);
 }
 

@@ -302,6 +302,40 @@ test_new_batch_abandons_open(void **state)
 	batch_coder_free(c);
 }
 
+/* Trimming a coder frees its compressor while no batch is open, and the
+ * next batch compresses as well as before; an open batch keeps it. */
+static void
+test_trim(void **state)
+{
+	static const enum batch_comp comps[] = { BATCH_COMP_GZIP, BATCH_COMP_ZSTD };
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct batch_coder *c;
+		struct batch *b;
+		char row[1024], *d;
+		size_t len, dl;
+
+		assert_int_equal(batch_coder_new(comps[i], BATCH_WIRE_MIN, &c), 0);
+		for (int round = 0; round < 2; round++) {
+			assert_int_equal(batch_new(c, 1, 0, &b), 0);
+			len = mkrow(1, row, sizeof(row));
+			assert_int_equal(batch_add(b, 1, row, len, BATCH_WIRE_MIN), 0);
+			batch_coder_trim(c);	/* open: nothing happens */
+			len = mkrow(2, row, sizeof(row));
+			assert_int_equal(batch_add(b, 2, row, len, BATCH_WIRE_MIN), 0);
+			assert_int_equal(batch_seal(b), 0);
+			d = decompress(comps[i], b, &dl);
+			assert_int_equal(dl, b->raw_total);
+			assert_memory_equal(d + dl - len, row, len);
+			free(d);
+			batch_free(b);
+			batch_coder_trim(c);
+		}
+		batch_coder_free(c);
+	}
+}
+
 static void
 test_single_row_too_big(void **state)
 {
@@ -386,6 +420,7 @@ main(void)
 		cmocka_unit_test(test_budget_bounds_bodies),
 		cmocka_unit_test(test_sealed_body_unchanged),
 		cmocka_unit_test(test_new_batch_abandons_open),
+		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_single_row_too_big),
 		cmocka_unit_test(test_queue_bytes),
 		cmocka_unit_test(test_encoding_names),
