@@ -460,8 +460,10 @@ class Pipeline:
             s.close()
 
     def start_streamerd(self):
+        # As the systemd unit and scripts/supervise start it (see there).
+        env = dict(os.environ, GNUTLS_NO_IMPLICIT_INIT="1")
         pr = self.lab.start("streamerd", [os.path.join(self.lab.bin, "streamerd"), "-d", "-f",
-                                          self.lab.path("streamerd.json")])
+                                          self.lab.path("streamerd.json")], env=env)
         self.procs["streamerd"] = pr
         return pr
 
