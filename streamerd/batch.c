@@ -296,7 +296,9 @@ batch_add(struct batch *b, uint64_t seq, const char *row, size_t len, size_t cap
 		return -EINVAL;
 	if (len > STAGE_SIZE || wire_bound(c, len) + END_MARGIN > c->wire_max)
 		return -EMSGSIZE;
-	if (cap > c->wire_max)
+	/* A batch always takes its first row: the caller has read it and has
+	 * nowhere else to put it, so a budget may be passed by one row. */
+	if (cap > c->wire_max || b->nrows == 0)
 		cap = c->wire_max;
 	if (!fits(c, b, len, cap)) {
 		if ((r = feed_stage(c, b, FEED_FLUSH)) < 0)

@@ -64,7 +64,8 @@ void batch_request_id(char out[37]);
 int batch_new(struct batch_coder *c, uint64_t journal_id, int64_t now_ns, struct batch **ret);
 /* Adds one row (len bytes ending in '\n', copied) with its seq, keeping
  * the body within cap bytes on the wire (at most the coder's wire_max;
- * less to keep within a budget for every body held). Returns 0; -ENOBUFS
+ * less to keep within a budget for every body held; the first row of a
+ * batch is always taken, whatever cap says). Returns 0; -ENOBUFS
  * when the batch is full (nothing added: seal it, and add the row to a new
  * one); -EMSGSIZE when the row alone cannot fit the coder's wire cap;
  * -EINVAL when b is not open; -ENOMEM or -EIO (b is then unusable). */

@@ -9,8 +9,9 @@
  * batch_max_rows, batch_max_bytes of NDJSON or batch_max_wire_bytes on the
  * wire), at most READY_MAX sealed batches waiting to be sent, and SENT_MAX
  * appended batches (their bodies freed) waiting for commit. The bodies of
- * the open and the waiting batches stay within queue_max_wire_bytes: the
- * open batch closes early when the waiting ones leave it less room. When
+ * the open and the waiting batches stay within queue_max_wire_bytes (plus
+ * at most one row: a batch always takes its first): the open batch closes
+ * early when the waiting ones leave it less room. When
  * there is no room the loop stops reading the sensord socket; the journal
  * holds the rest.
  */
@@ -209,6 +210,8 @@ drop_cur(struct stream *s, const char *what, int err)
 {
 	char why[96];
 
+	if (s->cur == NULL)
+		return;
 	log_errx("%s batch %" PRIu64 "..%" PRIu64 " failed: %s", what, s->cur->first_seq,
 	    s->cur->last_seq, strerror(-err));
 	batch_free(s->cur);
@@ -260,6 +263,7 @@ add_row(struct stream *s, uint64_t seq, size_t len, int64_t now)
 {
 	int r;
 
+	/* Full: seal it, and the row opens the next (which always takes it). */
 	for (int tries = 0; tries < 2; tries++) {
 		if (s->cur == NULL) {
 			if (batch_new(s->coder, engine_journal(s->eng), now, &s->cur) < 0)

@@ -12,6 +12,8 @@
 #   batch_max_wire_bytes  a 65536-byte cap on the compressed body: batches
 #                    close by wire bytes, each full one carrying several
 #                    times that much NDJSON (zstd)
+#   queue_max_wire_bytes  room for two such bodies, uncompressed: the batch
+#                    being filled is squeezed by the one being sent
 #   flush_interval_ms  at 10 records/s, a 2.5 s flush interval seals
 #                    batches of ~25 rows (the default 1 s: ~10)
 # Each time every record lands exactly once, with its values.
@@ -78,6 +80,17 @@ awk '{ raw[NR] = $2 } END {
 	exit !(NR >= 2 && !bad) }' "$T/wire" ||
 	fail "batch_max_wire_bytes 65536: batches did not close by compressed bytes (rows, bytes, bytes before the last row per append): $(cat "$T/wire")"
 
+# queue_max_wire_bytes: uncompressed 64 KiB bodies with room for two, so
+# the open batch is squeezed by the one being sent; every row lands once and
+# no body passes the cap.
+run queue '"batch_max_wire_bytes": 65536, "queue_max_wire_bytes": 131072, "compression": "none", "flush_interval_ms": 3000' "-n 3000"
+start_streamerd
+finish 3000
+batches >"$T/queue"
+awk '$2 > 65536 { bad++ } END { exit !(NR >= 30 && !bad) }' "$T/queue" ||
+	fail "queue_max_wire_bytes 131072: appends (rows, bytes, bytes before the last row): $(cat "$T/queue")"
+echo "queue_max_wire_bytes 131072: $(wc -l <"$T/queue") appends of at most 65536 bytes"
+
 # flush_interval_ms: 10 records/s for ~8 s, sealed by time alone.
 run flush '"flush_interval_ms": 2500' "-r 10 -m 80"
 start_streamerd
@@ -88,4 +101,4 @@ sed '1d;$d' "$T/flush" | awk '$1 < 18 || $1 > 35 { bad++ } END { exit !(NR >= 1 
 	fail "flush_interval_ms 2500 at 10 records/s: rows per append $(awk '{ print $1 }' "$T/flush" | tr '\n' ' ')"
 echo "flush_interval_ms 2500: rows per append $(awk '{ print $1 }' "$T/flush" | tr '\n' ' ')"
 stop_emu
-echo "ok: batch_max_bytes, batch_max_rows, batch_max_wire_bytes and flush_interval_ms shape the appends"
+echo "ok: batch_max_bytes, batch_max_rows, batch_max_wire_bytes, queue_max_wire_bytes and flush_interval_ms shape the appends"
