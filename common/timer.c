@@ -47,9 +47,17 @@ timer_arm(struct timer *t, int64_t when)
 	for (pp = &t->set->armed; *pp && (*pp)->when <= when; pp = &(*pp)->next)
 		;
 	t->when = when;
+	t->slack = 0;
 	t->next = *pp;
 	*pp = t;
 	t->armed = true;
+}
+
+void
+timer_arm_slack(struct timer *t, int64_t when, int64_t slack)
+{
+	timer_arm(t, when);
+	t->slack = slack > 0 ? slack : 0;
 }
 
 void
@@ -77,11 +85,21 @@ timer_next(const struct timer_set *set)
 }
 
 /* The earliest timer due at now that has not run in this pass, or NULL. */
+/* When t may run: its deadline less its slack (no lower than INT64_MIN). */
+static int64_t
+earliest(const struct timer *t)
+{
+	return t->when < INT64_MIN + t->slack ? INT64_MIN : t->when - t->slack;
+}
+
+/* The first timer of the pass to run: due, or within its slack. The list
+ * is sorted by deadline, not by earliest, so it is walked to its end; it
+ * holds a handful of timers. */
 static struct timer *
 next_due(const struct timer_set *set, int64_t now)
 {
-	for (struct timer *t = set->armed; t && t->when <= now; t = t->next)
-		if (t->ran_in != set->pass)
+	for (struct timer *t = set->armed; t; t = t->next)
+		if (t->ran_in != set->pass && (t->when <= now || earliest(t) <= now))
 			return t;
 	return NULL;
 }

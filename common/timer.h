@@ -10,6 +10,12 @@
  * tick costs no memory. The armed timers form a list sorted by deadline,
  * which stays a handful of entries long in a daemon (arm is O(n), next is
  * O(1)).
+ *
+ * A timer may be given slack: it may run that much before its deadline if
+ * the loop is awake anyway (timer_run runs it with whatever is due, or
+ * with whatever woke the loop), so housekeeping rides on the wake-ups that
+ * real work needs instead of adding its own. timer_next() is still the
+ * earliest deadline: slack never wakes the loop earlier.
  */
 #ifndef SNOWSENSE_TIMER_H
 #define SNOWSENSE_TIMER_H
@@ -33,6 +39,7 @@ struct timer {
 	timer_fn *fn;
 	void *arg;
 	int64_t when;		/* the deadline it has, or had when it last ran */
+	int64_t slack;		/* how much earlier it may run (timer_arm_slack) */
 	bool armed;
 	uint64_t ran_in;	/* the timer_run pass that last ran it */
 	struct timer *next;	/* in set->armed, sorted by when */
@@ -53,6 +60,10 @@ void timer_init(struct timer *t, struct timer_set *set, timer_fn *fn, void *arg)
 void timer_arm(struct timer *t, int64_t when);
 /* Arms t for now + delay, saturating at TIMER_NEVER. */
 void timer_arm_in(struct timer *t, int64_t now, int64_t delay);
+/* Arms t for when, letting timer_run run it up to slack ns (>= 0) earlier:
+ * from when - slack on, any timer_run call runs it. timer_arm and
+ * timer_arm_in arm without slack. */
+void timer_arm_slack(struct timer *t, int64_t when, int64_t slack);
 /* Disarms t; harmless when it is not armed. */
 void timer_cancel(struct timer *t);
 /* True while t is armed. */
@@ -63,9 +74,10 @@ int64_t timer_when(const struct timer *t);
 /* The earliest armed deadline, or TIMER_NEVER. */
 int64_t timer_next(const struct timer_set *set);
 /* Runs every timer due at now, earliest deadline first and equal deadlines
- * in arming order; a timer a callback arms for now or earlier (itself
- * included) runs in the same call unless it already ran in it, so a call
- * always ends. Returns how many callbacks ran. */
+ * in arming order, and every timer whose slack reaches now; a timer a
+ * callback arms for now or earlier (itself included) runs in the same call
+ * unless it already ran in it, so a call always ends. Returns how many
+ * callbacks ran. */
 unsigned timer_run(struct timer_set *set, int64_t now);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * timer: due timers run earliest first (equal deadlines in arming order),
  * exactly once per timer_run; callbacks may re-arm themselves, arm others
- * or cancel others; far-future deadlines neither fire nor overflow.
+ * or cancel others; far-future deadlines neither fire nor overflow; a timer
+ * with slack runs early only when the loop is awake anyway.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,7 +34,7 @@ on_timer(struct timer *t, void *arg, int64_t now)
 	size_t i = (size_t)(t - f->t);
 
 	assert_false(timer_armed(t));
-	assert_true(timer_when(t) <= now);
+	assert_true(timer_when(t) <= now || timer_when(t) - now <= t->slack);	/* or in its slack */
 	if (f->nlog < sizeof(f->log) - 1)
 		f->log[f->nlog++] = (char)('a' + i);
 	if (f->period[i] > 0)
@@ -202,6 +203,36 @@ test_far_future(void **state)
 	assert_true(timer_armed(&f->t[1]));
 }
 
+/* Slack: a timer may run early when the loop is awake anyway, never wakes
+ * it early, and timer_arm takes the slack away again. */
+static void
+test_slack_rides_on_other_wakeups(void **state)
+{
+	struct fixture *f = fixture();
+
+	(void)state;
+	timer_arm_slack(&f->t[0], 1000, 600);	/* may run from 400 on */
+	timer_arm(&f->t[1], 500);
+	assert_int_equal(timer_next(&f->set), 500);	/* slack wakes nobody */
+	assert_int_equal(timer_run(&f->set, 300), 0);	/* too early for it */
+	assert_int_equal(timer_run(&f->set, 500), 2);	/* awake for b: a too */
+	assert_string_equal(ran(f), "ba");
+	assert_int_equal(timer_next(&f->set), TIMER_NEVER);
+	/* a wake-up for something else (timer_run with nothing due) serves it */
+	timer_arm_slack(&f->t[0], 2000, 500);
+	assert_int_equal(timer_run(&f->set, 1600), 1);
+	assert_string_equal(ran(f), "a");
+	/* re-armed without slack: only at its deadline */
+	timer_arm_slack(&f->t[0], 3000, 500);
+	timer_arm(&f->t[0], 3000);
+	assert_int_equal(timer_run(&f->set, 2900), 0);
+	assert_int_equal(timer_run(&f->set, 3000), 1);
+	/* slack reaching below INT64_MIN does not wrap */
+	timer_arm_slack(&f->t[2], INT64_MIN + 5, 100);
+	assert_int_equal(timer_run(&f->set, INT64_MIN), 1);
+	assert_string_equal(ran(f), "ac");
+}
+
 int
 main(void)
 {
@@ -213,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_periodic_rearm_from_callback),
 		cmocka_unit_test(test_callback_arms_and_cancels_others),
 		cmocka_unit_test(test_far_future),
+		cmocka_unit_test(test_slack_rides_on_other_wakeups),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
