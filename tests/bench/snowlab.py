@@ -278,12 +278,14 @@ class Pipeline:
     def __init__(self, lab, interval_ms=5000, commit_lag_ms=1000, store="rows",
                  compression="zstd", limits=True, fsync="always", flush_ms=None,
                  batch_rows=None, batch_bytes=None, commit_poll_ms=None, chip_control=False, scenario=None,
+                 streamerd_extra=None,
                  journal_max_bytes=1 << 30, emu_verbose=False, time_scale=1):
         self.lab = lab
         self.interval_ms, self.commit_lag_ms, self.store = interval_ms, commit_lag_ms, store
         self.compression, self.limits, self.fsync = compression, limits, fsync
         self.flush_ms, self.batch_rows, self.commit_poll_ms = flush_ms, batch_rows, commit_poll_ms
         self.batch_bytes = batch_bytes
+        self.streamerd_extra = streamerd_extra or {}
         self.journal_max_bytes = journal_max_bytes
         self.emu_verbose = emu_verbose
         self.time_scale = time_scale
@@ -391,6 +393,7 @@ class Pipeline:
             conf["batch_max_bytes"] = self.batch_bytes
         if self.commit_poll_ms is not None:
             conf["commit_poll_ms"] = self.commit_poll_ms
+        conf.update(self.streamerd_extra)
         self.lab.write("streamerd.json", json.dumps(conf, indent=1))
 
     # ------------------------------------------------------------ processes
