@@ -6,7 +6,9 @@
  *
  * Drivers are non-blocking state machines: each op issues at most a few
  * transfers that need no wait between them and says when it wants to be
- * called again (out->next, CLOCK_MONOTONIC ns). Only probe() may sleep.
+ * called again (out->next, CLOCK_MONOTONIC ns), and whether it may be
+ * called sooner when the loop is awake for another chip (out->early), so
+ * the chips share one tick. Only probe() may sleep.
  * Retrying, back-off and fault bookkeeping live in the manager: a driver only
  * reports "this chip failed" (out->err) with a short reason.
  */
@@ -30,6 +32,10 @@
  * command goes out a little after "now" and its answer must not be asked
  * for exactly "now + execution time" later. */
 #define CHIP_MARGIN (2 * NS_PER_MS)
+/* How early a chip's next slot may be served when the loop is awake anyway
+ * (out->early): half the 1 s period, so a 1 Hz grid can join any other
+ * chip's (the SGP30's, which is never early, is the shared tick). */
+#define CHIP_EARLY (NS_PER_S / 2)
 
 /* What the manager knows from the other chips, for compensation. */
 struct chip_env {
@@ -43,6 +49,10 @@ struct chip_env {
 /* What one poll produced. */
 struct chip_out {
 	int64_t next;		/* call poll again at this CLOCK_MONOTONIC ns */
+	int64_t early;		/* ... or up to this much sooner if the loop is
+				 * awake anyway, or later for another chip's deadline:
+				 * next is a slot on the chip's grid, not the end of a
+				 * command's execution time (0: exactly then) */
 	bool sample;		/* the block below holds a fresh, CRC-valid measurement */
 	union {
 		struct rec_scd4x scd4x;

@@ -171,6 +171,10 @@ measure(struct icp *c, struct chip_out *out, int64_t now)
 	int m = mode_of(c);
 	int r = chip_send(c->bus, ICP_ADDR, modes[m].cmd, NULL, 0);
 
+	/* Served early, on another chip's (the SGP30's) wake-up: that tick
+	 * becomes this grid, so the two go on sharing it at 1 s intervals. */
+	if (now < c->slot)
+		c->slot = now;
 	c->slot += PERIOD;
 	if (c->slot <= now)
 		c->slot += (now - c->slot) / PERIOD * PERIOD + PERIOD;
@@ -192,6 +196,7 @@ got_measurement(struct icp *c, struct chip_out *out)
 
 	c->step = S_IDLE;
 	out->next = c->slot;
+	out->early = CHIP_EARLY;	/* the 1 s grid, shared with the other chips */
 	if (r < 0) {
 		chip_fail(out, r, "measure");
 		return;
@@ -219,8 +224,9 @@ icp_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out
 		identify(c, out, now);
 		return;
 	case S_IDLE:
-		if (now < c->slot) {
+		if (now < c->slot - CHIP_EARLY) {
 			out->next = c->slot;
+			out->early = CHIP_EARLY;
 			return;
 		}
 		measure(c, out, now);

@@ -42,9 +42,12 @@
 #include "timer.h"
 
 #define DEFAULT_CONF "/etc/snowsense/sensord.json"
-#define ACK_FLUSH_NS NS_PER_S	/* see on_ack_flush */
-#define RETAIN_NS NS_PER_S	/* checks only the oldest segment: cheap */
 #define WATCHDOG_NS NS_PER_S
+/* Once-a-second housekeeping is due 1.5 s after it ran and may run a
+ * second early: the chips' tick comes once a second, so it always rides on
+ * one (at 0.5..1.5 s intervals) and never wakes the loop on its own. */
+#define HOUSEKEEPING_DUE_NS (3 * NS_PER_S / 2)
+#define HOUSEKEEPING_SLACK_NS NS_PER_S
 #define NS_PER_DAY (86400LL * NS_PER_S)
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -241,15 +244,17 @@ max64(int64_t a, int64_t b)
 /* The chip manager keeps its own schedule (each driver says when it wants
  * its next poll, and sensors_next_deadline coalesces deadlines a few ms
  * apart); this timer follows it, re-read after each run because a run is
- * the only thing that changes it. A shared tick ("run me early if the loop
- * is awake anyway") belongs here and in the timer module: a deadline with
- * slack that timer_run may serve early, given to this timer and to the
- * once-a-second ones below, so that they share wake-ups. */
+ * the only thing that changes it. The chips share one tick among
+ * themselves (sensors_run serves a slot early on another chip's wake-up);
+ * the once-a-second housekeeping below has slack, so it rides on that tick
+ * instead of waking on its own. This timer has none: serving the chips on
+ * any wake-up (a client's message) would pull their grids off the tick. */
 static void
 on_chips(struct timer *t, void *arg, int64_t now)
 {
 	struct daemon *d = arg;
 
+	(void)t;
 	sensors_run(d->sensors, now);
 	timer_arm(t, sensors_next_deadline(d->sensors));
 }
@@ -307,8 +312,9 @@ on_fsync(struct timer *t, void *arg, int64_t now)
 	timer_arm_in(t, now, d->conf.journal.fsync_interval_ms * NS_PER_MS);
 }
 
-/* Acks are persisted at most once a second, not per ack: losing the last
- * second of acks at a crash only means streamerd resumes from Snowflake's
+/* Acks are persisted about once a second (0.5 to 1.5 s apart, on the
+ * chips' tick), not per ack: losing the last second or so of acks at a
+ * crash only means streamerd resumes from Snowflake's
  * committed token and records stay a little longer, while an fsync per ack
  * would wear an SD card at high ack rates. */
 static void
@@ -317,7 +323,7 @@ on_ack_flush(struct timer *t, void *arg, int64_t now)
 	struct daemon *d = arg;
 
 	(void)journal_flush_acked(d->journal);
-	timer_arm_in(t, now, ACK_FLUSH_NS);
+	timer_arm_slack(t, now + HOUSEKEEPING_DUE_NS, HOUSEKEEPING_SLACK_NS);
 }
 
 static void
@@ -326,7 +332,7 @@ on_retain(struct timer *t, void *arg, int64_t now)
 	struct daemon *d = arg;
 
 	journal_retain(d->journal, clock_realtime_ns());
-	timer_arm_in(t, now, RETAIN_NS);
+	timer_arm_slack(t, now + HOUSEKEEPING_DUE_NS, HOUSEKEEPING_SLACK_NS);
 }
 
 static void
@@ -343,7 +349,7 @@ start_timers(struct daemon *d, int64_t now)
 	timer_arm(&d->t_record, now + d->interval_ns);
 	if (d->conf.journal.fsync == CONFIG_FSYNC_INTERVAL)
 		timer_arm(&d->t_fsync, now + d->conf.journal.fsync_interval_ms * NS_PER_MS);
-	timer_arm(&d->t_ack_flush, now + ACK_FLUSH_NS);
+	timer_arm_slack(&d->t_ack_flush, now + HOUSEKEEPING_DUE_NS, HOUSEKEEPING_SLACK_NS);
 	timer_arm(&d->t_retain, now);
 	d->last_watchdog = now - WATCHDOG_NS;
 }

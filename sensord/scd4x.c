@@ -288,8 +288,9 @@ measuring(struct scd4x *c, struct chip_out *out, int64_t now, const struct chip_
 		out->next = now + T_CMD;
 		return;
 	}
-	if (now < c->due) {
+	if (now < c->due - CHIP_EARLY) {
 		out->next = c->due;
+		out->early = CHIP_EARLY;
 		return;
 	}
 	send_or_fail(c, out, now, CMD_DATA_READY, NULL, 0, "get_data_ready_status",
@@ -321,6 +322,7 @@ got_ready(struct scd4x *c, struct chip_out *out, int64_t now)
 	}
 	c->step = S_MEASURING;
 	out->next = now + T_POLL;
+	out->early = CHIP_EARLY;	/* asking again with the other chips' tick */
 }
 
 static void
@@ -339,6 +341,7 @@ got_measurement(struct scd4x *c, struct chip_out *out, int64_t now)
 	 * T_POLL late, so ask again a poll interval early. */
 	c->due = now + c->period - T_POLL;
 	out->next = c->due;
+	out->early = CHIP_EARLY;
 	scd4x_convert(w, &out->u.scd4x.co2, &out->u.scd4x.t, &out->u.scd4x.rh);
 	out->sample = true;
 	c->started_once = true;

@@ -52,6 +52,7 @@ struct chip {
 	int64_t fail_since;	/* Unix ns of the failure that started recovering */
 	char error[RECORD_ERROR_LEN];	/* the last failure */
 	int64_t next;
+	int64_t early;		/* next may be served this much sooner (chip_out) */
 	int64_t backoff;
 	uint64_t measurements, faults;
 	int64_t last_ok;	/* Unix ns */
@@ -178,6 +179,7 @@ chip_failed(struct chip *c, int64_t now, const char *what)
 	c->recovering = true;
 	c->state = C_RETRYING;
 	c->next = now + c->backoff;
+	c->early = 0;
 	c->backoff = c->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : c->backoff * 2;
 }
 
@@ -220,6 +222,7 @@ restart(struct sensors *s, struct chip *c, int64_t now)
 	char what[CHIP_WHAT_LEN];
 	int r = c->ops->start(c->st, now, &c->next);
 
+	c->early = 0;
 	if (r == 0) {
 		c->state = C_RUNNING;
 		return;
@@ -250,6 +253,7 @@ step_stopping(struct sensors *s, struct chip *c, int64_t now)
 		c->state = C_STOPPED;
 	else
 		c->next = out.next;
+	c->early = 0;
 }
 
 static void
@@ -277,6 +281,7 @@ step(struct sensors *s, enum chip_id id, int64_t now)
 		return;
 	}
 	c->next = out.next;
+	c->early = out.early > 0 && !s->stopping ? out.early : 0;
 }
 
 static void
@@ -409,6 +414,7 @@ sensors_stop(struct sensors *s, int64_t now)
 
 		if (c->state == C_DISABLED)
 			continue;
+		c->early = 0;
 		if (c->state == C_RUNNING && c->ops->stop(c->st, now, &next)) {
 			c->state = C_STOPPING;
 			c->next = next;
@@ -465,17 +471,33 @@ sensors_free(struct sensors *s)
  * another's, every second) are served in one wake-up: the earliest deadline
  * is pushed back to the last one within COALESCE_NS of it. A chip is then
  * served at most that late, never early: its result waits in the chip, and
- * the SGP30 keeps its 1 s grid from planned times, so it does not drift. */
+ * the SGP30 keeps its 1 s grid from planned times, so it does not drift.
+ * A slot that may be served early may be served late too, up to
+ * CHIP_EARLY, when another chip's fixed deadline comes then: the SCD4x's
+ * data-ready questions and the ICP-10125 join the SGP30's tick whichever
+ * comes first. */
 #define COALESCE_NS (20 * NS_PER_MS)
+
+/* When chip c needs the loop: its deadline, or, for a slot that may move
+ * (early), a fixed deadline within CHIP_EARLY after it (hard), so that a
+ * chip whose slot lies just before another's tick joins that tick. */
+static int64_t
+wants(const struct chip *c, int64_t hard)
+{
+	return c->early > 0 && hard <= c->next + c->early ? hard : c->next;
+}
 
 int64_t
 sensors_next_deadline(const struct sensors *s)
 {
-	int64_t first = INT64_MAX, last;
+	int64_t first = INT64_MAX, hard = INT64_MAX, last;
 
 	for (int i = 0; i < NCHIPS; i++)
-		if (scheduled(&s->chips[i]) && s->chips[i].next < first)
-			first = s->chips[i].next;
+		if (scheduled(&s->chips[i]) && s->chips[i].early == 0 && s->chips[i].next < hard)
+			hard = s->chips[i].next;
+	for (int i = 0; i < NCHIPS; i++)
+		if (scheduled(&s->chips[i]) && wants(&s->chips[i], hard) < first)
+			first = wants(&s->chips[i], hard);
 	if (first == INT64_MAX)
 		return first;
 	last = first;
@@ -486,6 +508,32 @@ sensors_next_deadline(const struct sensors *s)
 	return last;
 }
 
+/* Due at now: its deadline has come, or the chip may be served early and
+ * now is within that. */
+static bool
+due(const struct chip *c, int64_t now)
+{
+	return scheduled(c) && (c->next <= now || (c->early > 0 && c->next - c->early <= now));
+}
+
+int64_t
+sensors_next_early(const struct sensors *s)
+{
+	int64_t first = INT64_MAX;
+
+	for (int i = 0; i < NCHIPS; i++) {
+		const struct chip *c = &s->chips[i];
+
+		if (scheduled(c) && c->next - c->early < first)
+			first = c->next - c->early;
+	}
+	return first;
+}
+
+/* Every chip due at now runs, those that may run early too: a wake-up for
+ * one chip's slot serves the others' slots within CHIP_EARLY, so the 1 Hz
+ * chips share one tick (their reads, a few ms later, are coalesced by
+ * sensors_next_deadline), each keeping its own 1 s grid. */
 void
 sensors_run(struct sensors *s, int64_t now)
 {
@@ -494,7 +542,7 @@ sensors_run(struct sensors *s, int64_t now)
 		enum chip_id id = run_order[k];
 		struct chip *c = &s->chips[id];
 
-		for (int n = 0; n < MAX_STEPS && scheduled(c) && c->next <= now; n++)
+		for (int n = 0; n < MAX_STEPS && due(c, now); n++)
 			step(s, id, now);
 	}
 }

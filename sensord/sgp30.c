@@ -331,7 +331,9 @@ measure(struct sgp30 *c, struct chip_out *out, int64_t now)
 	int r = chip_send(c->bus, SGP30_ADDR, CMD_MEASURE_IAQ, NULL, 0);
 
 	/* Advance the grid whatever happened; slots missed while the loop was
-	 * stalled are skipped, not made up in a burst. */
+	 * stalled are skipped, not made up in a burst. This grid is the chips'
+	 * shared tick: the SGP30's algorithm wants measure_iaq every second, so
+	 * it is never served early; the other chips are, on its wake-ups. */
 	c->slot += PERIOD;
 	if (c->slot <= now)
 		c->slot += (now - c->slot) / PERIOD * PERIOD + PERIOD;
@@ -355,6 +357,10 @@ between(struct sgp30 *c, struct chip_out *out, int64_t now, const struct chip_en
 		c->th_seq = env->th_seq;
 		send_or_fail(c, out, now, CMD_SET_AH, &arg, 1, "set_absolute_humidity",
 		    S_HUMIDITY, T_CMD);
+		/* Nothing to read back: the next step waits for the next slot
+		 * rather than for a wake-up of its own 10 ms from now. */
+		if (out->err == 0 && c->slot >= out->next)
+			out->next = c->slot;
 		return;
 	}
 	if (c->step != S_BASELINE && now >= c->next_save && c->path[0]) {

@@ -235,6 +235,65 @@ test_records_fresh_only(void **state)
 	fbb_free(b);
 }
 
+/* Wake-ups (sensors_run calls at sensors_next_deadline) in span. */
+static unsigned
+wakeups(struct fbb *b, struct sensors *s, int64_t span)
+{
+	int64_t until = b->now + span;
+	unsigned n = 0;
+
+	for (;;) {
+		int64_t d = sensors_next_deadline(s);
+
+		if (d > until) {
+			b->now = until;
+			return n;
+		}
+		if (d > b->now)
+			b->now = d;
+		sensors_run(s, b->now);
+		n++;
+	}
+}
+
+/* The chips share one tick: with all three at their defaults, a minute of
+ * steady state takes two wake-ups a second (the 1 Hz commands together on
+ * the SGP30's grid, their reads together a few ms later) and one more for
+ * the SCD4x's sample every 5 s, not one per chip and step (4.5 a second
+ * before); and every chip still measures at its rate: 60 SGP30 and
+ * ICP-10125 samples, 12 SCD4x. */
+static void
+test_shared_tick(void **state)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+	unsigned n, sgp = 0, icp = 0, scd = 0;
+
+	(void)state;
+	defaults(&c, REQUIRE_ALL);
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(30));	/* past start-up and the SGP30's warm-up */
+	sensors_take(s, &r);
+	n = 0;
+	for (int i = 0; i < 60; i++) {
+		n += wakeups(b, s, SEC(1));
+		memset(&r, 0, sizeof(r));
+		sensors_take(s, &r);
+		sgp += r.has_sgp30;
+		icp += r.has_icp10125;
+		scd += r.has_scd4x;
+	}
+	print_message("%u wake-ups in 60 s; samples: sgp30 %u, icp10125 %u, scd4x %u\n", n, sgp,
+	    icp, scd);
+	assert_true(n <= 140);
+	assert_true(sgp >= 59 && icp >= 59);
+	assert_true(scd >= 11 && scd <= 13);
+	sensors_free(s);
+	fbb_free(b);
+}
+
 /* ICP pressure → SCD4x (≥ 1 hPa change, ≤ once a minute); SCD4x T/RH →
  * SGP30 absolute humidity on every new sample. */
 static void
@@ -588,6 +647,7 @@ main(void)
 		cmocka_unit_test(test_config_keys),
 		cmocka_unit_test(test_require_rule),
 		cmocka_unit_test(test_records_fresh_only),
+		cmocka_unit_test(test_shared_tick),
 		cmocka_unit_test(test_compensation),
 		cmocka_unit_test(test_humidity_compensation_off),
 		cmocka_unit_test(test_co2_zero_keeps_th),
