@@ -43,11 +43,16 @@
 
 #define DEFAULT_CONF "/etc/snowsense/sensord.json"
 #define WATCHDOG_NS NS_PER_S
-/* Once-a-second housekeeping is due 1.5 s after it ran and may run a
- * second early: the chips' tick comes once a second, so it always rides on
- * one (at 0.5..1.5 s intervals) and never wakes the loop on its own. */
-#define HOUSEKEEPING_DUE_NS (3 * NS_PER_S / 2)
-#define HOUSEKEEPING_SLACK_NS NS_PER_S
+/* The ack flush rides on the chips' tick: after running on it
+ * (early), it is due 1.1 s later and may run from 0.5 s on, a window that
+ * holds the next tick whatever the loop's latency; after running on its own
+ * deadline, it is due 1.25 s later from 0.5 s on, so it joins the tick. */
+/* Retention keeps its exact second: max_bytes is enforced only here, so a
+ * longer period lets the journal overshoot further. */
+#define RETAIN_NS NS_PER_S
+#define HOUSEKEEPING_DUE_NS (NS_PER_S + NS_PER_S / 10)
+#define HOUSEKEEPING_CATCH_NS (NS_PER_S + NS_PER_S / 4)
+#define HOUSEKEEPING_MIN_NS (NS_PER_S / 2)
 #define NS_PER_DAY (86400LL * NS_PER_S)
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -312,8 +317,16 @@ on_fsync(struct timer *t, void *arg, int64_t now)
 	timer_arm_in(t, now, d->conf.journal.fsync_interval_ms * NS_PER_MS);
 }
 
-/* Acks are persisted about once a second (0.5 to 1.5 s apart, on the
- * chips' tick), not per ack: losing the last second or so of acks at a
+static void
+arm_housekeeping(struct timer *t, int64_t now)
+{
+	int64_t due = now < timer_when(t) ? HOUSEKEEPING_DUE_NS : HOUSEKEEPING_CATCH_NS;
+
+	timer_arm_slack(t, now + due, due - HOUSEKEEPING_MIN_NS);
+}
+
+/* Acks are persisted about once a second (on the chips' tick, at most
+ * 1.25 s apart), not per ack: losing the last second or so of acks at a
  * crash only means streamerd resumes from Snowflake's
  * committed token and records stay a little longer, while an fsync per ack
  * would wear an SD card at high ack rates. */
@@ -323,7 +336,7 @@ on_ack_flush(struct timer *t, void *arg, int64_t now)
 	struct daemon *d = arg;
 
 	(void)journal_flush_acked(d->journal);
-	timer_arm_slack(t, now + HOUSEKEEPING_DUE_NS, HOUSEKEEPING_SLACK_NS);
+	arm_housekeeping(t, now);
 }
 
 static void
@@ -332,7 +345,7 @@ on_retain(struct timer *t, void *arg, int64_t now)
 	struct daemon *d = arg;
 
 	journal_retain(d->journal, clock_realtime_ns());
-	timer_arm_slack(t, now + HOUSEKEEPING_DUE_NS, HOUSEKEEPING_SLACK_NS);
+	timer_arm_in(t, now, RETAIN_NS);
 }
 
 static void
@@ -349,7 +362,8 @@ start_timers(struct daemon *d, int64_t now)
 	timer_arm(&d->t_record, now + d->interval_ns);
 	if (d->conf.journal.fsync == CONFIG_FSYNC_INTERVAL)
 		timer_arm(&d->t_fsync, now + d->conf.journal.fsync_interval_ms * NS_PER_MS);
-	timer_arm_slack(&d->t_ack_flush, now + HOUSEKEEPING_DUE_NS, HOUSEKEEPING_SLACK_NS);
+	timer_arm_slack(&d->t_ack_flush, now + HOUSEKEEPING_CATCH_NS,
+	    HOUSEKEEPING_CATCH_NS - HOUSEKEEPING_MIN_NS);
 	timer_arm(&d->t_retain, now);
 	d->last_watchdog = now - WATCHDOG_NS;
 }
