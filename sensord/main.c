@@ -47,9 +47,9 @@
  * (early), it is due 1.1 s later and may run from 0.5 s on, a window that
  * holds the next tick whatever the loop's latency; after running on its own
  * deadline, it is due 1.25 s later from 0.5 s on, so it joins the tick. */
-/* Retention keeps its exact second: max_bytes is enforced only here, so a
- * longer period lets the journal overshoot further. */
-#define RETAIN_NS NS_PER_S
+/* Retention rides on the same tick: max_bytes is enforced at every
+ * segment roll (journal_append), so a late retention run only delays
+ * deleting acked segments and enforcing max_age_days. */
 #define HOUSEKEEPING_DUE_NS (NS_PER_S + NS_PER_S / 10)
 #define HOUSEKEEPING_CATCH_NS (NS_PER_S + NS_PER_S / 4)
 #define HOUSEKEEPING_MIN_NS (NS_PER_S / 2)
@@ -345,7 +345,7 @@ on_retain(struct timer *t, void *arg, int64_t now)
 	struct daemon *d = arg;
 
 	journal_retain(d->journal, clock_realtime_ns());
-	timer_arm_in(t, now, RETAIN_NS);
+	arm_housekeeping(t, now);
 }
 
 static void
