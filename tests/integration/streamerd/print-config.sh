@@ -41,7 +41,8 @@ want = {
     "pat": "<redacted>", "table": "T1", "pipe": "T1-STREAMING", "compression": "gzip",
     "database": "DEMO_DB", "account": "emuacct", "socket": sys.argv[2] + "/s.sock",
     "batch_max_rows": 33, "flush_interval_ms": 250,
-    "batch_max_bytes": 2000000, "commit_poll_ms": 500, "user_agent_app": "snowsense",
+    "batch_max_bytes": 64000000, "batch_max_wire_bytes": 2000000,
+    "queue_max_wire_bytes": 4000000, "commit_poll_ms": 500, "user_agent_app": "snowsense",
     "private_key_file": None, "channel_name": None, "metrics_file": None,
 }
 bad = ["%s: %r, want %r" % (k, c.get(k, "absent"), v)
