@@ -69,7 +69,7 @@ cmp -s "$T/a" "$T/b" || fail "the printed config does not load back: $(diff "$T/
 conf "$T/bad.json" "\"pat\": \"$PAT\", \"pipe\": \"P\", \"batch_max_rows\": 0"
 rc=0; "$SD" -f "$T/bad.json" --print-config >"$T/out" 2>"$T/err" || rc=$?
 expect_eq "$rc" 3 "exit status for a bad config"
-grep -q 'bad.json: "batch_max_rows": expected integer 1..100000, got 0' "$T/err" ||
+grep -q 'bad.json: "batch_max_rows": expected integer 1..1000000, got 0' "$T/err" ||
 	fail "message: $(cat "$T/err")"
 [ ! -s "$T/out" ] || fail "a bad config printed: $(cat "$T/out")"
 no_secret "$T/out" "$T/err"
