@@ -31,6 +31,9 @@ T_PREFIX=snowsense-fleet
 need_cmd python3 sqlite3
 need_built "$BIN/sensord" "$BIN/streamerd" "$BIN/snowpipe-emu" "$BIN/sdclient" \
 	"$BUILD/lib/fakei2c.so"
+# As streamerd's unit and supervise run it: GnuTLS (linked through libcurl,
+# never used) skips its start-up initialisation, ~0.7 MiB of RSS per device.
+export GNUTLS_NO_IMPLICIT_INIT=1
 
 N=${FLEET_DEVICES:-50}
 SECS=${FLEET_SECONDS:-120}
