@@ -84,6 +84,7 @@ struct daemon {
 	struct access access;
 	uint64_t append_failures;	/* records lost: not journaled */
 	bool metrics_failing;
+	int64_t last_commit_ns;		/* when the newest record was journaled */
 	uint64_t overruns;
 	int64_t next_overrun_log;
 	struct pollfd *fds;
@@ -182,6 +183,7 @@ write_metrics(struct daemon *d)
 	x.records_damaged = ss.records_damaged;
 	x.clients_refused = ss.clients_refused;
 	x.acks_refused = ss.acks_refused;
+	x.last_commit_ns = d->last_commit_ns;
 	rc = metrics_write(d->conf.metrics_file, &st, &x, d->conf.device);
 	if (rc < 0 && !d->metrics_failing)
 		log_warnx("cannot write metrics_file %s: %s", d->conf.metrics_file,
@@ -225,6 +227,7 @@ make_record(struct daemon *d)
 			log_errx("record %" PRIu64 " not journaled (%" PRIu64 " lost so far): "
 			    "%s", r->seq, d->append_failures, strerror(-rc));
 	} else {
+		d->last_commit_ns = clock_realtime_ns();
 		server_wake(d->server);
 	}
 	free(r);

@@ -37,7 +37,7 @@ chip_series(struct prom *p, const struct proto_status *st)
 	for (uint32_t i = 0; i < n; i++)
 		prom_sample_u64(p, NULL, &(struct prom_label){ "chip", st->chips[i].name }, 1,
 		    st->chips[i].faults);
-	prom_family(p, "sensord_chip_last_ok_seconds", PROM_GAUGE,
+	prom_family(p, "sensord_chip_last_ok_timestamp_seconds", PROM_GAUGE,
 	    "Unix time of the chip's last good sample (0: never).");
 	for (uint32_t i = 0; i < n; i++)
 		prom_sample(p, NULL, &(struct prom_label){ "chip", st->chips[i].name }, 1,
@@ -60,6 +60,9 @@ render(struct prom *p, const struct proto_status *st, const struct metrics_extra
 	    "Newest seq in the journal.", st->last_seq);
 	prom_metric_u64(p, "sensord_journal_acked_seq", PROM_GAUGE,
 	    "Highest seq acked downstream.", st->acked_seq);
+	prom_metric(p, "sensord_last_commit_timestamp_seconds", PROM_GAUGE,
+	    "Unix time the newest record was journaled (0: none since start).",
+	    unix_seconds(x->last_commit_ns));
 	prom_metric_u64(p, "sensord_records_written_total", PROM_COUNTER,
 	    "Records journaled since start.", st->records_written);
 	prom_metric_u64(p, "sensord_records_dropped_total", PROM_COUNTER,

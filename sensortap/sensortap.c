@@ -34,7 +34,7 @@
 #include "watch.h"
 
 #define DEFAULT_SOCKET "/run/snowsense/sensord.sock"
-#define DEFAULT_METRICS "/run/snowsense-streamerd/streamerd.prom"	/* streamerd.json's example */
+#define DEFAULT_METRICS "/run/snowsense-metrics/streamerd.prom"	/* streamerd.json's example */
 #define PRETTY_MAX 2048		/* one --pretty line */
 
 /* sensortap's own exit codes (documented in --help and sensortap(1)). */

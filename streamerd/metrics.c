@@ -65,6 +65,38 @@ commit_age_s(const struct metrics *m, int64_t now)
 }
 
 void
+metrics_outage(struct metrics *m, int64_t now)
+{
+	if (m->outage_ns == 0) {
+		m->outage_ns = now;
+		m->outage_rows = m->rows_committed;
+	}
+	m->outage_target = 0;	/* decided again once rows can flow */
+}
+
+void
+metrics_healthy(struct metrics *m, int64_t now)
+{
+	if (m->outage_ns == 0)
+		return;
+	if (m->outage_target == 0)
+		m->outage_target = m->journal_last_seq > 0 ? m->journal_last_seq : 1;
+	if (m->committed_seq < m->outage_target)
+		return;
+	log_info("recovered after %.0f s; %" PRIu64 " rows caught up",
+	    (double)(now - m->outage_ns) / 1e9, m->rows_committed - m->outage_rows);
+	m->outage_ns = 0;
+}
+
+/* Whole seconds and the fraction apart: ns since 1970 do not fit a
+ * double's 53 bits, and dividing them would print 1767225600.1229999. */
+static double
+unix_seconds(int64_t ns)
+{
+	return (double)(ns / 1000000000) + (double)(ns % 1000000000) / 1e9;
+}
+
+void
 metrics_log(const struct metrics *m, int64_t now)
 {
 	log_info("stats: rows appended %" PRIu64 ", rows committed %" PRIu64 ", committed seq %"
@@ -86,10 +118,10 @@ render_counters(struct prom *p, const struct metrics *m)
 		  m->rows_committed },
 		{ "streamerd_batches_appended_total", "Accepted append requests.",
 		  m->batches_appended },
-		{ "streamerd_bytes_raw_total", "NDJSON bytes appended, before compression.",
-		  m->bytes_raw },
-		{ "streamerd_bytes_compressed_total", "Append body bytes, as sent.",
-		  m->bytes_wire },
+		{ "streamerd_appended_raw_bytes_total",
+		  "NDJSON bytes appended, before compression.", m->bytes_raw },
+		{ "streamerd_appended_wire_bytes_total",
+		  "Append body bytes, as sent (compressed).", m->bytes_wire },
 		{ "streamerd_requests_total", "HTTP requests to Snowflake.", m->requests },
 		{ "streamerd_retries_total", "Back-offs after a failed request.", m->retries },
 		{ "streamerd_error_rows_total", "Rows the table rejected (never stored).",
@@ -128,7 +160,7 @@ render_latency(struct prom *p, const struct metrics *m)
 }
 
 static void
-render(struct prom *p, const struct metrics *m, const char *channel, int64_t now)
+render(struct prom *p, const struct metrics *m, const char *channel)
 {
 	prom_family(p, "streamerd_channel_info", PROM_GAUGE,
 	    "The Snowflake channel streamerd appends to (value always 1).");
@@ -136,24 +168,29 @@ render(struct prom *p, const struct metrics *m, const char *channel, int64_t now
 	prom_metric_u64(p, "streamerd_committed_seq", PROM_GAUGE,
 	    "Newest sensord seq Snowflake confirmed committed (0: none in this journal).",
 	    m->committed_seq);
-	prom_metric_u64(p, "streamerd_backlog_records", PROM_GAUGE,
-	    "Records the journal is known to hold that are not committed yet.",
-	    metrics_backlog(m));
-	prom_metric(p, "streamerd_last_commit_age_seconds", PROM_GAUGE,
-	    "Seconds since the last confirmed commit (or since start before one).",
-	    commit_age_s(m, now));
+	prom_metric_u64(p, "streamerd_journal_last_seq", PROM_GAUGE,
+	    "Newest seq sensord's journal holds, as last heard from sensord (asked at "
+	    "least every 10 s).", m->journal_last_seq);
+	prom_metric_u64(p, "streamerd_pending_records", PROM_GAUGE,
+	    "Records not committed yet: streamerd_journal_last_seq minus "
+	    "streamerd_committed_seq.", metrics_backlog(m));
+	prom_metric(p, "streamerd_last_commit_timestamp_seconds", PROM_GAUGE,
+	    "Unix time of the last confirmed commit (0: none since start).",
+	    unix_seconds(m->last_commit_wall_ns));
+	prom_metric(p, "streamerd_start_timestamp_seconds", PROM_GAUGE,
+	    "Unix time streamerd started.", unix_seconds(m->start_wall_ns));
 	render_counters(p, m);
 	render_latency(p, m);
 }
 
 int
 metrics_write(const struct metrics *m, const char *path, const char *device,
-    const char *channel, int64_t now)
+    const char *channel)
 {
 	char buf[METRICS_MAX];
 	struct prom p;
 
 	prom_init(&p, buf, sizeof(buf), &(struct prom_label){ "device", device }, 1);
-	render(&p, m, channel, now);
+	render(&p, m, channel);
 	return prom_write(&p, path, 0644);
 }

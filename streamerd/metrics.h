@@ -22,6 +22,11 @@ struct metrics {
 	uint64_t journal_last_seq;	/* newest seq known to exist */
 	int64_t last_commit_wall_ns;	/* 0: none yet */
 	int64_t start_wall_ns;
+	/* An outage (back-off, or sensord lost): when it began (mono, 0: none),
+	 * rows committed then, and the journal's last seq once healthy again
+	 * (0: not yet), which the table must reach for "recovered". */
+	int64_t outage_ns;
+	uint64_t outage_rows, outage_target;
 	double lat_ms[METRICS_LAT_N];
 	size_t lat_n, lat_next;
 	double lat_sum_ms;		/* every latency ever recorded, for the summary */
@@ -32,13 +37,21 @@ struct metrics {
 void metrics_latency(struct metrics *m, double ms);
 /* Latency percentile p (0..100) over the kept samples; -1 when none. */
 double metrics_percentile(const struct metrics *m, double p);
-/* Records not yet committed that the journal is known to hold. */
+/* Records not yet committed that the journal is known to hold: its last
+ * seq minus the committed one. */
 uint64_t metrics_backlog(const struct metrics *m);
+/* Notes that rows cannot flow now (a back-off, sensord gone); the first
+ * call of an outage starts it. */
+void metrics_outage(struct metrics *m, int64_t now_mono_ns);
+/* Called while rows can flow again: ends an outage once the table has
+ * caught up with the journal's last seq as known when it became healthy,
+ * logging "recovered after N s; M rows caught up" once. */
+void metrics_healthy(struct metrics *m, int64_t now_mono_ns);
 /* Logs the stats line (info). */
 void metrics_log(const struct metrics *m, int64_t now_wall_ns);
 /* Replaces the Prometheus text file at path (mode 0644), every series
  * labelled with device. 0 or -errno. */
 int metrics_write(const struct metrics *m, const char *path, const char *device,
-    const char *channel, int64_t now_wall_ns);
+    const char *channel);
 
 #endif

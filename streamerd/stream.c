@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "clock.h"
@@ -42,6 +43,7 @@
 #define READS_PER_TURN 512
 #define STATS_EVERY_NS (60 * NS_PER_S)
 #define METRICS_EVERY_NS (10 * NS_PER_S)
+#define PROBE_WAIT_NS (1 * NS_PER_S)	/* sensord's answer to the metrics probe */
 #define WATCHDOG_EVERY_NS (2 * NS_PER_S)
 #define STALL_NS (120 * NS_PER_S)	/* uncommitted this long with no back-off: unhealthy */
 #define SYNC_TIMEOUT_MS 20000		/* --check and --drop-channel, per request */
@@ -69,6 +71,9 @@ struct stream {
 	struct batch_queue ready, sent;
 
 	struct metrics m;
+	struct sdsock *probe;		/* asks sensord how far its journal goes */
+	char probe_device[PROTO_NAME_LEN];
+	bool metrics_failing;
 	struct notify *nt;
 	bool ready_sent;
 	int64_t progress_at;		/* mono: last commit, or start */
@@ -92,6 +97,7 @@ engine_log(void *arg, int level, const char *msg)
 }
 
 static void sub_lost(struct stream *s, const char *why, int64_t now);
+static void write_metrics(struct stream *s);
 
 static void
 on_appended(struct stream *s, int64_t now)
@@ -123,6 +129,7 @@ on_committed(struct stream *s, uint64_t seq, int64_t now)
 		metrics_latency(&s->m, (double)(now - b->appended_ns) / 1e6);
 		batch_free(b);
 	}
+	write_metrics(s);
 }
 
 /* Drops everything held; the engine replays from the committed token once
@@ -453,15 +460,85 @@ on_stats(struct timer *t, void *arg, int64_t now)
 	timer_arm_in(t, now, STATS_EVERY_NS);
 }
 
+/* The device sensord names, "" until it said hello on either connection. */
+static const char *
+metrics_device(const struct stream *s)
+{
+	const char *d = engine_device(s->eng);
+
+	return d[0] != '\0' ? d : s->probe_device;
+}
+
+/* Replaces the metrics file once the device its series are labelled with
+ * is known (until then there is none: stream_run removed the last run's). */
+static void
+write_metrics(struct stream *s)
+{
+	int r;
+
+	if (s->cf->metrics_file[0] == '\0' || metrics_device(s)[0] == '\0')
+		return;
+	r = metrics_write(&s->m, s->cf->metrics_file, metrics_device(s), engine_channel(s->eng));
+	if (r < 0 && !s->metrics_failing)
+		log_warnx("metrics file %s: %s", s->cf->metrics_file, strerror(-r));
+	s->metrics_failing = r < 0;
+}
+
+static void
+probe_end(struct stream *s)
+{
+	sdsock_close(s->probe);
+	s->probe = NULL;
+}
+
+/* While batches wait out an outage the loop stops reading the subscription,
+ * so the records seen say nothing of the journal's growth: a connection of
+ * its own asks sensord, whose hello carries the journal's last seq. */
+static bool
+probe_start(struct stream *s)
+{
+	if (sdsock_connect(s->cf->socket, s->cf->sensord_uid, 0, &s->probe) < 0)
+		return false;
+	if (sdsock_hello(s->probe, "streamerd-probe") < 0) {
+		probe_end(s);
+		return false;
+	}
+	return true;
+}
+
+static void
+probe_read(struct stream *s, int64_t now)
+{
+	struct proto_msg m;
+	uint64_t jid = engine_journal(s->eng);
+	int r = sdsock_read(s->probe, &m);
+
+	if (r == -EAGAIN)
+		return;
+	if (r == 0 && m.op == PROTO_OP_HELLO) {
+		if ((jid == 0 || m.u.hello_s.journal_id == jid) &&
+		    m.u.hello_s.last_seq > s->m.journal_last_seq)
+			s->m.journal_last_seq = m.u.hello_s.last_seq;
+		snprintf(s->probe_device, sizeof(s->probe_device), "%s", m.u.hello_s.device);
+	}
+	probe_end(s);
+	write_metrics(s);
+	timer_arm_in(&s->t_metrics, now, METRICS_EVERY_NS);
+}
+
+/* Every 10 s: ask sensord (the file is written with its answer, or without
+ * it after PROBE_WAIT_NS). Commits write the file too. */
 static void
 on_metrics(struct timer *t, void *arg, int64_t now)
 {
 	struct stream *s = arg;
-	int r;
 
-	if ((r = metrics_write(&s->m, s->cf->metrics_file, engine_device(s->eng),
-	    engine_channel(s->eng), clock_realtime_ns())) < 0)
-		log_warnx("metrics file %s: %s", s->cf->metrics_file, strerror(-r));
+	if (s->probe == NULL && probe_start(s)) {
+		timer_arm_in(t, now, PROBE_WAIT_NS);
+		return;
+	}
+	probe_end(s);
+	write_metrics(s);
 	timer_arm_in(t, now, METRICS_EVERY_NS);
 }
 
@@ -520,6 +597,13 @@ turn(struct stream *s, int64_t now)
 	timer_run(&s->timers, now);
 	pump(s, now);
 	send_ack(s, now);
+	/* Rows cannot flow while a failure is ridden out or sensord is being
+	 * reconnected with back-off; the end of such an outage is logged once,
+	 * when the table has caught up with the journal. */
+	if (engine_backing_off(s->eng, now) || (s->sub == NULL && s->sub_backoff_ms > 250))
+		metrics_outage(&s->m, now);
+	else if (s->sub_state == SUB_READY)
+		metrics_healthy(&s->m, now);
 	/* The engine's next deadline follows whatever just changed. */
 	timer_arm(&s->t_engine, engine_deadline(s->eng, s->ready.n > 0 &&
 	    s->sent.n < SENT_MAX));
@@ -545,7 +629,7 @@ sleep_ms(const struct stream *s, int64_t now)
 int
 stream_run(struct stream *s, volatile sig_atomic_t *stop)
 {
-	struct pollfd fds[1 + HTTP_MAX_FDS];
+	struct pollfd fds[2 + HTTP_MAX_FDS];
 	sigset_t waitmask;
 
 	/* main() blocks SIGTERM/SIGINT (so libcurl's resolver threads never take
@@ -556,10 +640,12 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 	sigdelset(&waitmask, SIGINT);
 	s->m.start_wall_ns = clock_realtime_ns();
 	s->progress_at = clock_mono_ns();
+	if (s->cf->metrics_file[0] != '\0')
+		(void)unlink(s->cf->metrics_file);	/* the last run's figures are not ours */
 	start_timers(s, s->progress_at);
 	while (!*stop) {
 		int64_t now = clock_mono_ns();
-		size_t n = 0, nh;
+		size_t n = 0, nh, np;
 		int to;
 
 		turn(s, now);
@@ -567,6 +653,9 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 			fds[0] = (struct pollfd){ .fd = sdsock_fd(s->sub), .events = POLLIN };
 			n = 1;
 		}
+		np = n;
+		if (s->probe != NULL)
+			fds[n++] = (struct pollfd){ .fd = sdsock_fd(s->probe), .events = POLLIN };
 		nh = http_pollfds(s->http, fds + n, HTTP_MAX_FDS);
 		to = sleep_ms(s, now);
 		{
@@ -577,14 +666,14 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 		}
 		now = clock_mono_ns();
 		http_dispatch(s->http, fds + n, nh, now);
-		if (n == 1 && s->sub != NULL && fds[0].revents != 0)
+		if (np == 1 && s->sub != NULL && fds[0].revents != 0)
 			sub_read_some(s, now);
+		if (n > np && s->probe != NULL && fds[np].revents != 0)
+			probe_read(s, now);
 	}
 	notify_send(s->nt, "STOPPING=1");
 	metrics_log(&s->m, clock_realtime_ns());
-	if (s->cf->metrics_file[0] != '\0')
-		metrics_write(&s->m, s->cf->metrics_file, engine_device(s->eng),
-		    engine_channel(s->eng), clock_realtime_ns());
+	write_metrics(s);
 	return 0;
 }
 
@@ -641,6 +730,7 @@ stream_free(struct stream *s)
 	batch_queue_clear(&s->ready);
 	batch_queue_clear(&s->sent);
 	sdsock_close(s->sub);
+	sdsock_close(s->probe);
 	free(s->row_buf);
 	free(s);
 }

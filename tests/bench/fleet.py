@@ -259,8 +259,8 @@ def cmd_report(args):
         p = prom(d["metrics"])
         m["rows"] += p.get("streamerd_rows_appended_total", 0)
         m["batches"] += p.get("streamerd_batches_appended_total", 0)
-        m["raw"] += p.get("streamerd_bytes_raw_total", 0)
-        m["wire"] += p.get("streamerd_bytes_compressed_total", 0)
+        m["raw"] += p.get("streamerd_appended_raw_bytes_total", 0)
+        m["wire"] += p.get("streamerd_appended_wire_bytes_total", 0)
         m["requests"] += p.get("streamerd_requests_total", 0)
     rows_win = st1.get("rows_appended", 0) - st0.get("rows_appended", 0)
     res["wire"] = {

@@ -25,6 +25,7 @@
 #               journal $JOURNAL_ID in the table are seqs 1..N, each once,
 #               in order (tests/lib/check-table.py)
 #   no_secrets FILE...  no PAT, JWT, key material or passphrase in FILE
+#   recovered_nm LINE  "N M" of a "recovered after N s; M rows caught up" line
 # (Variables set here are read by the tests; some arguments are optional.)
 # shellcheck disable=SC2034,SC2120
 
@@ -172,4 +173,13 @@ no_secrets() {
 		grep -qF "$PASSPHRASE" "$_ns_f" && fail "$_ns_f contains the passphrase"
 	done
 	return 0
+}
+
+# recovered_nm LINE: "N M" from streamerd's "recovered after N s; M rows
+# caught up" (the outage's seconds and the rows committed since it began);
+# fails on any other line.
+recovered_nm() {
+	_rn=$(printf '%s\n' "$1" | sed -n 's/.*recovered after \([0-9]*\) s; \([0-9]*\) rows caught up$/\1 \2/p')
+	[ -n "$_rn" ] || fail "not a recovered line: $1"
+	echo "$_rn"
 }

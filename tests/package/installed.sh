@@ -137,7 +137,7 @@ done
 
 # Directories (tmpfiles.d, applied by the postinst).
 want_perm /run/snowsense 755 snowsense snowsense
-want_perm /run/snowsense-streamerd 750 streamerd streamerd
+want_perm /run/snowsense-metrics 1775 snowsense streamerd
 want_perm /var/lib/snowsense 755 root root
 want_perm /var/lib/snowsense/sensord 700 snowsense snowsense
 want_perm /var/lib/snowsense/streamerd 700 streamerd streamerd
@@ -238,7 +238,9 @@ n=$(table_seqs)
 poll 30 seqs_at_least $((n + 3)) || fail "no new rows after restarting streamerd"
 stop_pid "$spid" sensord 10 any
 spid=""
-ls /run/snowsense/sensord.prom /run/snowsense-streamerd/streamerd.prom >/dev/null || fail "metrics files missing"
+# readable by node_exporter (any user), whatever the daemons' umask
+want_perm /run/snowsense-metrics/sensord.prom 644 snowsense snowsense
+want_perm /run/snowsense-metrics/streamerd.prom 644 streamerd streamerd
 
 # What the journal holds (verified by sensord, as man sensord says) is
 # exactly what the table holds once streamerd drained it.
@@ -300,7 +302,7 @@ apt purge snowsense >"$T/purge.log" 2>&1 || fail "purge failed: $(tail -n 20 "$T
 grep -i 'journal\|warning' "$T/purge.log"
 [ ! -e /etc/snowsense ] || fail "/etc/snowsense left after purge: $(ls -A /etc/snowsense)"
 dpkg-statoverride --list /etc/snowsense/streamerd.json >/dev/null && fail "statoverride left after purge"
-for d in /var/log/snowsense /var/lib/snowsense/streamerd /run/snowsense /run/snowsense-streamerd; do
+for d in /var/log/snowsense /var/lib/snowsense/streamerd /run/snowsense /run/snowsense-metrics; do
 	[ ! -e "$d" ] || fail "$d left after purge"
 done
 journal=$(find /var/lib/snowsense/sensord -name 'seg-*.jnl' 2>/dev/null | wc -l)

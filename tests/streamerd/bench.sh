@@ -34,8 +34,8 @@ for comp in zstd gzip none; do
 	rss=$(kib "$STREAMERD_PID" VmRSS)
 	stop_streamerd		# writes the final metrics file
 	conns=$(sed -n 's/^streamerd_connections_opened_total{[^}]*} //p' "$STREAMERD_METRICS")
-	wire=$(sed -n 's/^streamerd_bytes_compressed_total{[^}]*} //p' "$STREAMERD_METRICS")
-	raw=$(sed -n 's/^streamerd_bytes_raw_total{[^}]*} //p' "$STREAMERD_METRICS")
+	wire=$(sed -n 's/^streamerd_appended_wire_bytes_total{[^}]*} //p' "$STREAMERD_METRICS")
+	raw=$(sed -n 's/^streamerd_appended_raw_bytes_total{[^}]*} //p' "$STREAMERD_METRICS")
 	stop_fake_sensord
 	committed=$(emu_stat rows_committed)
 	[ "$committed" -eq "$BACKLOG" ] || fail "emulator counted $committed rows, expected $BACKLOG"

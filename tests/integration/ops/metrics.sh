@@ -2,9 +2,14 @@
 # Both daemons' metrics files, read by a real Prometheus text parser
 # (Debian's python3-prometheus-client) as node_exporter's textfile
 # collector would: every family has HELP and a TYPE, every series carries
-# the device label exactly as configured (quote, backslash and all), the
-# files are 0644, and the figures agree with what landed in the emulator's
-# table once the pipeline is quiet.
+# the device label exactly as configured (quote, backslash and all) from
+# streamerd's first file on, the files are 0644 under the units' umask, and
+# the figures agree with the journal and the emulator's table: during an
+# outage (appends refused, the journal growing past what streamerd reads)
+# pending = the journal's last seq - the committed seq; once the outage
+# ends, the file follows a commit within a second, streamerd logs one
+# "recovered after N s; M rows caught up" with M the rows that landed since,
+# and when the pipeline is quiet the counters match the table.
 set -u
 . "$TOP/tests/lib/harness.sh"
 # The parser is Debian's package (make deps); a python3 first in PATH that
@@ -68,30 +73,86 @@ if daemon == "streamerd":
 PY
 }
 
+# file_is FILE SAMPLE VALUE: the sample (labels aside) has that value
+file_is() {
+	[ "$(sed -n "s/^$2{[^}]*} //p" "$1")" = "$3" ]
+}
+max_seq() {
+	sql "SELECT coalesce(max(json_extract(RAW_DATA, '\$.seq')), 0) FROM THERMAL_SENSOR_DATA"
+}
+
 start_emu --commit-lag-ms 200
 streamerd_conf jwt '"channel_name": "metrics-test", "batch_max_rows": 10'
+umask 077 # as the units' UMask=0077: the files are 0644 all the same
 start_sensord --interval 0.1
 start_streamerd
+umask 022
 poll 30 acked_at_least 30 || fail "nothing acked: $(sensord_status acked_seq)"
-# sensord's file while it runs (streamerd's first file is written before
-# sensord has told it the device, so only its last one is checked)
-check "$SENSORD_METRICS" sensord sensord_records_written_total='>0'
+check "$SENSORD_METRICS" sensord sensord_records_written_total='>0' \
+	sensord_last_commit_timestamp_seconds='>1700000000'
+check "$STREAMERD_METRICS" streamerd streamerd_last_commit_timestamp_seconds='>1700000000'
 
-# quiet: sensord restarted with a long interval, streamerd commits the rest
+# Quiet first (sensord restarted with a long interval, the table caught up
+# with the journal), so the outage starts with nothing in flight. Then the
+# outage: every append refused (503) while sensord journals a record every
+# 0.1 s, then sensord restarted with a long interval again, so the journal
+# ends at a known seq well past what streamerd read before its buffers
+# filled (3 batches of 10 rows).
 stop_sensord
-check "$SENSORD_METRICS" sensord
-last=$(sed -n 's/^sensord_journal_last_seq{[^}]*} //p' "$SENSORD_METRICS")
 start_sensord --interval 600
-[ "$(sensord_status last_seq)" = "$last" ] ||
-	fail "sensord's file says last seq $last, status $(sensord_status last_seq)"
+caught_up() { [ "$(max_seq)" = "$(sensord_status last_seq)" ]; }
+poll 30 caught_up || fail "the table did not catch up: $(max_seq) of $(sensord_status last_seq)"
+c=$(max_seq)
+poll 15 file_is "$STREAMERD_METRICS" streamerd_committed_seq "$c" ||
+	fail "streamerd's file never said the table's $c is committed: $(cat "$STREAMERD_METRICS")"
+fault '{"kind": "status", "status": 503, "route": "append", "count": -1}'
+stop_sensord
+start_sensord --interval 0.1
+wait_for 15 "a refused append" grep -q "HTTP 503.*retrying" "$STREAMERD_LOG"
+# (the sensord restart itself may have been logged as recovered from)
+from=$(($(grep -n "HTTP 503.*retrying" "$STREAMERD_LOG" | head -n 1 | cut -d: -f1) + 1))
+sleep 6
+stop_sensord
+start_sensord --interval 600
+sleep 1
+last=$(sensord_status last_seq)
+[ "$last" -gt $((c + 40)) ] || fail "only $((last - c)) records journaled during the outage"
+poll 25 file_is "$STREAMERD_METRICS" streamerd_journal_last_seq "$last" ||
+	fail "streamerd's file never said the journal ends at $last: $(cat "$STREAMERD_METRICS")"
+[ "$(max_seq)" = "$c" ] || fail "rows landed during the outage"
+check "$STREAMERD_METRICS" streamerd streamerd_pending_records=$((last - c)) \
+	streamerd_journal_last_seq="$last" streamerd_committed_seq="$c" streamerd_retries_total='>0'
+check "$SENSORD_METRICS" sensord sensord_journal_last_seq="$last"
+recovered_lines() { tail -n +"$from" "$STREAMERD_LOG" | grep -c "recovered after"; }
+[ "$(recovered_lines)" = 0 ] || fail "recovered during the outage"
+echo "during the outage: journal at $last, table at $c, pending $((last - c))"
+
+# The end of it: the file follows the commits within a second.
+AUTH='' req DELETE /_emu/faults
+expect_status 200 "DELETE /_emu/faults"
+seq_is() { [ "$(max_seq)" = "$1" ]; }
+poll 30 seq_is "$last" || fail "the table reached only $(max_seq) of $last"
+poll 1.5 file_is "$STREAMERD_METRICS" streamerd_committed_seq "$last" ||
+	fail "the file did not follow the commit of $last within a second: $(cat "$STREAMERD_METRICS")"
+poll 5 file_is "$STREAMERD_METRICS" streamerd_pending_records 0 || fail "pending not 0 once caught up"
+recovered() { [ "$(recovered_lines)" -ge 1 ]; }
+poll 5 recovered || fail "no \"recovered\" line"
+sleep 1
+[ "$(recovered_lines)" = 1 ] || fail "$(recovered_lines) \"recovered\" lines, want 1"
+line=$(tail -n +"$from" "$STREAMERD_LOG" | grep "recovered after")
+nm=$(recovered_nm "$line") n=${nm% *} m=${nm#* }
+[ "$m" = $((last - c)) ] || fail "$line: $((last - c)) rows landed since the outage began"
+if [ "$n" -lt 3 ] || [ "$n" -gt 120 ]; then
+	fail "$line: the outage lasted more than 3 s, less than 120"
+fi
+
 jid=$(sensord_status journal_id)
-poll 30 acked_is "$last" || fail "acked $(sensord_status acked_seq) of $last"
 stop_streamerd		# writes its final file
 stop_sensord
 JOURNAL_ID=$jid check_table "$last"
 rows=$(sql "SELECT count(*) FROM THERMAL_SENSOR_DATA")
 check "$STREAMERD_METRICS" streamerd streamerd_committed_seq="$last" \
-	streamerd_backlog_records=0 streamerd_rows_committed_total="$rows" \
+	streamerd_pending_records=0 streamerd_rows_committed_total="$rows" \
 	streamerd_records_missing_total=0 streamerd_commit_latency_seconds_count='>0' \
 	streamerd_commit_latency_seconds_sum='>0'
-echo "ok: both files parse (HELP, TYPE, device label \"$DEVICE\"); $last records, $rows rows, figures agree"
+echo "ok: both files parse (HELP, TYPE, device label \"$DEVICE\"); $line; $last records, $rows rows, figures agree"

@@ -61,7 +61,8 @@ has streamerd PrivateDevices=yes
 has streamerd 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'
 has sensord RuntimeDirectoryMode=0755
 has sensord StateDirectoryMode=0700
-grep -q '^ReadWritePaths=.*/run/snowsense\b' "$units/streamerd.service" &&
+# (/run/snowsense-metrics, both daemons' metrics, is another directory)
+grep -Eq '^ReadWritePaths=(.*[ =])?-?/run/snowsense/?( |$)' "$units/streamerd.service" &&
 	fail "streamerd.service may write into sensord's socket directory"
 has streamerd 'Wants=sensord.service.*'
 has streamerd 'After=sensord.service.*'
@@ -97,7 +98,14 @@ chk() { # path mode user group
 	[ "$got" = "$want" ] || fail "$1: mode/uid/gid $got, want $want"
 }
 chk /run/snowsense 755 snowsense snowsense
-chk /run/snowsense-streamerd 750 streamerd streamerd
+# node_exporter (any user) reads the metrics; only the two daemons write them
+chk /run/snowsense-metrics 1775 snowsense streamerd
+has sensord 'ReadWritePaths=-/run/snowsense-metrics'
+has streamerd 'ReadWritePaths=-/run/snowsense-metrics'
+for u in sensord streamerd; do
+	grep -q "^  \"metrics_file\": \"/run/snowsense-metrics/$u.prom\"" "$T/etc/snowsense/$u.json" ||
+		fail "$u.json: metrics_file not in /run/snowsense-metrics"
+done
 chk /var/lib/snowsense/sensord 700 snowsense snowsense
 chk /var/lib/snowsense/streamerd 700 streamerd streamerd
 

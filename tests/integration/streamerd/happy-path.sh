@@ -34,7 +34,7 @@ for kind in pat jwt jwtenc; do
 	grep -q "SNOWPIPE STREAMING CLIENT - PRODUCTION MODE" "$STREAMERD_LOG" || fail "no banner"
 	grep -q "Using ONLY Snowpipe Streaming v2 REST API" "$STREAMERD_LOG" || fail "no banner"
 	grep -q "^streamerd_committed_seq{[^}]*} 200$" "$STREAMERD_METRICS" || fail "metrics: committed seq"
-	grep -q "^streamerd_backlog_records{[^}]*} 0$" "$STREAMERD_METRICS" || fail "metrics: backlog"
+	grep -q "^streamerd_pending_records{[^}]*} 0$" "$STREAMERD_METRICS" || fail "metrics: pending"
 	grep -q "^streamerd_connections_opened_total{[^}]*} 1$" "$STREAMERD_METRICS" ||
 		fail "more than one TLS connection: $(grep connections "$STREAMERD_METRICS")"
 	grep -q "stats: rows appended 200, rows committed 200, committed seq 200" "$STREAMERD_LOG" ||

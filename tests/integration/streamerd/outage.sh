@@ -3,7 +3,9 @@
 # sensord keeps journaling; streamerd retries with back-off, records pile up
 # in the journal (not in streamerd: its buffer is bounded), and when the
 # service is back on the same database the backlog drains in offset order,
-# exactly once, without ever tripping the 10 requests/s limit (no 429).
+# exactly once, without ever tripping the 10 requests/s limit (no 429), and
+# streamerd logs exactly one "recovered after N s; M rows caught up", M
+# being the rows that landed in the table since the service went away.
 set -u
 . "$TOP/tests/lib/harness.sh"
 
@@ -14,6 +16,8 @@ start_fake_sensord -n 100 -r 80
 start_streamerd
 wait_acked 100 20
 kill_emu
+landed=$(sqlite3 "$EMU_DB" "SELECT coalesce(max(json_extract(RAW_DATA, '\$.seq')), 0) FROM THERMAL_SENSOR_DATA")
+t_kill=$(date +%s)
 before=$(acked)
 sleep 6
 [ "$(acked)" -eq "$before" ] || fail "acks moved while the service was down"
@@ -27,6 +31,18 @@ start_fake_sensord
 backlog=$(( $(journaled) - before ))
 [ $backlog -ge 300 ] || fail "only $backlog records of backlog"
 wait_acked "$(journaled)" 40
+recovered() { grep -q "recovered after" "$STREAMERD_LOG"; }
+wait_for 5 "the recovered line" recovered
+sleep 1
+[ "$(grep -c "recovered after" "$STREAMERD_LOG")" = 1 ] ||
+	fail "not one recovered line: $(grep "recovered after" "$STREAMERD_LOG")"
+line=$(grep "recovered after" "$STREAMERD_LOG")
+nm=$(recovered_nm "$line") n=${nm% *} m=${nm#* }
+[ "$m" = $(($(journaled) - landed)) ] ||
+	fail "$line: $(($(journaled) - landed)) rows landed since the outage began ($landed before)"
+if [ "$n" -lt 6 ] || [ "$n" -gt $(($(date +%s) - t_kill)) ]; then
+	fail "$line: the outage lasted at least 6 s, at most $(($(date +%s) - t_kill)) s"
+fi
 stop_streamerd
 stop_fake_sensord
 check_table "$(journaled)"
@@ -36,4 +52,4 @@ import json, sys
 s = json.load(sys.stdin)
 bad = {r: c for r, by in s["requests"].items() for c in by if c == "429"}
 sys.exit("429 answers: %r" % bad if bad else 0)' || fail "rate limit hit"
-echo "ok: $backlog records of backlog drained in order after the outage"
+echo "ok: $backlog records of backlog drained in order after the outage; $line"

@@ -134,7 +134,8 @@ test_metrics_format(void **state)
 {
 	struct proto_status st = { 0 };
 	struct metrics_extra x = { .records_lost = 12, .records_damaged = 3,
-		.clients_refused = 303500, .acks_refused = 271 };
+		.clients_refused = 303500, .acks_refused = 271,
+		.last_commit_ns = 1767225601500000000 };
 	char buf[8192];
 	int n;
 
@@ -158,7 +159,7 @@ test_metrics_format(void **state)
 	assert_non_null(strstr(buf, "# HELP sensord_chip_state Current state of each chip"));
 	assert_non_null(strstr(buf, "sensord_chip_state{device=\"pi \\\"1\\\"\","
 	    "chip=\"scd4x\",state=\"retrying\"} 1\n"));
-	assert_non_null(strstr(buf, "sensord_chip_last_ok_seconds{device=\"pi \\\"1\\\"\","
+	assert_non_null(strstr(buf, "sensord_chip_last_ok_timestamp_seconds{device=\"pi \\\"1\\\"\","
 	    "chip=\"scd4x\"} 1767225600.123\n"));
 	assert_non_null(strstr(buf, "sensord_journal_last_seq{device=\"pi \\\"1\\\"\"} 9\n"));
 	assert_non_null(strstr(buf, "sensord_records_dropped_total{device=\"pi \\\"1\\\"\"} 2\n"));
@@ -172,6 +173,8 @@ test_metrics_format(void **state)
 	assert_non_null(strstr(buf, "sensord_records_damaged_total{device=\"pi \\\"1\\\"\"} 3\n"));
 	assert_non_null(strstr(buf, "sensord_clients_refused_total{device=\"pi \\\"1\\\"\"} 303500\n"));
 	assert_non_null(strstr(buf, "sensord_acks_refused_total{device=\"pi \\\"1\\\"\"} 271\n"));
+	assert_non_null(strstr(buf, "# TYPE sensord_last_commit_timestamp_seconds gauge\n"
+	    "sensord_last_commit_timestamp_seconds{device=\"pi \\\"1\\\"\"} 1767225601.5\n"));
 	assert_int_equal(metrics_format(&st, &x, "x", buf, 100), -EMSGSIZE);
 }
 
