@@ -163,6 +163,24 @@ fill_status(void *ctx, struct proto_status *st)
 		sensors_status(d->sensors, st);
 }
 
+/* The one start line: what a person checks first in the log. */
+static void
+ready_line(struct daemon *d, bool dropped)
+{
+	struct journal_stats st;
+	char who[sizeof(d->conf.user) + sizeof(d->conf.group) + 40] = "";
+
+	journal_stats(d->journal, &st);
+	if (dropped)
+		snprintf(who, sizeof(who), ", running as %s:%s (dropped privileges)", d->conf.user,
+		    d->conf.group);
+	log_info("sensord %s ready: device \"%s\", socket %s, record every %" PRId64 " ms, "
+	    "journal %016" PRIx64 " holding %" PRIu64 " records (seq %" PRIu64 "..%" PRIu64
+	    ", acked %" PRIu64 ")%s", SNOWSENSE_VERSION, d->conf.device, d->conf.socket,
+	    d->conf.interval_ms, st.journal_id, st.first_seq ? st.last_seq - st.first_seq + 1 : 0,
+	    st.first_seq, st.last_seq, st.acked_seq, who);
+}
+
 /* ------------------------------------------------------------ records */
 
 /* Rewrites the metrics file, warning when it starts failing, not on every
@@ -546,7 +564,7 @@ open_journal(struct daemon *d)
 	    sizeof(err)) < 0)
 		fatalx("%s", err);
 	journal_stats(d->journal, &st);
-	log_info("journal %016" PRIx64 ": %" PRIu64 " records held (seq %" PRIu64 "..%" PRIu64
+	log_debug("journal %016" PRIx64 ": %" PRIu64 " records held (seq %" PRIu64 "..%" PRIu64
 	    "), next seq %" PRIu64 ", acked %" PRIu64 "%s", st.journal_id,
 	    st.first_seq ? st.last_seq - st.first_seq + 1 : 0, st.first_seq, st.last_seq,
 	    st.next_seq, st.acked_seq, st.damaged ? " (damage found, see above)" : "");
@@ -749,15 +767,14 @@ main(int argc, char **argv)
 		give_state_dir(&d, uid, gid);
 		if (priv_drop(uid, gid, err, sizeof(err)) < 0)
 			fatalx("privilege drop to %s:%s failed: %s", d.conf.user, d.conf.group, err);
-		log_info("dropped privileges to %s:%s (uid %u, gid %u)", d.conf.user,
+		log_debug("dropped privileges to %s:%s (uid %u, gid %u)", d.conf.user,
 		    d.conf.group, uid, gid);
 	}
 	if ((rc = priv_sandbox()) < 0) {
 		errno = -rc;
 		fatal("cannot enter the seccomp sandbox");
 	}
-	log_info("sensord %s ready: device \"%s\", socket %s, record every %" PRId64 " ms",
-	    SNOWSENSE_VERSION, d.conf.device, d.conf.socket, d.conf.interval_ms);
+	ready_line(&d, root);
 	notify_send(d.notify, "READY=1");
 	rc = run(&d, &waitmask);
 	notify_send(d.notify, "STOPPING=1");

@@ -349,7 +349,7 @@ sensors_new(const struct sensors_conf *conf, struct i2c_bus *bus,
 		return -ENOMEM;
 	s->bus = bus;
 	s->last_now = now;
-	log_info("PRODUCTION MODE: Real sensors required and enforced");
+	log_debug("PRODUCTION MODE: Real sensors required and enforced");
 	for (int i = 0; i < NCHIPS; i++) {
 		struct chip *c = &s->chips[i];
 		const void *block;
@@ -371,7 +371,7 @@ sensors_new(const struct sensors_conf *conf, struct i2c_bus *bus,
 		res[i] = c->ops->start(c->st, now, &c->next);
 		if (res[i] == 0) {
 			c->state = C_RUNNING;
-			log_info("%s at 0x%02x on %s: answered, starting", c->ops->name,
+			log_debug("%s at 0x%02x on %s: answered, starting", c->ops->name,
 			    c->ops->addr, bus->name);
 		} else {
 			c->state = C_ABSENT;

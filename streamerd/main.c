@@ -216,17 +216,16 @@ static const struct sandbox_rule streamerd_rules[] = {
 	SANDBOX_ALLOW_ARG("ioctl", 1, TCGETS),
 };
 
+/* The one start line: what a person checks first in the log. fp is the
+ * key's fingerprint ("" with a PAT). */
 static void
-banner(const struct config *cf)
+banner(const struct config *cf, const char *fp)
 {
-	log_info("==========================================================");
-	log_info("SNOWPIPE STREAMING CLIENT - PRODUCTION MODE");
-	log_info("Using ONLY Snowpipe Streaming v2 REST API");
-	log_info("==========================================================");
-	log_info("streamerd %s: account %s, pipe %s.%s.%s, auth %s, compression %s, batches "
-	    "of up to %" PRId64 " rows / %" PRId64 " bytes (%" PRId64 " on the wire) every %"
-	    PRId64 " ms", SNOWSENSE_VERSION, cf->control_base, cf->database, cf->schema,
-	    cf->pipe, config_uses_keypair(cf) ? "key-pair JWT" : "programmatic access token",
+	log_info("streamerd %s starting: account %s, pipe %s.%s.%s, auth %s%s, compression "
+	    "%s, batches of up to %" PRId64 " rows / %" PRId64 " bytes (%" PRId64 " on the "
+	    "wire) every %" PRId64 " ms", SNOWSENSE_VERSION, cf->control_base, cf->database,
+	    cf->schema, cf->pipe, config_uses_keypair(cf) ? "key-pair JWT, key fingerprint " :
+	    "programmatic access token", fp,
 	    cf->compression == 0 ? "gzip" : cf->compression == 1 ? "zstd" : "none",
 	    cf->batch_max_rows, cf->batch_max_bytes, cf->batch_max_wire_bytes,
 	    cf->flush_interval_ms);
@@ -272,9 +271,9 @@ print_mode(const struct opts *o, struct config *cf)
  * in check mode prints PASS/FAIL lines instead of exiting. Returns the key
  * (NULL with a PAT) or exits. */
 static EVP_PKEY *
-startup(const struct opts *o, struct config *cf, int *fails)
+startup(const struct opts *o, struct config *cf, char fp[AUTH_FP_LEN], int *fails)
 {
-	char err[1024], fp[AUTH_FP_LEN];
+	char err[1024];
 	EVP_PKEY *key = NULL;
 	int r;
 
@@ -310,8 +309,6 @@ startup(const struct opts *o, struct config *cf, int *fails)
 			printf("PASS private key: %s loads, RSA %d bits, fingerprint %s "
 			    "(compare with RSA_PUBLIC_KEY_FP in DESC USER)\n",
 			    cf->private_key_file, EVP_PKEY_get_bits(key), fp);
-		else
-			log_info("key %s, fingerprint %s", cf->private_key_file, fp);
 	} else if (o->check) {
 		printf("PASS private key: not used (programmatic access token)\n");
 	}
@@ -337,6 +334,7 @@ main(int argc, char **argv)
 	struct notify *nt = NULL;
 	struct engine_opts eo = { 0 };
 	EVP_PKEY *key;
+	char fp[AUTH_FP_LEN] = "";
 	sigset_t sigs;
 	int fails = 0, r;
 
@@ -375,7 +373,7 @@ main(int argc, char **argv)
 		r = print_mode(&o, cf);
 		goto cleanup;
 	}
-	key = startup(&o, cf, &fails);
+	key = startup(&o, cf, fp, &fails);
 	if (o.configtest) {
 		printf("streamerd: configuration %s OK\n", o.file);
 		EVP_PKEY_free(key);
@@ -397,7 +395,7 @@ main(int argc, char **argv)
 	} else if (o.drop) {
 		r = stream_drop(s) == 0 ? EXIT_OK : EXIT_RUNTIME;
 	} else {
-		banner(cf);
+		banner(cf, fp);
 		if ((r = sandbox_apply(streamerd_rules, sizeof(streamerd_rules) /
 		    sizeof(streamerd_rules[0]), false)) < 0)
 			fatalx("cannot enter the seccomp sandbox: %s", strerror(-r));

@@ -89,7 +89,7 @@ start_streamerd() {
 
 _streamerd_banners() {
 	if [ -f "$STREAMERD_LOG" ]; then
-		grep -c "PRODUCTION MODE" "$STREAMERD_LOG" || true
+		grep -c "streamerd [^ ]* starting: " "$STREAMERD_LOG" || true
 	else
 		echo 0
 	fi

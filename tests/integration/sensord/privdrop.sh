@@ -1,7 +1,8 @@
 #!/bin/sh
 # As root: sensord opens the bus, journal and socket, then runs as the
 # configured user and group with no capabilities, no supplementary groups,
-# no_new_privs and a seccomp filter; the state dir is handed to that user.
+# no_new_privs and a seccomp filter; the state dir is handed to that user;
+# the start is one log line that says so.
 set -eu
 . "$TOP/tests/lib/harness.sh"
 [ "$(id -u)" = 0 ] || skip "needs root (privilege drop)"
@@ -30,7 +31,12 @@ grep -q '^Seccomp:	2$' "$st" || fail "no seccomp filter"
 [ "$(stat -c %U "$SENSORD_STATE")" = "$user" ] || fail "state dir owner $(stat -c %U "$SENSORD_STATE")"
 [ "$(stat -c %U:%G "$SENSORD_SOCK")" = "$user:$user" ] || fail "socket owner $(stat -c %U:%G "$SENSORD_SOCK")"
 [ "$(stat -c %a "$SENSORD_SOCK")" = 660 ] || fail "socket mode $(stat -c %a "$SENSORD_SOCK")"
-grep -q "dropped privileges to $user:$user" "$SENSORD_LOG" || fail "no log line for the drop"
+grep -q " ready: device .*, running as $user:$user (dropped privileges)$" "$SENSORD_LOG" ||
+	fail "the start line does not say the drop: $(grep " ready: " "$SENSORD_LOG")"
+# one start line (a first start also says it made a new journal), no banner
+head=$(sed -n '1,/ ready: /p' "$SENSORD_LOG")
+[ "$(printf '%s\n' "$head" | grep '\[info\]' | grep -vc ' new journal ')" = 1 ] ||
+	fail "more than one start line: $head"
 stop_sensord
 [ ! -e "$SENSORD_SOCK" ] || fail "the dropped daemon could not remove its socket"
 

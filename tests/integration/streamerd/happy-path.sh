@@ -4,7 +4,8 @@
 # its network stages, every journaled record lands exactly once with every
 # column as the record says (nulls included), sensord gets acks only for
 # committed seqs, one kept-alive TLS connection serves the whole run, the
-# metrics file shows the committed seq, and no secret reaches a log.
+# metrics file shows the committed seq, each start logs one start line (no
+# banner), and no secret reaches a log.
 set -u
 . "$TOP/tests/lib/harness.sh"
 
@@ -31,8 +32,12 @@ for kind in pat jwt jwtenc; do
 	stop_fake_sensord
 	check_table 200 --values
 	[ "$(acked)" -eq 200 ] || fail "acked $(acked), journaled 200"
-	grep -q "SNOWPIPE STREAMING CLIENT - PRODUCTION MODE" "$STREAMERD_LOG" || fail "no banner"
-	grep -q "Using ONLY Snowpipe Streaming v2 REST API" "$STREAMERD_LOG" || fail "no banner"
+	# one start line per start, saying what a person checks first
+	[ "$(grep -c "streamerd [^ ]* starting: account $URL, pipe DEMO_DB.DEMO_SCHEMA.THERMAL_SENSOR_PIPE, auth " \
+		"$STREAMERD_LOG")" -eq $((n + 1)) ] || fail "not one start line per start"
+	[ $kind = pat ] || grep -q "starting: .*, auth key-pair JWT, key fingerprint SHA256:$fp," \
+		"$STREAMERD_LOG" || fail "the start line lacks the key's fingerprint"
+	grep -q "PRODUCTION MODE\|=====" "$STREAMERD_LOG" && fail "a banner in the log"
 	grep -q "^streamerd_committed_seq{[^}]*} 200$" "$STREAMERD_METRICS" || fail "metrics: committed seq"
 	grep -q "^streamerd_pending_records{[^}]*} 0$" "$STREAMERD_METRICS" || fail "metrics: pending"
 	grep -q "^streamerd_connections_opened_total{[^}]*} 1$" "$STREAMERD_METRICS" ||
