@@ -47,6 +47,7 @@ static const struct conf_key keys[] = {
 	CONF_K_ENUM("compression", S, compression, comp_names, BATCH_COMP_ZSTD, 0),
 	CONF_K_INT("commit_poll_ms", S, commit_poll_ms, 100, 60000, 500, 0),
 	CONF_K_INT("clock_sync_wait_s", S, clock_sync_wait_s, 0, 3600, 120, 0),
+	CONF_K_INT("unsynced_hold_s", S, unsynced_hold_s, 0, 86400, 300, 0),
 	CONF_K_STR("metrics_file", S, metrics_file, "", 0),
 	CONF_K_STR("user_agent_app", S, user_agent_app, "snowsense", 0),
 	CONF_K_END,

@@ -44,6 +44,7 @@ struct config {
 	int compression;		/* enum batch_comp */
 	int64_t commit_poll_ms;
 	int64_t clock_sync_wait_s;	/* at start, wait this long for a synchronised clock */
+	int64_t unsynced_hold_s;	/* hold this boot's unsynced records for a correction */
 	char metrics_file[PATH_MAX];
 	char user_agent_app[128];
 	char control_base[600];		/* derived: https://host[:port] of the account */

@@ -4,7 +4,7 @@ CPPFLAGS.streamerd := -Icommon -Istreamerd
 LIBS += streamerd_core
 streamerd_core_SRCS := streamerd/api.c streamerd/auth.c streamerd/batch.c \
 	streamerd/config.c streamerd/engine.c streamerd/http.c streamerd/metrics.c \
-	streamerd/row.c streamerd/stream.c
+	streamerd/row.c streamerd/stream.c streamerd/timefix.c
 
 PROGS += streamerd
 streamerd_SRCS := streamerd/main.c

@@ -312,6 +312,7 @@ struct rowctx {
 	const struct record *r;
 	const struct row_host *h;
 	int64_t now_ns;
+	int64_t t;		/* the row's time: the record's, or corrected */
 	char tok[ROW_OFFSET_TOKEN_LEN];
 	int tm_state;		/* 0: not yet, 1: tm/secs/ms valid, -1: out of range */
 	struct tm tm;
@@ -322,7 +323,7 @@ struct rowctx {
 static bool
 row_tm(struct rowctx *c)
 {
-	int64_t secs = c->r->t / 1000000000, ns = c->r->t % 1000000000;
+	int64_t secs = c->t / 1000000000, ns = c->t % 1000000000;
 
 	if (c->tm_state == 0) {
 		if (ns < 0) {	/* floor, for times before 1970 (no negation: INT64_MIN) */
@@ -532,13 +533,13 @@ put_iso(struct rowctx *c, const struct record_field *f, const void *v)
 static void
 put_te(struct rowctx *c, const struct record_field *f, const void *v)
 {
-	int64_t t = *(const int64_t *)v;
+	int64_t t = c->t;
 
 	/* unsigned: the difference of two int64 may not fit in one */
 	uint64_t ns = c->now_ns > t ? (uint64_t)c->now_ns - (uint64_t)t : 0;
 	uint64_t q = ns / 100000, r = ns % 100000;
 
-	(void)f;
+	(void)f, (void)v;
 	/* As "%.4f" of ns / 1e9, without printf: below 2^53 ns the double is
 	 * within 1 ns of ns / 1e9, so only a remainder near the half could
 	 * round otherwise; that, and larger values, go to printf. */
@@ -714,7 +715,15 @@ int
 row_format(const struct record *r, uint64_t journal_id, const struct row_host *h,
     int64_t now_ns, char *buf, size_t cap, size_t *ret_len)
 {
-	struct rowctx c = { .b = { .p = buf, .cap = cap }, .r = r, .h = h, .now_ns = now_ns };
+	return row_format_at(r, journal_id, h, now_ns, r->t, false, buf, cap, ret_len);
+}
+
+int
+row_format_at(const struct record *r, uint64_t journal_id, const struct row_host *h,
+    int64_t now_ns, int64_t t, bool corrected, char *buf, size_t cap, size_t *ret_len)
+{
+	struct rowctx c = { .b = { .p = buf, .cap = cap }, .r = r, .h = h, .now_ns = now_ns,
+	    .t = t };
 	char jid[17];
 
 	if (cap == 0)
@@ -731,6 +740,8 @@ row_format(const struct record *r, uint64_t journal_id, const struct row_host *h
 		put_slot(&c, &plan.extras[i]);
 	sb_add(&c.b, ",\"journal_id\":", 14);
 	sb_jstr(&c.b, jid);
+	if (corrected)
+		sb_add(&c.b, ",\"time_corrected\":true", 22);
 	sb_add(&c.b, "}\n", 2);
 	buf[c.b.over ? 0 : c.b.len] = '\0';
 	if (c.b.over)

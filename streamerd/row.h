@@ -9,6 +9,7 @@
 #ifndef STREAMERD_ROW_H
 #define STREAMERD_ROW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +39,11 @@ int row_parse_offset_token(const char *tok, uint64_t *ret_journal_id, uint64_t *
  * Returns 0 or -ENOSPC. */
 int row_format(const struct record *r, uint64_t journal_id, const struct row_host *h,
     int64_t now_ns, char *buf, size_t cap, size_t *ret_len);
+/* The same with the time columns (ts, systemtime, starttime, endtime,
+ * datetimestamp, te) made from t instead of the record's own; corrected adds
+ * "time_corrected": true (the record's t and synced stay as they were, in
+ * RAW_DATA). */
+int row_format_at(const struct record *r, uint64_t journal_id, const struct row_host *h,
+    int64_t now_ns, int64_t t, bool corrected, char *buf, size_t cap, size_t *ret_len);
 
 #endif

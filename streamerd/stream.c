@@ -36,6 +36,7 @@
 #include "metrics.h"
 #include "sdsock.h"
 #include "stream.h"
+#include "timefix.h"
 #include "timer.h"
 
 #define READY_MAX 2
@@ -44,6 +45,7 @@
 #define STATS_EVERY_NS (60 * NS_PER_S)
 #define METRICS_EVERY_NS (10 * NS_PER_S)
 #define PROBE_WAIT_NS (1 * NS_PER_S)	/* sensord's answer to the metrics probe */
+#define HOLD_CHECK_NS (1 * NS_PER_S)	/* a held record: is the clock synchronised now? */
 #define WATCHDOG_EVERY_NS (2 * NS_PER_S)
 #define STALL_NS (120 * NS_PER_S)	/* uncommitted this long with no back-off: unhealthy */
 #define SYNC_TIMEOUT_MS 20000		/* --check and --drop-channel, per request */
@@ -66,6 +68,12 @@ struct stream {
 	int64_t sub_backoff_ms;
 	uint64_t acked;			/* last ack sent on this connection */
 
+	/* a record taken before the clock was synchronised, waiting for it
+	 * (nothing more is read meanwhile: order stays, the journal holds the rest) */
+	struct timefix tf;
+	struct record *held;
+	bool hold_said;			/* the first hold was logged */
+
 	/* batches */
 	struct batch *cur;
 	struct batch_queue ready, sent;
@@ -79,7 +87,7 @@ struct stream {
 	int64_t progress_at;		/* mono: last commit, or start */
 
 	struct timer_set timers;
-	struct timer t_engine, t_flush, t_sub, t_stats, t_metrics, t_watchdog;
+	struct timer t_engine, t_flush, t_sub, t_stats, t_metrics, t_watchdog, t_hold;
 };
 
 /* ------------------------------------------------------------ engine I/O */
@@ -139,6 +147,9 @@ on_rewind(struct stream *s)
 {
 	batch_free(s->cur);
 	s->cur = NULL;
+	free(s->held);
+	s->held = NULL;
+	timer_cancel(&s->t_hold);
 	batch_queue_clear(&s->ready);
 	batch_queue_clear(&s->sent);
 	sdsock_close(s->sub);
@@ -261,7 +272,8 @@ body_room(const struct stream *s)
 static bool
 can_read(const struct stream *s)
 {
-	return s->sub != NULL && s->ready.n < READY_MAX && body_room(s) >= BATCH_WIRE_MIN;
+	return s->sub != NULL && s->ready.n < READY_MAX && body_room(s) >= BATCH_WIRE_MIN &&
+	    s->held == NULL;
 }
 
 /* Adds the formatted row to the open batch, sealing it first when full. */
@@ -293,14 +305,38 @@ add_row(struct stream *s, uint64_t seq, size_t len, int64_t now)
 		seal_cur(s);
 }
 
+/* The record's row into the open batch: its time corrected when it was
+ * taken unsynchronised in this boot and the clock is synchronised now
+ * (timefix.h). False: it waits for that (held). */
+static bool
+take_record(struct stream *s, const struct record *r, int64_t now)
+{
+	uint64_t jid = engine_journal(s->eng);
+	int64_t real = clock_realtime_ns(), boot = clock_boottime_ns(), t = r->t;
+	enum timefix_verdict v = timefix_decide(&s->tf, r, !r->synced && clock_synced(), boot);
+	char why[96];
+	size_t len;
+	int e;
+
+	if (v == TIMEFIX_HOLD)
+		return false;
+	if (v == TIMEFIX_CORRECT)
+		t = timefix_time(r, real, boot);
+	if ((e = row_format_at(r, jid, &s->host, real, t, v == TIMEFIX_CORRECT, s->row_buf,
+	    ROW_MAX, &len)) < 0) {
+		log_errx("record %" PRIu64 " does not fit in a row: %s", r->seq, strerror(-e));
+		snprintf(why, sizeof(why), "record %" PRIu64 " could not be formatted", r->seq);
+		engine_want_rewind(s->eng, why);
+		return true;
+	}
+	add_row(s, r->seq, len, now);
+	return true;
+}
+
 static void
 on_record(struct stream *s, const struct record *r, int64_t now)
 {
 	struct engine_out out;
-	uint64_t jid = engine_journal(s->eng);
-	char why[96];
-	size_t len;
-	int e;
 
 	if (s->sub_state != SUB_READY)
 		return;
@@ -308,14 +344,34 @@ on_record(struct stream *s, const struct record *r, int64_t now)
 		apply(s, &out, now);	/* a record that is not sent may be a fatal alarm */
 		return;
 	}
-	if ((e = row_format(r, jid, &s->host, clock_realtime_ns(), s->row_buf, ROW_MAX,
-	    &len)) < 0) {
-		log_errx("record %" PRIu64 " does not fit in a row: %s", r->seq, strerror(-e));
-		snprintf(why, sizeof(why), "record %" PRIu64 " could not be formatted", r->seq);
-		engine_want_rewind(s->eng, why);
+	if (take_record(s, r, now))
+		return;
+	if (!s->hold_said) {
+		log_info("the clock is not synchronised: records taken since boot wait up to %"
+		    PRId64 " s (unsynced_hold_s) for it, to be sent with their times corrected",
+		    s->cf->unsynced_hold_s);
+		s->hold_said = true;
+	}
+	if ((s->held = malloc(sizeof(*s->held))) == NULL)
+		fatalx("out of memory for a held record");
+	*s->held = *r;
+	seal_cur(s);		/* what came before it goes out meanwhile */
+	timer_arm_in(&s->t_hold, now, HOLD_CHECK_NS);
+}
+
+static void
+on_hold(struct timer *t, void *arg, int64_t now)
+{
+	struct stream *s = arg;
+
+	if (s->held == NULL)
+		return;
+	if (!take_record(s, s->held, now)) {
+		timer_arm_in(t, now, HOLD_CHECK_NS);
 		return;
 	}
-	add_row(s, r->seq, len, now);
+	free(s->held);
+	s->held = NULL;
 }
 
 /* ------------------------------------------------------------ sensord */
@@ -574,6 +630,7 @@ start_timers(struct stream *s, int64_t now)
 	timer_init(&s->t_stats, &s->timers, on_stats, s);
 	timer_init(&s->t_metrics, &s->timers, on_metrics, s);
 	timer_init(&s->t_watchdog, &s->timers, on_watchdog, s);
+	timer_init(&s->t_hold, &s->timers, on_hold, s);
 	timer_arm(&s->t_sub, now);
 	timer_arm_in(&s->t_stats, now, STATS_EVERY_NS);
 	if (s->cf->metrics_file[0] != '\0')
@@ -697,6 +754,11 @@ stream_new(const struct config *cf, EVP_PKEY *key, const struct row_host *host,
 	s->nt = nt;
 	s->host = *host;
 	s->sub_backoff_ms = 250;
+	/* read before the sandbox; without it no record's time is corrected */
+	if ((r = timefix_init(&s->tf, "/proc/sys/kernel/random/boot_id",
+	    cf->unsynced_hold_s * NS_PER_S)) < 0)
+		log_warnx("/proc/sys/kernel/random/boot_id: %s: times of records taken before "
+		    "the clock was synchronised will not be corrected", strerror(-r));
 	if ((r = engine_new(cf, key, eo, &env, &s->m, &s->eng)) < 0)
 		goto fail;
 	if (uname(&u) < 0)
@@ -731,6 +793,7 @@ stream_free(struct stream *s)
 	batch_queue_clear(&s->sent);
 	sdsock_close(s->sub);
 	sdsock_close(s->probe);
+	free(s->held);
 	free(s->row_buf);
 	free(s);
 }

@@ -384,6 +384,8 @@ class Pipeline:
             # who serves the socket: sensord's user (it listens as root,
             # which streamerd accepts as well)
             "sensord_user": self.sensord_user(),
+            # this machine's clock may never say synchronised: no hold
+            "unsynced_hold_s": 0,
         }
         if self.flush_ms is not None:
             conf["flush_interval_ms"] = self.flush_ms

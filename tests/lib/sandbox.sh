@@ -80,6 +80,8 @@ EOF
   "commit_poll_ms": 500,
   "_comment_clock": "the emulator checks JWTs against this machine's clock: no NTP wait",
   "clock_sync_wait_s": 0,
+  "_comment_hold": "nor a hold of records taken before a sync that may never come here",
+  "unsynced_hold_s": 0,
   "metrics_file": "$T/run/streamerd.prom"
 }
 EOF

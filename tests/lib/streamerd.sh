@@ -7,7 +7,8 @@
 #               0600) for the started emulator with that credential kind
 #               (jwtenc: the key encrypted, with a passphrase file), flush
 #               and commit polls every 200 ms and no wait for NTP
-#               (clock_sync_wait_s 0) unless MEMBERS sets them,
+#               (clock_sync_wait_s 0) and no hold of unsynced records
+#               (unsynced_hold_s 0) unless MEMBERS sets them,
 #               metrics to $STREAMERD_METRICS, sensord_user $RUN_USER
 #               (sensord's user in these tests; fake-sensord runs as root,
 #               which streamerd accepts too; unless MEMBERS names one), plus
@@ -62,6 +63,8 @@ streamerd_conf() {
 	# The emulator checks JWTs against this machine's own clock, synchronised
 	# or not: no waiting for NTP, unless MEMBERS sets it.
 	case ${2:-} in *'"clock_sync_wait_s"'*) ;; *) _sc_timing=$_sc_timing'"clock_sync_wait_s": 0, ' ;; esac
+	# Nor, for the same reason, holding back sensord's unsynced records.
+	case ${2:-} in *'"unsynced_hold_s"'*) ;; *) _sc_timing=$_sc_timing'"unsynced_hold_s": 0, ' ;; esac
 	case ${2:-} in *'"sensord_user"'*) ;; *) _sc_timing=$_sc_timing"\"sensord_user\": \"$RUN_USER\", " ;; esac
 	cat >"$STREAMERD_CONF" <<EOC
 {

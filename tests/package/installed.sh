@@ -173,6 +173,7 @@ edit() { # FILE SED-EXPRESSIONS...
 edit /etc/snowsense/streamerd.json -e 's/"account": "MYORG-MYACCOUNT"/"account": "EMUACCT"/' \
 	-e 's/"user": "SNOWSENSE_INGEST"/"user": "STREAMER"/' -e 's/"SNOWSENSE_INGEST_ROLE"/"INGEST_ROLE"/' \
 	-e 's/"clock_sync_wait_s": [0-9]*/"clock_sync_wait_s": 0/' \
+	-e 's/"unsynced_hold_s": [0-9]*/"unsynced_hold_s": 0/' \
 	-e "s#^  \"socket\":#  \"account_url\": \"$URL\",\\n  \"ca_file\": \"$EMU_CA\",\\n&#"
 want_perm /etc/snowsense/streamerd.json 600 streamerd streamerd
 out=$(/usr/sbin/sensord -n 2>&1) || fail "sensord -n: $out"
