@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # snowsense — top-level GNU Makefile (non-recursive).
 #
 # Each directory adds its programs, libraries and tests through a module.mk

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cross.mk: cross-building for the Raspberry Pi's processors (deps-cross,
 # check-cross); not part of `make all`. Included by the top Makefile after
 # the module fragments.

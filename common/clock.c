@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock: thin wrappers so every caller reads clocks the same way.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock: the three clocks snowsense reads, in nanoseconds, and whether the
  * system clock is synchronised (so a record can say its time is trusted).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf: one pass over the JSON object per table level: every present key is
  * looked up in the table (unknown → error), then every required key that was

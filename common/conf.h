@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf: table-driven JSON configuration. A daemon describes its keys (type,
  * range, default, required) in a table of struct conf_key pointing into its

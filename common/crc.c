@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crc: table-driven CRC32C (slicing-by-1 is plenty for journal-sized
  * entries) and bitwise CRC-8 (3-byte words, table not worth its cache).

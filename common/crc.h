@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * crc: the two checksums snowsense needs — Sensirion's CRC-8 (poly 0x31,
  * init 0xFF; also used by the TDK ICP-10125) on every I2C data word, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fsutil: the durable way to replace a file is temp + fsync + rename +
  * fsync of the directory; anything less can leave an empty file after a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fsutil: small file helpers both daemons need — atomic state files,
  * whole-file reads with a cap, and permission checks on secrets and dirs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * log: stderr or syslog, errno-preserving, with a per-line level tag in the
  * foreground so a supervisor's log file stays greppable.

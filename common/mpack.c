@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mpack: big-endian field readers plus one recursive skipper. Every length
  * is compared with what remains before the cursor moves.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mpack: a strict, allocation-free MessagePack reader over one buffer.
  *

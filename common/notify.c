@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * notify: the socket is connected once at start, before the privilege
  * drop, so later sends need no permission on the path; '@' names an

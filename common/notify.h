@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * notify: systemd's readiness and watchdog protocol (sd_notify) without
  * libsystemd: one AF_UNIX datagram per state change to $NOTIFY_SOCKET.

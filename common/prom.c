@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * prom: the text is appended straight into the caller's buffer; nothing is
  * allocated. What the format demands and a careless writer gets wrong:

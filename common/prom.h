@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * prom: metrics files in the Prometheus text exposition format (0.0.4), the
  * one writer both daemons use. A file is built family by family into the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * proto: encoding goes through msgpack-c's packer writing into the caller's
  * fixed buffer (no allocation, overflow is an error); decoding uses the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * proto: the sensord socket protocol as plain C structs (the record's are in
  * record.h), with a MessagePack encoder (msgpack-c) and a strict decoder.

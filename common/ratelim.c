@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ratelim: fixed windows that start at the first event after a quiet
  * spell, so a lone event is always logged at once and a flood costs

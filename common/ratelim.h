@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ratelim: turns a flood of similar log lines into a few lines and a count.
  * A limiter lets `burst` events through per window; the events over that

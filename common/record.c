@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * record: the field table. Its order is the order on the wire (the
  * MessagePack map sensord journals), in sensortap's JSON and among the row's

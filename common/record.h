@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * record: what sensord assembles once per interval, and the one table that
  * describes every field of it: its key, its C type and place in struct

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sandbox: libseccomp does the BPF; this file only turns the caller's table
  * into rules. The base list is deliberately small; each daemon adds what its

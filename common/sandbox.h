@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sandbox: the last step of both daemons' start-up — PR_SET_NO_NEW_PRIVS and
  * a seccomp allow-list the caller describes as data. Anything not allowed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sdsock: SOCK_SEQPACKET keeps message boundaries, so one send is one
  * message and one recv is exactly one message. recv is asked with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sdsock: sensord's socket as every process speaks it — sensord's server,
  * streamerd, sensortap and the test tools share this one transport, as

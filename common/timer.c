@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * timer: a sorted singly linked list through the timers themselves. A
  * callback may arm or cancel any timer of its set, so timer_run never holds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * timer: a daemon loop's deadlines kept in one place, as Redis's ae time
  * events and chrony's sched timeouts are. Each deadline is a struct timer

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # config/: systemd units, sysusers.d/tmpfiles.d, the example configs and the
 # Snowflake DDL, and their installation. Units name the installed paths;
 # everything else is copied as is.

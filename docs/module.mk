@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # docs/: schema.md's generated tables are written from the field table
 # (common/record.c) and the row's column table (streamerd/row.c) by the two
 # unit tests that check them, run in their update mode.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # man/: the manual pages, generated from man/*.in. @DATADIR@, @SBINDIR@ and
 # @BINDIR@ become this install's directories: `make` writes the pages to
 # $(BUILD)/man (to read with man -l, and for tests/integration/ops/man-pages.sh),

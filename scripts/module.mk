@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # scripts/: supervise (installed), the demo and the Debian packages.
 
 .PHONY: demo install-scripts uninstall-scripts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip: Sensirion-style framing shared by the three chip drivers (a 16-bit
  * command, argument and response words each followed by a CRC-8), so no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip: the one interface every chip driver implements, and the word/CRC
  * framing helpers they share. A driver is a const struct chip_ops; the manager

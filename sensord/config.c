@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config: the table is the documentation of every key sensord accepts; the
  * example config/sensord.json mirrors it. Checks that involve two keys

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config: sensord's configuration — the struct the daemon runs from and the
  * key table common/conf.c validates sensord.json against (types, ranges,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * i2c_bus: the Linux i2c-dev backend and the thin wrappers every chip driver
  * calls. Each transfer is one I2C_RDWR ioctl carrying one message (or, for

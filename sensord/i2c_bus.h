@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * i2c_bus: the only door from the chip drivers to the hardware. Transfers
  * are whole I2C messages to a 7-bit address; errors come back as negative

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * icp10125: driver for the TDK InvenSense ICP-10125 barometer (0x63) as a
  * non-blocking state machine. Start-up is a soft reset, then (all zero-wait

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * journal: segment files "seg-<first seq, 20 digits>.jnl" in one directory.
  *

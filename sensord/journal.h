@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * journal: sensord's durable, append-only record store. Records are kept as
  * the exact bytes sent to clients (an encoded "rec" message), framed with

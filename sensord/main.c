@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sensord: start-up (config, bus, state dir, journal, chips, socket, then
  * privilege drop and sandbox) and the one loop. Each turn reads

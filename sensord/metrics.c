@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics: one family per status field, every series labelled with the
  * device, chip series also with the chip, plus sensord_chip_state with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics: sensord's counters as a Prometheus text file (common/prom),
  * replaced atomically after every record (node_exporter's textfile

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # sensord/: the privileged daemon (bus, chips, journal, socket server).
 # Everything but main.c goes into sensord_core so unit tests, fuzz targets
 # and benchmarks link the same code the daemon runs.

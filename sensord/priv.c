@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * priv: the order is the OpenNTPD one — acquire (bus, state dir, socket),
  * then drop, then sandbox — and every step is checked: a half-dropped

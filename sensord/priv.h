@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * priv: what sensord gives up after start-up — root (when started as
  * root: supplementary groups, gid and uid, then proof that root cannot be

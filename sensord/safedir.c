@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * safedir: checks are made on the open directory (fstat of the fd), never
  * on a path looked up a second time, so what was checked is what is used.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * safedir: the directories sensord trusts, checked before it uses them:
  * the state directory (the journal, the acked seq, the SGP30 baseline),

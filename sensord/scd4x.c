@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scd4x: driver for the Sensirion SCD40/41/43 CO2 sensor (0x62) as a
  * non-blocking state machine. Start-up assumes the chip may still be measuring

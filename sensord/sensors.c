@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sensors: the chip manager. It owns one driver instance per enabled chip,
  * decides when each runs (the earliest driver deadline), and does everything

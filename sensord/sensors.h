@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sensors: the chip manager. Owns one driver instance per configured chip on
  * one bus, runs each chip's non-blocking schedule from the daemon's loop,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server: one listener plus up to max_clients clients, all non-blocking.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server: sensord's SOCK_SEQPACKET listener and its clients. Each client is
  * checked by SO_PEERCRED and SO_PEERGROUPS, speaks the protocol of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sgp30: driver for the Sensirion SGP30 gas sensor (0x58) as a non-blocking
  * state machine. Start-up reads the serial and checks the feature set, sends

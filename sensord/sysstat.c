@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sysstat: each figure is read fresh per sample with small whole-file reads
  * (the files are tiny and the kernel generates them on read). The CPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sysstat: the "sys" block of a record — CPU temperature, CPU busy % since
  * the previous sample, memory used % and free disk space — read from

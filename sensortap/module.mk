@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # sensortap/: the reference client of sensord's socket protocol (debug tap,
 # --pretty lines, the --watch view). Everything but sensortap.c is a library
 # so unit tests and fuzz targets can reach the modules. It links only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pretty: the units people read, and the line. The one table here is of
  * units, not fields: how a value in that unit is rounded and how wide its

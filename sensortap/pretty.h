@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pretty: records as people read them — sensortap --pretty's one line per
  * record and the pieces --watch shows. Nothing here names a chip: it all

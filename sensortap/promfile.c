@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * promfile: the file is kept as read; a sample is its name's and its label
  * set's place in it and the parsed value. Label values are unescaped only

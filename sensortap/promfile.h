@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * promfile: reads a Prometheus text file (exposition format 0.0.4) such as
  * streamerd's metrics file, for the few figures sensortap --watch shows.

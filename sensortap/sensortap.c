@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sensortap: the reference client of sensord's socket protocol. It says
  * hello, then either asks for status or subscribes (live, from a seq, or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * series: slot i holds the second sec[i] with sec[i] % SERIES_SECONDS == i.
  */

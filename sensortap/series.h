@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * series: the last ten minutes of one value, for --watch's sparklines. A
  * record every 10 ms or every hour costs the same: values are summed into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * text: a bounded line builder that counts columns. Everything visible
  * goes through put(), one character at a time, which counts it and drops

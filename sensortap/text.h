@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * text: lines for a terminal, built into the caller's fixed buffer. What
  * sensortap shows people (--pretty, --watch) lines up in columns, and a

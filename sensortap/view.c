@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * view: the model is filled by the loop (watch.c) and drawn whole on each
  * refresh; drawing is a pure function of the model, the clock and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * view: what sensortap --watch shows, apart from the terminal it shows it
  * on: the newest record, each chip's state and newest sample, ten minutes

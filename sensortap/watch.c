@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * watch: one loop, one thread: poll on sensord's socket and the keyboard
  * with a deadline for the next tick (a second: metrics file, status,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * watch: sensortap --watch, the live view on a terminal. It replays the
  * journal's last ten minutes, then follows sensord live, reads streamerd's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api: REST request builders and answer parsers. The service's answers vary
  * between documentation versions and reality (plain-text vs JSON hostname

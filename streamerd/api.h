@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api: the Snowpipe Streaming REST vocabulary — URL and body builders for
  * hostname, token, open, append, status and drop, tolerant-but-strict

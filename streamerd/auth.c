@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * auth: key loading, fingerprint, claim normalisation and RS256 signing with
  * OpenSSL EVP, JSON with jansson. Key text and passphrase are wiped from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * auth: the credentials side of Snowflake's key-pair authentication — loads
  * the RSA private key (PKCS#8 plain or encrypted, or PKCS#1), computes the

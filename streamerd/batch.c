@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * batch: rows compressed into the wire body as they come, closed by
  * compressed size. No NDJSON is kept: a row is copied into the coder's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * batch: a run of NDJSON rows with consecutive journal positions, as one
  * append request. Rows are compressed into the request body as they are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config: key table and cross-key validation. The prototype's config keys
  * are accepted unchanged so an existing snowflake_config.json works; the

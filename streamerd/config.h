@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config: streamerd's configuration — the JSON keys (the prototype's
  * snowflake_config.json keys plus streamerd's own), their defaults and

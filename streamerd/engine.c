@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine: one request at a time, chosen from the state alone (so a retry
  * after back-off re-sends exactly the request that failed), and every answer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine: the decisions of one Snowpipe Streaming channel — credentials,
  * hostname, token, open, append, commit, reopen and what sensord may be

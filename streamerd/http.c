@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http: libcurl multi with CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION. The poll
  * loop owns waiting; libcurl only says which fds and when. One easy handle is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http: one HTTPS request at a time through libcurl's multi interface, driven
  * from the daemon's poll loop (socket and timer callbacks, never a blocking

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * streamerd: streams sensord's records into a Snowflake table through the
  * Snowpipe Streaming REST API, exactly once. This file is the command line,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics: counters are plain integers bumped by the one loop thread; the
  * file is rendered into a fixed buffer and replaced atomically. Latencies

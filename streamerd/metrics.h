@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * metrics: streamerd's counters, the once-a-minute stats line, and the
  * metrics file in the Prometheus text format (common/prom: replaced

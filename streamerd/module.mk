@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # streamerd/: the Snowpipe Streaming client daemon. Everything but main.c is
 # a library so unit tests and fuzz targets can reach the modules.
 CPPFLAGS.streamerd := -Icommon -Istreamerd

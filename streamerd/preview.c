@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * preview: one blocking client of sensord's socket that subscribes, formats
  * and prints. It sends hello and subscribe only, never ack, so sensord's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * preview: streamerd --print-rows — the NDJSON rows streamerd would append
  * for the next records of sensord's journal, printed instead of sent:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * row: record -> NDJSON row. Written by hand into a caller buffer (no JSON
  * library) because it runs once per record during a backlog drain and must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * row: turns one sensord record into one NDJSON row of the table schema
  * (docs/schema.md, "The row"): the prototype's 24 columns in their units and

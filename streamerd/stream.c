@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stream: the daemon side of the channel engine. It owns the HTTP client,
  * the sensord connection and the batch queues, runs the single poll loop on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * stream: streamerd's daemon — the single poll loop, the HTTP client, the
  * sensord connection and the batch queues around the channel engine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * timefix: a pure decision and one subtraction; the only I/O is reading
  * the boot id once, before the sandbox.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * timefix: the true time of a record taken before the clock was
  * synchronised. A Pi has no real-time clock: until NTP syncs, the wall

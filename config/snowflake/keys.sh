@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # keys.sh: creates the RSA key pair streamerd signs its key-pair JWTs with,
 # and prints what to run in Snowflake to register the public key, plus the
 # fingerprint Snowflake will show (DESC USER ... RSA_PUBLIC_KEY_FP) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """fleet.py: the numbers of a fleet run (tests/bench/fleet.sh), from outside.
 
   fleet.py sample PIDS OUT

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fleet.sh: a fleet of device pipelines on one machine against one Snowpipe
 # emulator. Each device is a sensord on its own fake chips (its own device
 # name, state directory, socket and metrics file) and a streamerd appending

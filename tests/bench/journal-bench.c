@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * journal-bench: journal append rate with fsync "never" and "always", and
  * replay rate from the journal through the socket server to one client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * journal-fill: writes N records into a sensord journal directory (created
  * if needed) with fsync "never", so `make bench` can hand sensord a backlog

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/bench/: the benchmark table (`make bench`, not part of `make all`),
 # the two programs it runs besides the daemons, and the fleet of device
 # pipelines (fleet.sh, on the test harness; `make bench-fleet` alone).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """snowlab: the test bench shared by tests/bench/bench and tests/chaos/chaos.
 
 It starts the real binaries the way a user would -- snowpipe-emu with a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/chaos/: the fault-injection soak (`make chaos`, not part of `make all`):
 # the whole pipeline under random faults (daemons killed, HTTP error storms,
 # token expiry, channel invalidation, a chip unplugged), then the emulator's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock-poke: reads the clock the way the daemons do, for the fakeclock
  * preload's own test. Its arguments are operations run in order, each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fakeclock: the LD_PRELOAD library that stands in for the kernel's clock
  * discipline, so a test can say from outside whether the unmodified daemon

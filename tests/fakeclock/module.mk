@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/fakeclock/: the LD_PRELOAD library that fakes the kernel's clock
 # discipline (adjtimex: synchronised or not) and offsets the wall clock, for
 # tests of the unmodified daemons (see README.md), and clock-poke, the tiny

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fakeclock.so, the preload the clock tests put under the unmodified
 # daemons: adjtimex, ntp_adjtime and clock_adjtime answer synchronised or
 # not as told (environment or control file), CLOCK_REALTIME, gettimeofday

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * chip: what the fake bus core (fakebus.c) and the three chip models
  * (scd4x.c, sgp30.c, icp10125.c) share. The core owns everything that is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fakebus: the emulated I2C bus. Routes each message to the chip model at
  * its address and does everything that is the same for every chip: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fakebus: byte-level models of the SCD4x (0x62), SGP30 (0x58) and
  * ICP-10125 (0x63) on one emulated I2C bus, driven by a scenario (JSON).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fakebus_bus: the test side of the driver seam — a struct i2c_bus whose
  * transfers go to the in-process chip models (tests/fakei2c/fakebus.h) at a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fakebus_test: small helpers the fakebus unit tests share — write a frame
  * given as hex text, read n bytes back as hex text (or the errno name), so

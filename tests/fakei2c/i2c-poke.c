@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * i2c-poke: a tiny i2c-dev client that behaves like a driver, for the
  * fakei2c integration tests. Its arguments are a script of operations run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * icp10125: byte-level model of the TDK InvenSense ICP-10125 at 0x63, after
  * docs/chips.md §4.2–4.5. Soft reset, read ID, OTP pointer + auto-

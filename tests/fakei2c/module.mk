@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/fakei2c/: byte-level chip models (libfakebus.a, for the driver unit
 # tests), the LD_PRELOAD library standing in for /dev/i2c-N (fakei2c.so,
 # used through tests/fakei2c/with-chips) and i2c-poke, a tiny driver-like

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * preload: fakei2c.so, the LD_PRELOAD library that stands in for one
  * /dev/i2c-N so the unmodified sensord talks to the chip models in

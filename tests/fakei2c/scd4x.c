@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scd4x: byte-level model of the Sensirion SCD40/41/43 at 0x62, after
  * docs/chips.md §2.2–2.6. Modes IDLE, PERIODIC (a sample every 5 s),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sgp30: byte-level model of the Sensirion SGP30 at 0x58, after
  * docs/chips.md §3.2–3.7. Powers up asleep; iaq_init starts the IAQ

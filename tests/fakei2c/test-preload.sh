@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fakei2c.so under with-chips: a driver-like client (i2c-poke) reaches the
 # chip models through open/ioctl(I2C_RDWR, I2C_SLAVE, I2C_FUNCS)/read/write
 # on the configured device only, errors surface as the kernel's errno, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_fakebus_core: what the bus core does for every chip — scenario
  * validation, absent chips, the injected faults (NACK bursts, CRC

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_fakebus_icp10125: the ICP-10125 model against docs/chips.md §4.4,
  * §4.5 and §6: ID, OTP pointer and reads, the eight measure commands with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_fakebus_scd4x: the SCD4x model against docs/chips.md §2.6 and the
  * §6 frames, byte for byte: responses with CRCs, NACK while a command

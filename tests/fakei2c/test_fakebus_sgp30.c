@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * test_fakebus_sgp30: the SGP30 model against docs/chips.md §3.7 and the
  * §6 frames: feature set, iaq_init, the 15 s warm-up at 400/0, baseline

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/fuzz/: libFuzzer targets (fuzz_*.c, built by `make fuzz`, run by
 # `make fuzz-run` through run-all), one folder per component with its seed
 # corpus in corpus/<target>/. Same include paths and libraries as the

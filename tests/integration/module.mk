@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/integration/: the integration tests (<group>/<name>.sh, run by
 # `make check` through tests/run-tests). Nothing to build here; what they
 # need from Debian beyond the build: a real Prometheus text parser for the

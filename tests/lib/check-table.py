@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Checks what landed in the emulator's table against fake-sensord's journal.
 
 usage: check-table.py DB N JOURNAL_ID_HEX [--values] [--at-least] [--device NAME]

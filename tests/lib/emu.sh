@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=sh
 # emu.sh: the Snowpipe emulator (tests/snowpipe-emu) for tests, sourced by
 # harness.sh. Everything sits flat in $T, because the emulator resolves a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=sh
 # sandbox.sh: a complete, throw-away snowsense installation in $T, run by
 # scripts/supervise, for the ops tests and scripts/demo. Sourced by

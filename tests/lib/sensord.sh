@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=sh
 # sensord.sh: the unmodified sensord on emulated chips, sourced by
 # harness.sh. sensord runs under tests/fakei2c/with-chips, which preloads

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=sh
 # streamerd.sh: streamerd against the emulator (emu.sh), fed by
 # fake-sensord (tests/streamerd/fake-sensord.c: a scripted journal whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ops-sysfilter: runs a command under a system call allow-list, the way
  * systemd applies a unit's SystemCallFilter= with SystemCallErrorNumber=EPERM:

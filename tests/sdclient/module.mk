@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/sdclient/: a scriptable socket client for sensord's integration
 # tests (acks, stuck and hostile clients, many subscribers at once).
 CPPFLAGS.tests/sdclient := -Icommon

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sandboxprobe.so: a test-side LD_PRELOAD hook proving a daemon's seccomp
  * filter from inside the running daemon, with no hook in the product.

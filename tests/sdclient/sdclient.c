@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sdclient: drives sensord's socket the way the integration tests need —
  * one verb per run, printing key=value lines and exiting 0 only when what

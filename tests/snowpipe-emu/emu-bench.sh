@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # emu-bench.sh BUILD_DIR [SECONDS]: starts snowpipe-emu in --store count mode
 # over HTTPS and drives it with emu-load (zstd, then gzip), printing
 # emu-load's JSON lines (rows_per_s). A benchmark, not a test: run it by hand.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_answer: a line reader over the whole file. The head (comments, status
  * line, headers) is line-oriented and tolerant of CRLF; the body is taken

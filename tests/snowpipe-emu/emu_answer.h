@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_answer: canned HTTP answers kept as files (tests/snowpipe-emu/answers/):
  * comment lines naming the public source, a status line, headers, a blank

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_api: one function per endpoint behind a small router. Order of checks
  * on an API request: injected "answer now" faults, method, Accept, auth,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_api: the Snowpipe Streaming REST endpoints and the emulator's control
  * endpoints (/_emu/...): routing, Accept and auth checks, faults, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_auth: credential checks in the order Snowflake documents its JWT
  * failure codes, so a failing test can read the specific reason in the log

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_auth: the emulator's credential checks — key-pair JWTs verified for real
  * (RS256 against the user's registered key, iss fingerprint, sub, iat/exp,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_b64: the two base64 alphabets JWTs and key fingerprints use. Small and
  * strict on decode, since JWT segments come from the network.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_b64: base64 (standard, padded) and base64url (unpadded) codecs for the
  * Snowpipe emulator's JWTs, key fingerprints and scoped tokens.

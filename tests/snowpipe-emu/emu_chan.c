@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_chan: the sequencing model of docs/snowpipe.md §4.1 (README.md,
  * "Sequencing"). A token is "<client_seq>_<next_row_seq>"; reopening bumps client_seq, each accepted

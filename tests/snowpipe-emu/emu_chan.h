@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_chan: channels as the service models them — client and row sequencers
  * behind continuation tokens, pending (appended, not yet committed) batches,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_codec: gzip through zlib (several concatenated members allowed, as
  * gzip(1) allows) and zstd through its streaming API (several frames

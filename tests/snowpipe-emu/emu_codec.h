@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_codec: request-body decompression (Content-Encoding gzip, zstd or
  * none) with a cap on the output, so a small hostile body cannot expand

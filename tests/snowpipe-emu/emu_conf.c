@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_conf: reads the emulator's JSON world description. Every object is
  * checked against its list of allowed keys (unknown keys are errors naming

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_conf: the Snowpipe emulator's world — account, users with their keys
  * and PATs, tables with typed columns, pipes, limits and wire-shape switches —

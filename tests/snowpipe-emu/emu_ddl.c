@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_ddl: a tokenizer (identifiers, "quoted identifiers", 'strings',
  * numbers, $1 paths, punctuation; -- and block comments dropped) and a

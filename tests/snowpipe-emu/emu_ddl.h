@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_ddl: reads the subset of Snowflake DDL that config/snowflake/setup.sql
  * uses — CREATE TABLE with typed columns and CREATE PIPE ... AS COPY INTO

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_fault: a short list of rules, checked in order on each request. The
  * list is capped (64 rules); a rule with a count disappears when used up.

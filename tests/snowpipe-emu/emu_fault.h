@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_fault: scripted misbehaviour per request — answer with a given status
  * and body, close the connection before or after doing the work, delay the

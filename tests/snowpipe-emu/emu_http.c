@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_http: libmicrohttpd in external-polling epoll mode, so the whole
  * emulator runs on one thread and needs no locks. Paths and query values are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_http: the emulator's HTTP(S) front end on libmicrohttpd, driven from
  * the emulator's own single-threaded loop (external polling). It collects

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu-jwt: mints key-pair JWTs the way a Snowflake client does (RS256,
  * iss = ACCOUNT.USER.SHA256:<fp>, sub = ACCOUNT.USER, iat/exp), plus the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu-load: a load generator for snowpipe-emu (and the benchmark). It
  * exchanges a PAT for a scoped token, opens N channels, builds one batch of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * snowpipe-emu: a local Snowpipe Streaming REST server for tests and the
  * demo. main() wires the modules together in dependency order (config,

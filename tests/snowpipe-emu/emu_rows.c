@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_rows: Snowflake's conversions as far as a client can observe them. A
  * row that fails any column is skipped whole and reported (ON_ERROR =

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_rows: what happens to one NDJSON row at commit time — splitting the
  * body into lines, projecting a row object through a pipe onto the table's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_store: SQLite in WAL mode with synchronous=NORMAL: a committed batch
  * survives the emulator being SIGKILLed (the chaos tests do that), not a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_store: the emulator's SQLite file — committed rows in one table per
  * configured table (same column names plus CHANNEL, OFFSET_TOKEN,

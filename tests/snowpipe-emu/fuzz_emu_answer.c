@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_emu_answer: the canned-answer reader on arbitrary bytes: never crash,
  * never read past the buffer, and an accepted answer is consistent (status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_emu_ddl: the Snowpipe emulator's DDL reader (CREATE TABLE / CREATE
  * PIPE subset) on arbitrary SQL text: never crash, never read past the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fuzz_emu_ndjson: the Snowpipe emulator's row path on hostile bytes. Each
  * NDJSON line goes through the syntax-only validator (--store count) and,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/snowpipe-emu: the Snowpipe Streaming REST emulator (test-only), its
 # JWT-minting helper and its load generator; beside them, the emulator's unit
 # tests (test_emu_*.c) and fuzz targets (fuzz_emu_*.c, seeds in corpus/); canned

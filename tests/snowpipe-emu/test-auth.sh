@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu auth: every way a credential is refused (bad signature, wrong
 # fingerprint, other key, expired, iat in the future, lifetime > 1 h, unknown
 # user, account mismatch, wrong algorithm, missing times, bad and expired PAT,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu happy paths: hostname, token exchange (JWT and PAT, raw and
 # form-assertion), open, append (none/gzip/zstd), commit after the lag with
 # typed columns in SQLite, bulk status fields, drop, and keep-alive stats.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu channels: replay answered idempotently, row/client sequencer
 # errors, stale tokens after reopen, fail_on_uncommitted_rows, commit lag and
 # status fields, type-conversion error rows (counted, never stored), and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu "ddl_file": the world's tables and pipes read from
 # config/snowflake/setup.sql give the same SQLite table and the same rows as
 # thermal.json; a custom DDL's NOT NULL, DEFAULT, NUMBER(p,s) and quoted

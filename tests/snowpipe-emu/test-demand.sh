@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu misbehaviour on demand (faults API): a 5 KB last_error_message
 # in open and status answers; a persistent unknown 4xx on append (400 with a
 # new code, 413, 415) until cleared; ERR_CHANNEL_HAS_INVALID_ROW_SEQUENCER for

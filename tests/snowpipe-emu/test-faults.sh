@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu faults: injected statuses (429 with and without Retry-After,
 # 500, 503 bare string, 408, stale pipe cache), dropped connections before
 # and after an accepted append, delayed answers, expired tokens, invalidated

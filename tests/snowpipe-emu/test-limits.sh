@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu limits: 4 MB on the wire (413) while a larger body that
 # compresses below it is fine, the decompressed cap, 10 requests/s per
 # channel (429 + Retry-After), bad or unknown compression (400), oversized

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # emu-load against snowpipe-emu: in --store rows mode every row the load
 # generator had accepted lands in SQLite exactly once, and keep-alive holds
 # (one TLS handshake per channel); in --store count mode the counters agree.

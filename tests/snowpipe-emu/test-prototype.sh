@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu with the Python prototype's own DDL (tests/snowpipe-emu/
 # prototype.sql: USE DATABASE/SCHEMA then unqualified names, DECIMAL(p, s)
 # columns, DEFAULT CURRENT_TIMESTAMP(), casts with arguments, aliases,

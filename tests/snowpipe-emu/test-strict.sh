@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu strict behaviours, each switched on alone (--strict=NAME) and
 # shown at the HTTP level next to the lenient behaviour (--no-strict, today's
 # default; nothing here depends on which one is the default): channel names

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # snowpipe-emu wire-shape switches (JSON hostname and token, error_code and
 # bare-string error bodies, ACTIVE, rows_errors, 409 for invalid channels)
 # and strict_auth (scoped tokens only on channel endpoints, scope required).

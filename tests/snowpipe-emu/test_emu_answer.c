@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_answer (canned answer files): the reader takes the documented format
  * (comments, status line, headers, blank line, body minus one final newline)

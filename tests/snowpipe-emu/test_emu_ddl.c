@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_ddl (the emulator's DDL reader): the Python prototype's DDL
  * (tests/snowpipe-emu/prototype.sql) reads into the table and pipe it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * emu_rows (the Snowpipe emulator's row path): the syntax-only validator
  * accepts exactly single JSON objects, NDJSON line splitting handles CRLF

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # streamerd benchmark (for `make bench`): drain rate of a journal backlog
 # into `snowpipe-emu --store count` for each compression, CPU seconds per
 # 100k rows, peak and steady RSS, TLS connections opened, and append->commit

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fake-sensord: the test-only stand-in for sensord's socket side, for the
  * tests of its clients (streamerd, sensortap). It keeps a "journal" of

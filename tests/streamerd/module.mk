@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/streamerd/: fake-sensord, the scripted sensord stand-in for the tests of
 # its clients (streamerd, sensortap), and check.py, which mirrors its records.
 CPPFLAGS.tests/streamerd := -Icommon

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * docsection: the check that keeps docs/schema.md's generated tables equal
  * to the tables in the code. A unit test renders its table as markdown and

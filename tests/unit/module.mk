@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/unit/: cmocka unit tests, one folder per component, each test_*.c one
 # binary (found by the top Makefile). A folder compiles with its component's
 # include path and links only its component's libraries plus common/, so

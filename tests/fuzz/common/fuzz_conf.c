@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the config loader: any bytes give either a loaded
  * config or an error message that names the file; never a crash, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the socket protocol decoder, both directions. A
  * message that decodes must re-encode, the re-encoding must decode, and

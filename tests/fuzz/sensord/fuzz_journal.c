@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the journal's readers of on-disk bytes: the entry
  * decoder, and start-up recovery of a segment whose body (or, when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for promfile, sensortap's reader of streamerd's metrics
  * file: any bytes parse (a line that is not a sample is skipped), and every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for every HTTP answer streamerd parses: hostname, token,
  * open channel, append, bulk status, error bodies, and the exp claim of a

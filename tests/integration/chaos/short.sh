@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A short chaos run (CHAOS_SECONDS, default 30): the whole pipeline under
 # fake chips, with SIGKILLs of each daemon, HTTP storms, dropped connections,
 # token expiry, channel invalidation, commit stalls and a chip unplug at

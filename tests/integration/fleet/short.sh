@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A short fleet (tests/bench/fleet.sh, which `make bench` runs with 50
 # devices for 2 minutes): FLEET_DEVICES (5) device pipelines, each a
 # sensord on its own fake chips and a streamerd on its own channel, against

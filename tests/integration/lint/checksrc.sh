@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Production sources carry no banned calls, no simulation, no test hooks,
 # and no file of the repository refers to a document outside it
 # (scripts/checksrc). Then checksrc itself: in a small tree of its own, a

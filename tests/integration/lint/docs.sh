@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The documentation holds together: every relative link of README.md and
 # docs/*.md names a file of the repository, every "docs/X.md §N" cited in
 # any tracked file names a section X.md has, and the examples of the README

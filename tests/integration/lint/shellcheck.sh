@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Lints every shell script of the project with shellcheck, at every
 # severity: the ones users run (supervise, demo, keys.sh), the test harness
 # (tests/lib/, tests/run-tests, with-chips) and every test script; any

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The example configs document every key: for each key that
 # `--print-config` lists (the daemons' own tables, walked), a _comment
 # entry in the key's block, or in a block around it, names it; the chip

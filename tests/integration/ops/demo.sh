@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `make demo`, as a newcomer runs it, at its default length: the build in
 # one line; records as sensortap --pretty prints them, showing the SGP30's
 # warm-up and the ICP-10125 unplugged and back; the committed rows in

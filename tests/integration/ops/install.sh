@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `make install DESTDIR=… PREFIX=…` and `make uninstall`: the installed tree
 # has the programs, supervise, man pages, units with the prefix's paths,
 # sysusers.d/tmpfiles.d, the Snowflake files and the example configs; a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Every man page (as `make` generates it from man/*.in) renders without a
 # warning: mandoc's linter at warning level, groff with all warnings, and
 # man -l as a reader would open it. Quotes nest properly, the users in the

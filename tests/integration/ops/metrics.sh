@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Both daemons' metrics files, read by a real Prometheus text parser
 # (Debian's python3-prometheus-client) as node_exporter's textfile
 # collector would: every family has HELP and a TYPE, every series carries

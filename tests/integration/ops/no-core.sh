@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # No secrets in core files (issue 13, attack 7: a SIGSEGV of streamerd
 # under `ulimit -c unlimited` wrote a core holding the PAT three times and
 # the scoped token). Both daemons make themselves non-dumpable at start,

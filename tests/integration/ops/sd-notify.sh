@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The contract the systemd units rely on (Type=notify, WatchdogSec=):
 # started with NOTIFY_SOCKET, each daemon sends READY=1 once it is ready
 # and then WATCHDOG=1 while it makes progress — sensord while it journals

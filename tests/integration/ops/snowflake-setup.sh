@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # config/snowflake: setup.sql creates the agreed table (the prototype's 25
 # columns: 24 row keys plus RAW_DATA, in order), a streaming pipe that maps each row key
 # to its column and the whole row to RAW_DATA, and the grants the streaming

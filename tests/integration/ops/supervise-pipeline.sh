@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # scripts/supervise with the real daemons: sensord under the fake chips,
 # streamerd streaming to the Snowpipe emulator. Restart streamerd alone
 # (sensord's process untouched), SIGKILL streamerd and then sensord (each

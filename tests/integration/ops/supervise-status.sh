@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # `supervise status` says what each daemon is doing, with the real daemons
 # (sensord on the fake chips, streamerd to the Snowpipe emulator): sensord
 # recording and streamerd streaming; retrying since the first failure,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # scripts/supervise's own behaviour, independent of the daemons' progress:
 # the daemons are replaced (SENSORD_BIN/STREAMERD_BIN) by a stand-in program
 # that crashes, exits with a config error, or ignores SIGTERM on request.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The daemons inside their units' system call filters: each unit's
 # SystemCallFilter= lines (config/systemd/*.service) are expanded with
 # `systemd-analyze syscall-filter`, exactly as systemd would, and applied

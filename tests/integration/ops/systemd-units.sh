@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The systemd units, sysusers.d and tmpfiles.d files as installed:
 # `systemd-analyze verify` accepts the units with no warning (ExecStart
 # names the installed binaries, so they must exist), the hardening asked for

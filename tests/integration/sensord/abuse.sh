@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fair and quiet under abuse (issue 13, attacks 8 and 9):
 #   one allowed uid opening 200 connections gets max_clients_per_uid (32)
 #   of them, and streamer_user's own status query is still served (it

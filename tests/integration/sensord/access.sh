@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Access by name (issue 15): allowed_users and allowed_groups admit readers
 # by name, members of socket_group are admitted by a supplementary group
 # too, and a refused user gets a hint that works: sensortap exits 5 and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Acknowledging is a right of its own (issue 13, attack 1: any reader said
 # hello, then "ack <last seq>" without subscribing, and sensord deleted
 # records nobody had committed). A reader's ack is refused however it asks;

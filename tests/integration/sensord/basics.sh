@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sensord's command line, exit codes, config errors (a control character
 # in the device id among them) and production rules (no bus, no chips),
 # then a normal run on emulated chips: records over the socket, status,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Faults injected into the emulated chips while the unmodified sensord runs
 # (control file): the ICP-10125 unplugged and replugged (powered up again),
 # a CRC burst on the SCD4x, a NACK burst on the SGP30. Every fault is named

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The unmodified sensord on the emulated chips of scenarios/default.json, in
 # real time: every value in the records matches the scenario to the chip's
 # resolution (signed ICP-10125 OTP included), the SGP30 has no values and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The chip blocks of sensord.json and "require", seen where they act: in
 # what the emulated chips received (their own counters, the stats file of
 # tests/fakei2c) and in the records.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # journal.fsync and journal.fsync_interval_ms, seen as the system calls
 # sensord makes: strace attached to the running daemon counts its
 # fdatasync calls over a few seconds of records every 50 ms.

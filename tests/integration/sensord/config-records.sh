@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The keys that shape each record, seen in the records sensortap prints:
 #   interval_ms  250 (no --interval on the command line): records 250 ms
 #                apart (the default is 5 s)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The keys that decide who reaches sensord's socket, tried as the clients
 # would meet them:
 #   socket_mode    0640: the socket file's mode (the default is 0660)

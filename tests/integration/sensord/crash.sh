@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # SIGKILL during appends, 20 times, with small segments so kills also land
 # around segment rolls. After each kill sensord restarts (recovering a torn
 # tail if there is one) and is stopped cleanly; then --verify-journal must

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # An entry that went bad on the card after it was written (a flipped byte
 # in a closed segment) reaches a client as a gap — and sensord says it is
 # damage, at warning level, and counts the seqs in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The directories sensord trusts (issue 13, attacks 2 to 4). As root it
 # refuses, with exit 3 and a message naming the directory and the fix:
 #   a state_dir that is a symbolic link (it used to give the link's target,

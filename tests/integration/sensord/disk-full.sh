@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A full disk: the journal on a 96 KiB tmpfs fills up, records that cannot
 # be journaled are lost — and counted in sensord_records_lost_total, which
 # keeps being written (the metrics file is elsewhere), besides the rate-

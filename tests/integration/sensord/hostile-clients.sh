@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Malformed and hostile messages — the protocol fuzz corpus, random bytes,
 # an oversized message, server-only ops — each close only their sender
 # (with a log line naming its uid and pid) while a subscribed client keeps

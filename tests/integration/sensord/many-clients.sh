@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # 100 clients subscribed live and 10 replaying from the oldest record at
 # the same time: each gets its records consecutively, none is refused (all
 # from one uid, so its cap is raised from the default 32).

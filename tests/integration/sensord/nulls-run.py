@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Holds the real sensord, on the preloaded fake chips, to the record's rule
 for missing data, over every fault the chip models produce, all scenarios
 running side by side; and checks that an orderly stop saves the SGP30's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The record's rule for missing data, held against the real sensord on the
 # fake chips, read back through sensortap: 18 scenarios side by side, one
 # sensord each, records every 0.5 s (2 s in the 32 s unplug of issue 14),

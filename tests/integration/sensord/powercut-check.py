@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Compares what a subscriber saw before a power cut with a replay after it.
 
 usage: powercut-check.py MODE SEEN_AT_CUT SEEN_ALL REPLAY REPLAY_ERR SKIP

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Power cuts under sensord, POWERCUT_CUTS (default 3) per fsync mode in
 # POWERCUT_MODES (default: always interval never); `make chaos` runs more.
 #

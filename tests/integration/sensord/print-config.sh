@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sensord --print-config prints the configuration in effect as JSON: every
 # key, the defaults of those the file leaves out (the device: the host
 # name), the keys it sets, --interval applied; the text loads back into the

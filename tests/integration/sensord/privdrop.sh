@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # As root: sensord opens the bus, journal and socket, then runs as the
 # configured user and group with no capabilities, no supplementary groups,
 # no_new_privs and a seccomp filter; the state dir is handed to that user;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Damage on disk between runs: a segment cut in the middle of an entry (a
 # torn tail) and a byte flipped inside an entry. --verify-journal reports
 # both; the restart keeps every good entry, says what it found, and carries

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Retention: small segments and a small max_bytes force unacked records
 # out — counted in status and metrics, logged with their seq range, and a
 # client asking for them gets a gap. Then acked segments are removed

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The seccomp filter, proven from inside the running daemon: the test-side
 # preload sandboxprobe.so hooks statvfs() and renameat() (called for every
 # record, after the sandbox is in place) and tries AF_INET, AF_INET6,

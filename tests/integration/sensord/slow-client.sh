@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A client that subscribes from the oldest record and never reads (its
 # socket fills up) for ~10 s at a 20 ms interval: the record cadence stays
 # the same, another client gets every record in order, and sensord's

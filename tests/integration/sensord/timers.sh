@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sensord's loop timers as a user sees them: records on a fixed grid, a
 # stall (SIGSTOP) costs one logged overrun and no burst of catch-up
 # records, and WATCHDOG=1 comes while records are journaled but never twice

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sensortap against fake-sensord (the scripted sensord its tests and
 # streamerd's share): JSON lines with docs/schema.md's keys and the values the
 # server sent, gap notices on stderr, status, and a distinct exit code for

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sensortap for people, against the unmodified sensord on emulated chips:
 # --pretty's lines (local ISO time, rounded values with units, the same
 # columns on every line, no colour into a pipe, colour on a terminal), and

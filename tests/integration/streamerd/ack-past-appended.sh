@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 13, item 6: a service that reports a committed token past what this
 # streamerd appended (a lying or confused server) must not make it ack seqs
 # it never sent: sensord is acked the last seq appended, not the token.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 12, corner 1: the service stores an unquoted channel name upper-cased
 # and matches bulk-status names exactly (the emulator's strict channel_case).
 # streamerd, configured with a lower-case name, must ask for and find the

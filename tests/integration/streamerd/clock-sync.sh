@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 12, corner 6: a Pi boots with no real-time clock. Until the kernel
 # says the clock is synchronised, streamerd mints no JWT (one minted from a
 # wrong clock is refused, and two refusals end the process); it

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The keys that shape streamerd's appends, seen in what landed: every
 # batch is one append whose rows share the batch's end offset token, so the
 # table tells each append's rows and bytes (RAW_DATA is the row's NDJSON

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # streamerd's start-up refusals, each with its own message and exit code:
 # usage errors (2); config errors (a sensord_user that does not exist among
 # them), loose or foreign credential files, bad or encrypted-without-

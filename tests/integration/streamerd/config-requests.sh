@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The keys that shape streamerd's requests, seen at the emulator (its debug
 # log names each append's Content-Encoding and User-Agent, its stats count
 # requests by route):

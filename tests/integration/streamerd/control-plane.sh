@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 12, corner 7: a fresh JWT for every control-plane call (the service
 # refuses one issued more than 60 s before it arrives, error 394302; the
 # emulator's jwt_max_age checks it, here at 2 s): scoped tokens that live

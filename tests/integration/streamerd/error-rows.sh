@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Rows the table rejects (here: a NOT NULL CO2 column, and every third
 # record has no SCD4x block so its co2 is null) are skipped by the service
 # under ON_ERROR=CONTINUE: streamerd logs the delta of rows_error_count with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # sensord's gap messages (seqs its journal does not hold: dropped by
 # retention, or skipped after a power cut) reach streamerd in the middle of
 # a replay from the oldest record and at the very start of a subscription

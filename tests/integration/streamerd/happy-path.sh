@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # streamerd happy path against the emulator, once per credential kind (PAT,
 # key-pair JWT with a plain and with an encrypted PKCS#8 key): --check passes
 # its network stages, every journaled record lands exactly once with every

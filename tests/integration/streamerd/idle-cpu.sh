@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # streamerd at steady state sleeps: with a slow journal (5 records/s, nothing
 # to do most of the time) its loop must block in ppoll until a real deadline
 # or a descriptor event, not spin. Asserts from /proc/PID/stat that a ~10 s

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # streamerd trusts the socket only when sensord's user (sensord_user) or
 # root serves it (issue 13, attack 2: a member of the socket's group bound
 # the socket path while sensord was down, and streamerd streamed its 40

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 12, corner 2: a 5 KB last_error_message in every open and status
 # answer (no field length is documented) must not make them unusable:
 # commits are seen, and after a restart the channel reopens and goes on.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Outage: the service disappears (SIGKILL, uncommitted batches lost) while
 # sensord keeps journaling; streamerd retries with back-off, records pile up
 # in the journal (not in streamerd: its buffer is bounded), and when the

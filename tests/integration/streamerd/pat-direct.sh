@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 12, corner 5: with a PAT, streamerd uses it as it is as the Bearer
 # on the ingest host (the only path seen working against a real account);
 # the emulator's strict pat_direct refuses a PAT at /oauth/token. Nothing

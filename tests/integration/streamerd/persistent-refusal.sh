@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 12, corner 3: an append refusal that repeats with no commit (a 400
 # with a code streamerd does not know) ends, after a bounded number of
 # reopens, in one fatal error with exit 4 naming the HTTP status, the code

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # streamerd --print-config prints the configuration in effect as JSON: the
 # file's keys, the defaults of the others, the derived pipe, --batch-size and
 # --flush-interval applied; a planted PAT is never printed (the key shows

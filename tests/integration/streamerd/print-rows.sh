@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # streamerd --print-rows N [--from SEQ] prints exactly N rows, the rows
 # streamerd appends for those records: a real streamerd then streams the
 # same journal into the emulator, and each printed row equals that row's

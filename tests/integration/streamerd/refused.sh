@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # What streamerd cannot fix itself stops it with exit 4 and a message that
 # says what to do: a missing pipe or table (pointing to setup.sql), a key the
 # user does not have (after one refresh), a bad PAT. The table's default

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # streamerd's seccomp filter after start-up, proven from inside the running
 # daemon: the test-side preload sandboxprobe.so hooks renameat() (each
 # rewrite of the metrics file) and tries sockets of each family and execve

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Exactly once under the service's failure modes, one after the other while
 # records keep coming: 5xx/429/408 storms (with and without Retry-After),
 # connections dropped before an answer and after an accepted append, a stale

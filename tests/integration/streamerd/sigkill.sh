@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Exactly once across SIGKILL: streamerd is killed at random instants while
 # sensord keeps journaling (and while batches are in flight, appended but
 # uncommitted, or committed but not yet acked) and restarted each time; at

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Records taken before the clock was synchronised get their true time in
 # the table (issue 14, item 4). tests/fakeclock plays a Pi without a
 # real-time clock to both unmodified daemons: the wall clock 3 days behind

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 13, item 5: a committed offset token ahead of sensord's journal (a
 # restored SD card: same journal, fewer records) is an alarm, never a skip.
 # streamerd must stop with exit 4 and a message naming the token and the

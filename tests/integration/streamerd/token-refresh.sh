@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Scoped tokens that live only a few seconds are renewed before they expire:
 # over a run several times their lifetime, every append and status call is
 # accepted (no 401 at all), new tokens are fetched along the way, and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 12, corner 4: with "role" configured, the token scope is the ingest
 # host alone (the emulator's strict scope_host refuses anything else, as the
 # documented form is the host alone); the role rides in the JWT's scp claim.

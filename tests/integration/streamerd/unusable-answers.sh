@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Issue 13, item 10: a 200 whose body cannot be used (not JSON, or JSON
 # without what was asked) is a failure like any other: streamerd backs off,
 # logging the first of the streak once, and goes on when answers are good.

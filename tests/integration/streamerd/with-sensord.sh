@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The whole pipeline with the real sensord on the emulated chips: streamerd
 # is SIGKILLed at random instants, sensord is restarted cleanly and
 # SIGKILLed, while the emulator commits; at the end every record sensord

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A streamerd that sensord does not let ack (streamer_user names another
 # user) is refused on every reconnect: it must stop once, exit 4, with a
 # message that names streamer_user, not reconnect for ever. Nothing is

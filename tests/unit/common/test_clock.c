@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * clock_synced: the "synced" flag every record carries must never claim a
  * synchronised clock it could not check. Under systemd's ProtectClock= or a

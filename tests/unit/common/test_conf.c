@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * conf: defaults, nested blocks, lists, enums, and the exact wording of
  * every error message (file, key, what was expected, what was found).

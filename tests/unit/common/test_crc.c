@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * CRC-8 vectors from docs/chips.md §1.2 and §6, and the CRC32C check
  * values (RFC 3720 B.4 and the standard "123456789").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fsutil: atomic replace leaves either the old or the new content, the
  * read cap is enforced, and the secret-file check says why it refuses.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * prom: the exact text of a file (HELP/TYPE per family, common labels
  * first), escaping of help text and label values, invalid UTF-8 replaced,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for the socket protocol codec: every message kind survives a
  * round trip, and every class of malformed input is rejected without

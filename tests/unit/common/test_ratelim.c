@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ratelim: a lone event passes at once, a flood passes `burst` per window
  * and the rest comes back as one count, either with the next event let

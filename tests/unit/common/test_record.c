@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * record: the field table is well formed (what the codec, the row and the
  * docs rely on), lookups by path and flat names work, and docs/schema.md

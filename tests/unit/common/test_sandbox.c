@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sandbox: a child process applies an allow-list and proves that what is
  * allowed works and what is not fails with EPERM (or is killed).

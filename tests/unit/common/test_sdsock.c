@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Unit tests for sensord's socket transport, with the other end played by
  * hand: a socketpair(AF_UNIX, SOCK_SEQPACKET) for the messages (hello and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * timer: due timers run earliest first (equal deadlines in arming order),
  * exactly once per timer_run; callbacks may re-arm themselves, arm others

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * config: the shipped example loads as is; defaults; the cross-key checks
  * (socket mode, journal sizes, absolute paths, the per-uid client cap) and

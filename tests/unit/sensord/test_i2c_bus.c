@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * i2c_bus and the drivers' framing helpers: opening failures of the Linux
  * backend (no i2c adapter exists here, so ENOENT and a non-i2c node are what

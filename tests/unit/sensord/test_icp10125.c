@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ICP-10125 driver: the exact conversion (docs/chips.md §4.4 worked
  * examples, including the signed-OTP regression row) and, against the chip

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * journal: appends survive a reopen with the same id and continuing seqs;
  * cursors replay, wait at the end and follow rolls; a torn tail is cut and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The record's rule for missing data, as a property of the chip manager over
  * every fault the chip models can produce, in virtual time: on every record,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * safedir and priv_chown_dir: attacks 3 and 4 on the state directory. A
  * missing state dir is created 0700; a symbolic link in its place, one

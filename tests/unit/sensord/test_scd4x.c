@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SCD4x driver: conversions and encodings from docs/chips.md §2.3 and §6
  * (worked frame, edges at raw 0 and 0xFFFF), and, against the chip model on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The chip manager against the three chip models on the fake bus, in virtual
  * time: the require rule and its message, records carrying only fresh values

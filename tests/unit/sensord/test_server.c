@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * server: the protocol as a client sees it, over a real socket, with the
  * server driven by hand in the same process: hello, replay then live,

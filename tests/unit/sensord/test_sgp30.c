@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SGP30 driver: the absolute-humidity formula and its 8.8 encoding
  * (docs/chips.md §3.6) and, against the chip model on the fake bus in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sysstat: the parsers on real-looking and broken file contents, CPU % from
  * two samples, and a live sample on this machine: each figure present only

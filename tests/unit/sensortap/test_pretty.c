@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * pretty: the line of a record as people read it, in UTC so the test is
  * the same anywhere: local ISO time, values rounded with their units (Pa

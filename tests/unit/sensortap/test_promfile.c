@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * promfile: samples by name (labels ignored, the first of a name wins),
  * HELP/TYPE and comments skipped, Prometheus's NaN and infinities, label

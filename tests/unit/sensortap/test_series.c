@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * series: ten minutes in one-second slots; a sparkline cell is the mean of
  * its seconds, scaled from the lowest to the highest cell (the range

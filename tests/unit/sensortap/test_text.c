@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * text: columns are characters, not bytes; a line's limit drops what
  * passes it but never an escape sequence; colour only when asked; a full

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * view: the --watch screen drawn from records, sensord's status and
  * streamerd's metrics file, in UTC at a fixed clock: chips and series come

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * api: every answer variant docs/snowpipe.md lists is parsed (plain/JSON hostname
  * and token, open, append, bulk status with rows_errors fallback, absent

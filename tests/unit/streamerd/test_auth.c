@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * auth: keys load in every PEM form Snowflake users have (PKCS#8 plain and
  * encrypted with the passphrase file), wrong/missing passphrases and weak

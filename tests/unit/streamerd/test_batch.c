@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * batch: bodies decompress to exactly the rows added, for each compression;
  * a batch closes by compressed bytes, near its wire cap (not at some count

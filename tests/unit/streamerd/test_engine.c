@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * engine: the channel engine driven event by event, as stream.c drives it,
  * with the service's answers read from tests/snowpipe-emu/answers/ where a

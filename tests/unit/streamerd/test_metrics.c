@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * streamerd's metrics: the file has every family with HELP and TYPE, the
  * device on every series and the channel in an info series; latencies kept

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * row: every column of docs/schema.md present with its format, byte for byte
  * as before the field table drove it; nulls for missing blocks and sensor

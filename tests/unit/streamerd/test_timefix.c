@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /*
  * timefix: which records get a corrected time (unsynced, this boot, clock
  * synchronised now), which wait (this boot, clock not synchronised, younger
