@@ -64,7 +64,9 @@ fi
 
 # max_clients: uid 4242 may hold two, then the last two are root's
 # (streamer_user here); beyond four, nobody
-as4242() { setpriv --reuid=4242 --regid=4242 --clear-groups "$@"; }
+# exec: hold runs it in the background and tracks $!, which must be sdclient
+# itself, or the clean-up kills a subshell and leaves sdclient running
+as4242() { exec setpriv --reuid=4242 --regid=4242 --clear-groups "$@"; }
 as4243() { setpriv --reuid=4243 --regid=4243 --clear-groups "$@"; }
 sensord_conf '"socket_mode": "0666", "allowed_uids": [4242, 4243], "max_clients": 4,
 	"max_clients_per_uid": 2, "journal": {"fsync": "never"},'
