@@ -315,7 +315,7 @@ dpkg-query -W -f='${Status}' snowsense 2>/dev/null | grep -q 'not-installed' ||
 step "install again, purge with SNOWSENSE_PURGE_JOURNAL=yes: nothing left"
 apt install --no-install-recommends "$deb" >"$T/install2.log" 2>&1 ||
 	fail "second install failed: $(tail -n 20 "$T/install2.log")"
-want_perm /var/lib/snowsense/sensord 750 snowsense snowsense
+want_perm /var/lib/snowsense/sensord 700 snowsense snowsense
 SNOWSENSE_PURGE_JOURNAL=yes apt purge snowsense >"$T/purge2.log" 2>&1 ||
 	fail "second purge failed: $(tail -n 20 "$T/purge2.log")"
 [ ! -e /var/lib/snowsense ] || fail "/var/lib/snowsense left after purge with SNOWSENSE_PURGE_JOURNAL=yes"
