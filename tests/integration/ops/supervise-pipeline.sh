@@ -68,7 +68,10 @@ echo "$st"
 echo "$st" | grep -A1 '^sensord' | grep -q 'restarts 1, last exit 137 (signal KILL)' ||
 	fail "status does not show sensord's restart after SIGKILL"
 echo "$st" | grep -q 'journal seq 1\.\.' || fail "status lacks sensord's journal range"
-echo "$st" | grep -q 'committed seq [0-9]' || fail "status lacks streamerd's committed seq"
+# streamerd writes its metrics once sensord's hello names the device: just
+# after both restarts that may take a moment (seconds under ASan)
+committed_shown() { S status | grep -q 'committed seq [0-9]'; }
+poll 15 committed_shown || fail "status lacks streamerd's committed seq: $(S status)"
 n=$(table_rows)
 wait_rows $((n + 2)) 20 || fail "no new rows after sensord's restart"
 
