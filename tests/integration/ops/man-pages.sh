@@ -55,4 +55,40 @@ for f in "$BUILD"/man/*.[0-9]; do
 done
 key=$(sed -n 's/.*"private_key_file": *"\([^"]*\)".*/\1/p' "$TOP/config/streamerd.json")
 grep -q "^\.It Pa $key\$" "$BUILD/man/streamerd.8" || fail "streamerd.8 FILES does not name the key file of config/streamerd.json ($key)"
-echo "$n man pages lint clean"
+
+# Every long option a program's --help lists is described in its man page,
+# and every configuration key a daemon's --print-config lists (its own key
+# table, walked) is named in its page.
+for p in sensord:8 streamerd:8 sensortap:1; do
+	prog=${p%:*} page=$BUILD/man/$prog.${p#*:}
+	opts=$("$BIN/$prog" --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	[ -n "$opts" ] || fail "$prog --help lists no long option"
+	for o in $opts; do
+		grep -q -- "Fl ${o#-}\b" "$page" ||
+			fail "$prog --help lists $o, which $(basename "$page") does not describe"
+	done
+done
+sed "s/\"sensord_user\": \"[^\"]*\"/\"sensord_user\": \"$RUN_USER\"/" \
+	"$TOP/config/streamerd.json" >"$T/streamerd.json"
+for d in sensord streamerd; do
+	conf=$TOP/config/$d.json
+	[ $d = streamerd ] && conf=$T/streamerd.json
+	"$BIN/$d" -f "$conf" --print-config >"$T/$d.conf" 2>"$T/err" ||
+		fail "$d --print-config: $(cat "$T/err")"
+	keys=$(python3 -c '
+import json, sys
+def walk(o):
+    for k, v in o.items():
+        if k.startswith("_"):
+            continue
+        yield k
+        for e in (v if isinstance(v, list) else [v]):
+            if isinstance(e, dict):
+                yield from walk(e)
+print("\n".join(sorted(set(walk(json.load(open(sys.argv[1])))))))' "$T/$d.conf") ||
+		fail "$d --print-config is not JSON"
+	for k in $keys; do
+		grep -qw -- "$k" "$BUILD/man/$d.8" || fail "$d.8 does not name the configuration key $k"
+	done
+done
+echo "$n man pages lint clean; every --help option and configuration key described"
