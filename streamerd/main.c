@@ -260,6 +260,7 @@ print_mode(const struct opts *o, struct config *cf)
 		return config_print(cf, stdout) < 0 ? EXIT_RUNTIME : EXIT_OK;
 	po.socket = cf->socket;
 	po.server_uid = cf->sensord_uid;
+	po.hold_ns = cf->unsynced_hold_s * NS_PER_S;
 	row_host_probe(&host);
 	if (preview_rows(&po, &host, stdout, err, sizeof(err)) < 0) {
 		fprintf(stderr, "streamerd: %s\n", err);

@@ -17,13 +17,16 @@
 #include "proto.h"
 #include "sandbox.h"
 #include "sdsock.h"
+#include "timefix.h"
 
 #define HELLO_WAIT_MS 5000
 
-/* Talking on the one socket already connected; nothing else. */
+/* Talking on the one socket already connected, and reading the clock's
+ * NTP state (adjtimex with modes 0, as streamerd does); nothing else. */
 static const struct sandbox_rule preview_rules[] = {
 	SANDBOX_ALLOW("sendto"), SANDBOX_ALLOW("recvfrom"), SANDBOX_ALLOW("sendmsg"),
-	SANDBOX_ALLOW("recvmsg"),
+	SANDBOX_ALLOW("recvmsg"), SANDBOX_ALLOW("adjtimex"), SANDBOX_ALLOW("clock_adjtime"),
+	SANDBOX_ALLOW("clock_adjtime64"),
 };
 
 static int
@@ -49,16 +52,25 @@ start(const struct preview_opts *o, struct sdsock **ret, struct proto_msg *hello
 	return r;
 }
 
-/* One record: its row on out. */
+/* One record: its row on out, its time corrected as streamerd would. */
 static int
-print_row(const struct record *rec, uint64_t jid, const struct row_host *h, FILE *out,
-    char *err, size_t errlen)
+print_row(const struct record *rec, uint64_t jid, const struct row_host *h,
+    const struct timefix *tf, FILE *out, char *err, size_t errlen)
 {
 	static char buf[ROW_MAX];
+	int64_t real = clock_realtime_ns(), boot = clock_boottime_ns(), t = rec->t;
+	enum timefix_verdict v = timefix_decide(tf, rec, !rec->synced && clock_synced(), boot);
 	size_t len;
 	int r;
 
-	if ((r = row_format(rec, jid, h, clock_realtime_ns(), buf, sizeof(buf), &len)) < 0) {
+	if (v == TIMEFIX_CORRECT)
+		t = timefix_time(rec, real, boot);
+	else if (v == TIMEFIX_HOLD)
+		fprintf(stderr, "streamerd: record %" PRIu64 " was taken before the clock was "
+		    "synchronised: streamerd holds it for a correction (up to unsynced_hold_s); "
+		    "printed as it is\n", rec->seq);
+	if ((r = row_format_at(rec, jid, h, real, t, v == TIMEFIX_CORRECT, buf, sizeof(buf),
+	    &len)) < 0) {
 		snprintf(err, errlen, "record %" PRIu64 " does not fit in a row: %s", rec->seq,
 		    strerror(-r));
 		return r;
@@ -77,9 +89,13 @@ preview_rows(const struct preview_opts *o, const struct row_host *h, FILE *out,
 {
 	struct sdsock *c = NULL;
 	struct proto_msg hello, m;
+	struct timefix tf;
 	uint64_t done = 0;
 	int r;
 
+	/* Before the sandbox: it reads /proc. Unreadable, nothing is corrected,
+	 * as in streamerd. */
+	(void)timefix_init(&tf, "/proc/sys/kernel/random/boot_id", o->hold_ns);
 	if ((r = start(o, &c, &hello, err, errlen)) < 0)
 		goto out;
 	while (done < o->n) {
@@ -91,8 +107,8 @@ preview_rows(const struct preview_opts *o, const struct row_host *h, FILE *out,
 			goto out;
 		}
 		if (m.op == PROTO_OP_REC) {
-			if ((r = print_row(&m.u.rec, hello.u.hello_s.journal_id, h, out, err,
-			    errlen)) < 0)
+			if ((r = print_row(&m.u.rec, hello.u.hello_s.journal_id, h, &tf, out,
+			    err, errlen)) < 0)
 				goto out;
 			done++;
 		} else if (m.op == PROTO_OP_GAP) {

@@ -54,6 +54,28 @@ t_sync=$(date +%s)
 	fail "the hold was not said once"
 past_early() { [ "$(table_seqs)" -ge $((early + 10)) ]; }
 poll 60 past_early || fail "only $(table_seqs) records landed after the clock was synchronised"
+# --print-rows shows the rows streamerd appended: the early ones corrected
+# the same way (to the clock's drift in between), the later ones as taken.
+LD_PRELOAD=$BUILD/lib/fakeclock.so ASAN_OPTIONS=$DAEMON_ASAN timeout 30 "$STREAMERD_BIN" \
+	-f "$STREAMERD_CONF" --print-rows $((early + 5)) --from 1 >"$T/printed" 2>"$T/print.err" ||
+	fail "--print-rows: exit $?: $(cat "$T/print.err")"
+sql "SELECT RAW_DATA FROM THERMAL_SENSOR_DATA" >"$T/appended"
+python3 - "$T/printed" "$T/appended" "$early" <<'PY' || fail "--print-rows differs from what was appended"
+import json, sys
+printed = [json.loads(l) for l in open(sys.argv[1])]
+table = {r["seq"]: r for r in map(json.loads, open(sys.argv[2]))}
+early = int(sys.argv[3])
+times = {"te", "systemtime", "starttime", "endtime", "datetimestamp", "ts"}
+assert [r["seq"] for r in printed] == list(range(1, early + 6)), [r["seq"] for r in printed]
+for r in printed:
+    t = table[r["seq"]]
+    assert r.get("time_corrected") == t.get("time_corrected") == (True if r["seq"] <= early else None), \
+        ("time_corrected", r["seq"], r.get("time_corrected"), t.get("time_corrected"))
+    assert abs(float(r["ts"]) - float(t["ts"])) < 0.01, ("ts", r["seq"], r["ts"], t["ts"])
+    diff = {k for k in set(r) | set(t) if k not in times and r.get(k) != t.get(k)}
+    assert not diff, ("differs", r["seq"], {k: (r.get(k), t.get(k)) for k in diff})
+print("--print-rows: %d rows as appended, %d of them corrected" % (len(printed), early))
+PY
 jid=$(sensord_status journal_id)
 stop_streamerd
 stop_sensord
