@@ -54,6 +54,7 @@
 #define HOUSEKEEPING_DUE_NS (NS_PER_S + NS_PER_S / 10)
 #define HOUSEKEEPING_CATCH_NS (NS_PER_S + NS_PER_S / 4)
 #define HOUSEKEEPING_MIN_NS (NS_PER_S / 2)
+#define METRICS_MAX_AGE_NS (9 * NS_PER_S)	/* + the 1.25 s tick: the file is <= ~10 s old */
 #define NS_PER_DAY (86400LL * NS_PER_S)
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -85,6 +86,7 @@ struct daemon {
 	struct access access;
 	uint64_t append_failures;	/* records lost: not journaled */
 	bool metrics_failing;
+	int64_t metrics_at;		/* mono: the file was last written */
 	int64_t last_commit_ns;		/* when the newest record was journaled */
 	uint64_t overruns;
 	int64_t next_overrun_log;
@@ -203,6 +205,7 @@ write_metrics(struct daemon *d)
 	x.clients_refused = ss.clients_refused;
 	x.acks_refused = ss.acks_refused;
 	x.last_commit_ns = d->last_commit_ns;
+	d->metrics_at = clock_mono_ns();
 	rc = metrics_write(d->conf.metrics_file, &st, &x, d->conf.device);
 	if (rc < 0 && !d->metrics_failing)
 		log_warnx("cannot write metrics_file %s: %s", d->conf.metrics_file,
@@ -358,6 +361,9 @@ on_ack_flush(struct timer *t, void *arg, int64_t now)
 	struct daemon *d = arg;
 
 	(void)journal_flush_acked(d->journal);
+	/* with a long interval the records alone leave the file too old */
+	if (now - d->metrics_at >= METRICS_MAX_AGE_NS)
+		write_metrics(d);
 	arm_housekeeping(t, now);
 }
 
