@@ -102,7 +102,7 @@ view_metrics(struct view *v, struct promfile *pf, int err, int64_t mtime)
 		p->last_commit = (double)mtime / 1e9 - x;
 	if (promfile_value(pf, VIEW_M_RETRYING, &x) && x > 0) {
 		p->retrying = x;
-		e = promfile_label(pf, VIEW_M_ERROR, "error");
+		e = promfile_label(pf, VIEW_M_ERROR, "reason");
 		snprintf(p->error, sizeof(p->error), "%s", e ? e : "");
 	}
 	if (promfile_value(pf, VIEW_M_SENSORD, &x))

@@ -35,7 +35,7 @@
 #define VIEW_M_LAST_COMMIT "streamerd_last_commit_timestamp_seconds"
 #define VIEW_M_COMMIT_AGE "streamerd_last_commit_age_seconds"	/* before it */
 #define VIEW_M_RETRYING "streamerd_retrying_since_timestamp_seconds"
-#define VIEW_M_ERROR "streamerd_last_error_info"	/* label "error" */
+#define VIEW_M_ERROR "streamerd_last_error_info"	/* label "reason" */
 #define VIEW_M_SENSORD "streamerd_sensord_connected"
 
 struct view_chip {

@@ -7,6 +7,7 @@
  * clock for JWT claims); log lines go out through env; nothing here reads a
  * socket or a file.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -138,11 +139,15 @@ die(struct engine *e, struct engine_out *out, int code, const char *fmt, ...)
 }
 
 static int64_t
+wall_ns(const struct engine *e)
+{
+	return e->env.wall_ns ? e->env.wall_ns(e->env.arg) : clock_realtime_ns();
+}
+
+static int64_t
 wall_s(const struct engine *e)
 {
-	int64_t ns = e->env.wall_ns ? e->env.wall_ns(e->env.arg) : clock_realtime_ns();
-
-	return ns / NS_PER_S;
+	return wall_ns(e) / NS_PER_S;
 }
 
 static void
@@ -181,6 +186,8 @@ backoff(struct engine *e, enum engine_stage rq, int64_t now, long retry_after_s)
 	e->retry_at = now + ms * NS_PER_MS;
 }
 
+static const char *rq_name(enum engine_stage rq);
+
 /* A usable answer to rq: its failures in a row are over. A usable answer
  * to another request ends nothing: appends that go through between status
  * polls answered unusably must not keep the status back-off at its start. */
@@ -192,9 +199,31 @@ usable(struct engine *e, enum engine_stage rq)
 	e->failing = ENGINE_RQ_NONE;
 	e->attempts = 0;
 	e->unusable_logged = false;
+	metrics_retry_over(e->m);
 }
 
-static const char *rq_name(enum engine_stage rq);
+/* The failure of rq for the metrics: a label a time series may carry, so
+ * from a small vocabulary and never anything secret — the request kind,
+ * the HTTP status and the service's error code (its letters, digits and
+ * underscores only), or the transport error's class (http.h). */
+static void
+note_failure(struct engine *e, enum engine_stage rq, long status, const char *code,
+    const char *what_failed)
+{
+	char why[METRICS_REASON_MAX], c[41];
+	size_t n = 0;
+
+	for (; code != NULL && code[n] != '\0' && n < sizeof(c) - 1; n++)
+		c[n] = isalnum((unsigned char)code[n]) || code[n] == '_' ? code[n] : '?';
+	c[n] = '\0';
+	if (status != 0)
+		snprintf(why, sizeof(why), "%s: %sHTTP %ld%s%s", rq_name(rq), what_failed, status,
+		    c[0] ? " " : "", c);
+	else
+		snprintf(why, sizeof(why), "%s: %s", rq_name(rq), what_failed);
+	metrics_retrying(e->m, wall_ns(e), why);
+}
+
 static const char *what(const struct engine *e, enum engine_stage rq, char *buf, size_t cap);
 
 /* A 2xx whose body cannot be used is a failure like a 5xx: back off (the
@@ -210,6 +239,7 @@ unusable(struct engine *e, enum engine_stage rq, const struct http_resp *rs, int
 	    "%ld, %s): %s; retrying", what(e, rq, w, sizeof(w)), rs->status,
 	    rs->content_type[0] ? rs->content_type : "no content type", snip);
 	e->unusable_logged = true;
+	note_failure(e, rq, rs->status, "", "unusable answer, ");
 	backoff(e, rq, now, -1);
 }
 
@@ -972,6 +1002,8 @@ refused(struct engine *e, enum engine_stage rq, long status, const char *code,
 		ms = ms / 2 + (int64_t)(rnd % (uint32_t)(ms / 2 + 1));
 		e->retry_at = now + ms * NS_PER_MS;
 		e->m->retries++;
+		/* status 0: msg is one of this file's own sentences */
+		note_failure(e, rq, status, code, status != 0 ? "refused, " : msg);
 	}
 	if (rq != ENGINE_RQ_OPEN)
 		want_rewind(e, "%s: %s", w, desc);
@@ -1021,6 +1053,8 @@ common_failure(struct engine *e, enum engine_stage rq, enum api_class c,
 			elog(e, LOG_LVL_WARN, "%s: %s; retrying", name, rs->error);
 		else
 			elog(e, LOG_LVL_WARN, "%s: HTTP %ld %s; retrying", name, rs->status, code);
+		note_failure(e, rq, rs->status, code, rs->status != 0 ? "" :
+		    rs->error_kind != NULL ? rs->error_kind : "transport failure");
 		backoff(e, rq, now, (long)rs->retry_after_s);
 		break;
 	default:

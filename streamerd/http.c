@@ -375,6 +375,7 @@ check_done(struct http *h)
 		} else {
 			snprintf(h->resp.error, sizeof(h->resp.error), "%s",
 			    h->errbuf[0] ? h->errbuf : curl_easy_strerror(m->data.result));
+			h->resp.error_kind = curl_easy_strerror(m->data.result);
 		}
 		curl_easy_getinfo(h->easy, CURLINFO_NUM_CONNECTS, &conns);
 		curl_easy_getinfo(h->easy, CURLINFO_TOTAL_TIME, &secs);

@@ -42,6 +42,8 @@ struct http_resp {
 					 * or not one printable token */
 	char content_type[128];		/* media type, lower-case, no parameters; "" when absent */
 	char error[256];		/* transport failure text when status is 0 */
+	const char *error_kind;		/* ... and its class, static (libcurl's words for
+					 * its error code); NULL: not known */
 	long new_connections;		/* connections this request had to open */
 	double seconds;			/* total time of the transfer */
 };

@@ -89,6 +89,35 @@ metrics_healthy(struct metrics *m, int64_t now)
 	m->outage_ns = 0;
 }
 
+void
+metrics_retrying(struct metrics *m, int64_t now, const char *reason)
+{
+	if (m->retrying_since_wall_ns == 0) {
+		m->retrying_since_wall_ns = now > 0 ? now : 1;
+		m->changed = true;
+	}
+	if (strncmp(m->last_error, reason, sizeof(m->last_error) - 1) != 0) {
+		snprintf(m->last_error, sizeof(m->last_error), "%s", reason);
+		m->changed = true;
+	}
+}
+
+void
+metrics_retry_over(struct metrics *m)
+{
+	if (m->retrying_since_wall_ns != 0)
+		m->changed = true;
+	m->retrying_since_wall_ns = 0;
+}
+
+void
+metrics_sensord(struct metrics *m, bool connected)
+{
+	if (m->sensord_connected != connected)
+		m->changed = true;
+	m->sensord_connected = connected;
+}
+
 /* Whole seconds and the fraction apart: ns since 1970 do not fit a
  * double's 53 bits, and dividing them would print 1767225600.1229999. */
 static double
@@ -160,6 +189,25 @@ render_latency(struct prom *p, const struct metrics *m)
 	prom_sample_u64(p, "_count", NULL, 0, m->lat_count);
 }
 
+/* What readers show as the pipeline's state (scripts/supervise status,
+ * sensortap --watch). */
+static void
+render_state(struct prom *p, const struct metrics *m)
+{
+	prom_metric_u64(p, "streamerd_sensord_connected", PROM_GAUGE,
+	    "1 while streamerd is subscribed to sensord's socket, else 0.",
+	    m->sensord_connected ? 1 : 0);
+	prom_metric(p, "streamerd_retrying_since_timestamp_seconds", PROM_GAUGE,
+	    "Unix time the current run of failed Snowflake requests began (0: not retrying).",
+	    unix_seconds(m->retrying_since_wall_ns));
+	if (m->last_error[0] == '\0')
+		return;
+	prom_family(p, "streamerd_last_error_info", PROM_GAUGE,
+	    "The last failed Snowflake request (value always 1): reason is the request, "
+	    "its HTTP status and the service's error code, or the transport error.");
+	prom_sample_u64(p, NULL, &(struct prom_label){ "reason", m->last_error }, 1, 1);
+}
+
 static void
 render(struct prom *p, const struct metrics *m, const char *channel)
 {
@@ -180,6 +228,7 @@ render(struct prom *p, const struct metrics *m, const char *channel)
 	    unix_seconds(m->last_commit_wall_ns));
 	prom_metric(p, "streamerd_start_timestamp_seconds", PROM_GAUGE,
 	    "Unix time streamerd started.", unix_seconds(m->start_wall_ns));
+	render_state(p, m);
 	render_counters(p, m);
 	render_latency(p, m);
 }

@@ -9,10 +9,12 @@
 #ifndef STREAMERD_METRICS_H
 #define STREAMERD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define METRICS_LAT_N 1024	/* latency samples kept (ring; oldest overwritten) */
+#define METRICS_REASON_MAX 96	/* a failure's reason label, truncated to fit */
 
 struct metrics {
 	uint64_t rows_appended, rows_committed, batches_appended;
@@ -28,6 +30,14 @@ struct metrics {
 	 * (0: not yet), which the table must reach for "recovered". */
 	int64_t outage_ns;
 	uint64_t outage_rows, outage_target;
+	/* Snowflake requests failing in a row: since when (Unix ns, 0: not
+	 * retrying), and the last failure's reason ("" until the first): the
+	 * request kind, HTTP status and service error code or transport error
+	 * class, never a token, URL or header. */
+	int64_t retrying_since_wall_ns;
+	char last_error[METRICS_REASON_MAX];
+	bool sensord_connected;		/* subscribed to sensord, hello heard */
+	bool changed;			/* one of the three changed since the file was written */
 	double lat_ms[METRICS_LAT_N];
 	size_t lat_n, lat_next;
 	double lat_sum_ms;		/* every latency ever recorded, for the summary */
@@ -48,6 +58,14 @@ void metrics_outage(struct metrics *m, int64_t now_mono_ns);
  * caught up with the journal's last seq as known when it became healthy,
  * logging "recovered after N s; M rows caught up" once. */
 void metrics_healthy(struct metrics *m, int64_t now_mono_ns);
+/* A Snowflake request failed and is retried: the run of failures began
+ * now unless one is running; reason (borrowed, truncated) replaces the
+ * last one. */
+void metrics_retrying(struct metrics *m, int64_t now_wall_ns, const char *reason);
+/* A usable answer ended the run of failures. */
+void metrics_retry_over(struct metrics *m);
+/* Whether streamerd is connected to sensord now. */
+void metrics_sensord(struct metrics *m, bool connected);
 /* Logs the stats line (info). */
 void metrics_log(const struct metrics *m, int64_t now_wall_ns);
 /* Replaces the Prometheus text file at path (mode 0644), every series

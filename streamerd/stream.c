@@ -213,6 +213,7 @@ pump(struct stream *s, int64_t now)
 			apply(s, &out, now);
 			snprintf(rs.error, sizeof(rs.error), "cannot start request: %s",
 			    strerror(-r));
+			rs.error_kind = "cannot start request";
 			rs.body = "";
 			engine_on_answer(s->eng, &rs, now, &out);
 		}
@@ -533,6 +534,7 @@ write_metrics(struct stream *s)
 {
 	int r;
 
+	s->m.changed = false;
 	if (s->cf->metrics_file[0] == '\0' || metrics_device(s)[0] == '\0')
 		return;
 	r = metrics_write(&s->m, s->cf->metrics_file, metrics_device(s), engine_channel(s->eng));
@@ -662,6 +664,11 @@ turn(struct stream *s, int64_t now)
 		metrics_outage(&s->m, now);
 	else if (s->sub_state == SUB_READY)
 		metrics_healthy(&s->m, now);
+	/* what the readers show as the state, in the file as soon as it changes */
+	metrics_sensord(&s->m, s->sub != NULL && (s->sub_state == SUB_HELLO ||
+	    s->sub_state == SUB_READY));
+	if (s->m.changed)
+		write_metrics(s);
 	/* The engine's next deadline follows whatever just changed. */
 	timer_arm(&s->t_engine, engine_deadline(s->eng, s->ready.n > 0 &&
 	    s->sent.n < SENT_MAX));

@@ -10,7 +10,11 @@
 # pending = the journal's last seq - the committed seq; once the outage
 # ends, the file follows a commit within a second, streamerd logs one
 # "recovered after N s; M rows caught up" with M the rows that landed since,
-# and when the pipeline is quiet the counters match the table.
+# and when the pipeline is quiet the counters match the table. The state
+# readers show (supervise status, sensortap --watch) is in the file:
+# retrying since the first refusal with its reason during the outage, 0
+# after it, and sensord_connected 0 as soon as sensord is stopped. sensord's
+# file is rewritten at least every ~10 s even at a 600 s interval.
 set -u
 . "$TOP/tests/lib/harness.sh"
 # The parser is Debian's package (make deps); a python3 first in PATH that
@@ -74,6 +78,25 @@ if daemon == "streamerd":
 PY
 }
 
+# pipe_state FILE: what streamerd says it is doing, as the parser reads it:
+# "RETRYING_SINCE SENSORD_CONNECTED REASON" (REASON "-" when none yet)
+pipe_state() {
+	"$PY" - "$1" <<'PY'
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+v = {}
+for f in text_string_to_metric_families(open(sys.argv[1], encoding="utf-8").read()):
+    for s in f.samples:
+        v[s.name] = s.labels["reason"] if s.name == "streamerd_last_error_info" else s.value
+print("%d %d %s" % (v["streamerd_retrying_since_timestamp_seconds"],
+                    v["streamerd_sensord_connected"], v.get("streamerd_last_error_info", "-")))
+PY
+}
+# state_is FILE REGEX: pipe_state matches REGEX (extended)
+state_is() {
+	ps=$(pipe_state "$1") && printf '%s\n' "$ps" | grep -E -q "$2"
+}
+
 # file_is FILE SAMPLE VALUE: the sample (labels aside) has that value
 file_is() {
 	[ "$(sed -n "s/^$2{[^}]*} //p" "$1")" = "$3" ]
@@ -92,6 +115,7 @@ poll 30 acked_at_least 30 || fail "nothing acked: $(sensord_status acked_seq)"
 check "$SENSORD_METRICS" sensord sensord_records_written_total='>0' \
 	sensord_last_commit_timestamp_seconds='>1700000000'
 check "$STREAMERD_METRICS" streamerd streamerd_last_commit_timestamp_seconds='>1700000000'
+state_is "$STREAMERD_METRICS" '^0 1 ' || fail "streaming, but the state is: $ps"
 
 # Quiet first (sensord restarted with a long interval, the table caught up
 # with the journal), so the outage starts with nothing in flight. Then the
@@ -106,6 +130,7 @@ poll 30 caught_up || fail "the table did not catch up: $(max_seq) of $(sensord_s
 c=$(max_seq)
 poll 15 file_is "$STREAMERD_METRICS" streamerd_committed_seq "$c" ||
 	fail "streamerd's file never said the table's $c is committed: $(cat "$STREAMERD_METRICS")"
+t0=$(date +%s)
 fault '{"kind": "status", "status": 503, "route": "append", "count": -1}'
 stop_sensord
 start_sensord --interval 0.1
@@ -126,6 +151,12 @@ check "$STREAMERD_METRICS" streamerd streamerd_pending_records=$((last - c)) \
 check "$SENSORD_METRICS" sensord sensord_journal_last_seq="$last"
 recovered_lines() { tail -n +"$from" "$STREAMERD_LOG" | grep -c "recovered after"; }
 [ "$(recovered_lines)" = 0 ] || fail "recovered during the outage"
+# retrying since the first refusal, and why, without a token or a URL
+state_is "$STREAMERD_METRICS" '^[0-9]+ 1 append: HTTP 503( [A-Za-z0-9_]+)?$' ||
+	fail "during the outage the state is: $ps"
+since=${ps%% *}
+{ [ "$since" -ge $((t0 - 1)) ] && [ "$since" -le "$(date +%s)" ]; } ||
+	fail "retrying since $since, but the refusals began at $t0"
 echo "during the outage: journal at $last, table at $c, pending $((last - c))"
 
 # The end of it: the file follows the commits within a second.
@@ -136,6 +167,8 @@ poll 30 seq_is "$last" || fail "the table reached only $(max_seq) of $last"
 poll 1.5 file_is "$STREAMERD_METRICS" streamerd_committed_seq "$last" ||
 	fail "the file did not follow the commit of $last within a second: $(cat "$STREAMERD_METRICS")"
 poll 5 file_is "$STREAMERD_METRICS" streamerd_pending_records 0 || fail "pending not 0 once caught up"
+# no longer retrying; the last error is kept for whoever asks what it was
+state_is "$STREAMERD_METRICS" '^0 1 append: HTTP 503' || fail "caught up, but the state is: $ps"
 recovered() { [ "$(recovered_lines)" -ge 1 ]; }
 poll 5 recovered || fail "no \"recovered\" line"
 sleep 1
@@ -146,6 +179,20 @@ nm=$(recovered_nm "$line") n=${nm% *} m=${nm#* }
 if [ "$n" -lt 3 ] || [ "$n" -gt 120 ]; then
 	fail "$line: the outage lasted more than 3 s, less than 120"
 fi
+
+# sensord stopped: the file says so at once (not at the next 10 s rewrite)
+stop_sensord
+poll 3 state_is "$STREAMERD_METRICS" '^0 0 ' || fail "sensord stopped, but the state is: $ps"
+start_sensord --interval 600
+poll 10 state_is "$STREAMERD_METRICS" '^0 1 ' || fail "sensord back, but the state is: $ps"
+# sensord's file at a 600 s interval: rewritten at least every ~10 s all
+# the same, with the acked seq as it is now
+m0=$(stat -c %Y "$SENSORD_METRICS")
+newer() { [ "$(stat -c %Y "$SENSORD_METRICS")" -gt "$1" ]; }
+poll 12 newer "$m0" || fail "sensord's file not rewritten for 12 s at a 600 s interval"
+m1=$(stat -c %Y "$SENSORD_METRICS")
+poll 12 newer "$m1" || fail "sensord's file rewritten once, then not for 12 s"
+check "$SENSORD_METRICS" sensord sensord_journal_acked_seq="$(sensord_status acked_seq)"
 
 jid=$(sensord_status journal_id)
 stop_streamerd		# writes its final file

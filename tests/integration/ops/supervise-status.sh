@@ -3,7 +3,8 @@
 # `supervise status` says what each daemon is doing, with the real daemons
 # (sensord on the fake chips, streamerd to the Snowpipe emulator): sensord
 # recording and streamerd streaming; retrying since the first failure,
-# with the reason, while the emulator answers every append with 503;
+# with the reason from streamerd's metrics file (supervise status and
+# sensortap --watch), while the emulator answers every append with 503;
 # catching up, with the number pending, while commits lag behind by
 # seconds; waiting for sensord while sensord is stopped; and `status -w`
 # redraws in place in a real terminal (tmux) until Ctrl-C.
@@ -42,14 +43,29 @@ expect_state 15 streamerd 'streaming$' "streaming"
 printf '%s\n' "$st" | grep -q '^ *committed seq [0-9]*, [0-9]* pending, last commit ' ||
 	fail "status lacks the committed seq and pending"
 
-# every append refused: retrying since the first refusal, and why
+# every append refused: retrying since the first refusal, and why, from
+# streamerd's metrics file alone: its log is out of reach meanwhile (moved
+# aside; streamerd goes on writing to it), so neither supervise status nor
+# sensortap --watch can take it from there
+tm() { tmux -L "sst$$" -f /dev/null "$@"; }
+at_exit 'tm kill-server 2>/dev/null'
+pane() { tm capture-pane -p -t "$1" >"$T/pane" 2>/dev/null; }
+mv "$T/log/streamerd.log" "$T/log/streamerd.log.aside"
 t0=$(date +%s)
 fault '{"kind":"status","route":"append","status":503,"count":-1}'
-expect_state 20 streamerd 'retrying since [0-9]{2}:[0-9]{2}:[0-9]{2} \(.*503.*\)$' "retrying (503)"
+expect_state 20 streamerd 'retrying since [0-9]{2}:[0-9]{2}:[0-9]{2} \(append: HTTP 503( [A-Za-z0-9_]+)?\)$' \
+	"retrying (append: HTTP 503)"
 since=$(printf '%s\n' "$st" | sed -n 's/^streamerd *retrying since \([0-9:]*\).*/\1/p')
 since_s=$(date -d "$since" +%s)
 { [ "$since_s" -ge $((t0 - 1)) ] && [ "$since_s" -le "$(date +%s)" ]; } ||
 	fail "retrying since $since, but the refusals began at $(date -d "@$t0" +%T)"
+tm new-session -d -s r -x 220 -y 40 \
+	"ASAN_OPTIONS=$DAEMON_ASAN $BIN/sensortap -s $SENSORD_SOCK --watch --metrics $T/run/streamerd.prom; sleep 30"
+watch_retrying() { pane r && grep -q "; retrying since $since: append: HTTP 503" "$T/pane"; }
+poll 10 watch_retrying || { cat "$T/pane"; fail "sensortap --watch does not say since $since and why"; }
+grep '^pipeline' "$T/pane"
+tm kill-session -t r
+mv "$T/log/streamerd.log.aside" "$T/log/streamerd.log"
 fault '{"kind":"clear"}'
 expect_state 30 streamerd 'streaming$' "streaming again after the refusals"
 
@@ -71,22 +87,19 @@ expect_state 30 streamerd 'streaming$' "streaming once sensord is back"
 
 # status -w in a terminal: redrawn in place (one screen, the clock moving),
 # Ctrl-C ends it with status 0
-tm() { tmux -L "sst$$" -f /dev/null "$@"; }
-at_exit 'tm kill-server 2>/dev/null'
 tm new-session -d -s w -x 150 -y 30 \
 	"ASAN_OPTIONS=$DAEMON_ASAN $SUPERVISE -c $T/conf status -w -n 1; echo exited \$?; sleep 30"
-pane() { tm capture-pane -p -t w >"$T/pane" 2>/dev/null; }
 clock() { sed -n 's/^supervise status, every 1s.* \([0-9:]*\)$/\1/p' "$T/pane"; }
-shown() { pane && [ -n "$(clock)" ] && grep -q '^streamerd  *streaming' "$T/pane"; }
+shown() { pane w && [ -n "$(clock)" ] && grep -q '^streamerd  *streaming' "$T/pane"; }
 poll 10 shown || { cat "$T/pane"; fail "status -w shows nothing"; }
 first=$(clock)
-moved() { pane && [ -n "$(clock)" ] && [ "$(clock)" != "$first" ]; }
+moved() { pane w && [ -n "$(clock)" ] && [ "$(clock)" != "$first" ]; }
 poll 5 moved || { cat "$T/pane"; fail "status -w did not refresh"; }
 cat "$T/pane"
 { [ "$(grep -c '^sensord ' "$T/pane")" = 1 ] && [ "$(grep -c '^supervise status' "$T/pane")" = 1 ]; } ||
 	fail "status -w did not redraw in place"
 tm send-keys -t w C-c
-ended() { pane && grep -q 'exited 0$' "$T/pane"; }
+ended() { pane w && grep -q 'exited 0$' "$T/pane"; }
 poll 5 ended || { cat "$T/pane"; fail "status -w did not end with 0 on Ctrl-C"; }
 tm kill-server
 

@@ -187,10 +187,10 @@ test_retrying_and_old_file(void **state)
 	(void)state;
 	metrics(v, "streamerd_committed_seq 10\n"
 	    "streamerd_retrying_since_timestamp_seconds 1796622930\n"
-	    "streamerd_last_error_info{error=\"HTTP 503\"} 1\n", T0 + 20 * NS);
+	    "streamerd_last_error_info{reason=\"append: HTTP 503\"} 1\n", T0 + 20 * NS);
 	s = render(v, 40, 200, T0 + 90 * NS);
 	assert_non_null(strstr(line_of(s, "pipeline"), "30 pending"));
-	assert_non_null(strstr(line_of(s, "pipeline"), "; retrying since 05:55:30: HTTP 503"));
+	assert_non_null(strstr(line_of(s, "pipeline"), "; retrying since 05:55:30: append: HTTP 503"));
 	assert_non_null(strstr(line_of(s, "pipeline"), "(metrics file 70 s old)"));
 	view_metrics(v, NULL, -ENOENT, 0);
 	s = render(v, 40, 200, T0 + 90 * NS);

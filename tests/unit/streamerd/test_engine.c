@@ -618,7 +618,12 @@ test_429_and_5xx_retry_same_request(void **state)
 	feed(h, 429, "Content-Type: application/json\nRetry-After: 2\n",
 	    "{\"code\":\"ERR_TOO_MANY_REQUESTS\",\"message\":\"slow down\"}");
 	assert_false(h->out.rewind);
+	/* the metrics say since when and why, in words a label may carry */
+	assert_int_equal(h->m.retrying_since_wall_ns, WALL0 * NS_PER_S);
+	assert_string_equal(h->m.last_error, "append: HTTP 429 ERR_TOO_MANY_REQUESTS");
+	assert_true(h->m.changed);
 	advance(h, 1900 * NS_PER_MS);
+	h->wall_s += 2;
 	expect_next(h, b, ENGINE_RQ_NONE);	/* Retry-After: 2 s is honoured */
 	wait_next(h, b, ENGINE_RQ_APPEND, NS_PER_S);
 	expect_same_append(h, url, body, len);
@@ -628,12 +633,23 @@ test_429_and_5xx_retry_same_request(void **state)
 	expect_next(h, b, ENGINE_RQ_NONE);
 	wait_next(h, b, ENGINE_RQ_APPEND, 5 * NS_PER_S);
 	expect_same_append(h, url, body, len);
+	assert_string_equal(h->m.last_error, "append: HTTP 503 ERR_GENERAL_EXCEPTION_RETRY_REQUEST");
 	feed_transport(h, "Connection reset by peer");
+	/* not the transport's own text (it may name hosts, paths, times) */
+	assert_string_equal(h->m.last_error, "append: transport failure");
 	wait_next(h, b, ENGINE_RQ_APPEND, 5 * NS_PER_S);
 	expect_same_append(h, url, body, len);
+	h->rs = (struct http_resp){ .status = 0, .retry_after_s = -1, .body = "",
+		.error = "Operation timed out after 30001 ms", .error_kind = "Timeout was reached" };
+	engine_on_answer(h->e, &h->rs, h->now, &h->out);
+	assert_string_equal(h->m.last_error, "append: Timeout was reached");
+	assert_int_equal(h->m.retrying_since_wall_ns, WALL0 * NS_PER_S);	/* the run's start */
+	wait_next(h, b, ENGINE_RQ_APPEND, 10 * NS_PER_S);
 	feed_file(h, "append-docs.http");
 	assert_true(h->out.appended);
-	assert_true(h->m.retries >= 3);
+	assert_true(h->m.retries >= 4);
+	assert_int_equal(h->m.retrying_since_wall_ns, 0);	/* over */
+	assert_string_equal(h->m.last_error, "append: Timeout was reached");	/* kept */
 	h_free(h);
 }
 
