@@ -31,6 +31,10 @@
 #define SETUP_HINT "create it with config/snowflake/setup.sql (and check the names and grants)"
 #define OPEN_BODY "{\"fail_on_uncommitted_rows\":false}"
 #define REFUSALS_MAX 5		/* refusals in a row with no commit before giving up */
+/* The learned commit lag's cap: below the 6.4 s that SENT_MAX (stream.c)
+ * batches last at 10 appends/s, so a drain never waits on a poll. */
+#define COMMIT_WAIT_MAX_NS (5 * NS_PER_S)
+#define STATUS_BACKOFF_MAX 4	/* polls without progress: commit_poll_ms << 3 apart at most */
 
 struct engine {
 	const struct config *cf;
@@ -102,6 +106,12 @@ struct engine {
 	int refusals;			/* refusals (reopens) with no commit progress */
 	bool unusable_logged;		/* this streak of unusable answers was logged */
 	int64_t retry_at, next_ingest_at, next_status_at;
+	/* Status polls (schedule_status): the commit lag learned so far, the
+	 * seq the next poll expects committed (0: a back-off poll, which
+	 * expects nothing), and polls in a row that found nothing new. */
+	int64_t commit_wait_ns;
+	uint64_t wait_seq;
+	int status_misses;
 	bool need_rewind;
 	char rewind_why[160];
 
@@ -1202,6 +1212,76 @@ on_open(struct engine *e, const struct http_resp *rs, enum api_class c, const ch
 	maybe_subscribe(e, out);
 }
 
+/* ------------------------------------------------------------ status polls */
+
+/* A bulk status call is worth making when it can confirm something, and
+ * one call confirms every append committed by then. So the first poll after
+ * an append that starts a wait (nothing else pending) goes when the commit
+ * should be there: after the commit lag learned so far, at least
+ * commit_poll_ms. Appends made meanwhile do not move that poll (a steady
+ * stream of appends would put it off for ever); when it confirms some and
+ * others are pending, the next goes one lag later, when every append made
+ * by now should be committed: at most one call per lag however fast
+ * appends come, so one call confirms several. The lag shrinks slowly
+ * while polls so timed find what they expected committed and grows by a
+ * quarter when one does not: about one call per append at a steady lag,
+ * fewer when appends come faster than commits, and a miss now and then to
+ * notice a lag that got shorter. Polls that find nothing new committed
+ * back off: commit_poll_ms, then twice that, up to 8 times. Acks only
+ * ever follow a confirmed commit; this decides only how often to ask. */
+static void
+commit_wait_begins(struct engine *e, int64_t now)
+{
+	int64_t poll = e->cf->commit_poll_ms * NS_PER_MS;
+
+	if (e->commit_wait_ns < poll)
+		e->commit_wait_ns = poll;
+	e->wait_seq = e->rq_last;
+	e->status_misses = 0;
+	e->next_status_at = now + e->commit_wait_ns;
+}
+
+/* Learns from a poll timed by the lag whether the lag was long enough. */
+static void
+learn_commit_lag(struct engine *e)
+{
+	int64_t poll = e->cf->commit_poll_ms * NS_PER_MS;
+
+	if (e->wait_seq == 0)
+		return;
+	if (e->committed_seq >= e->wait_seq)
+		e->commit_wait_ns -= e->commit_wait_ns / 64;
+	else
+		e->commit_wait_ns += e->commit_wait_ns / 4;
+	if (e->commit_wait_ns < poll)
+		e->commit_wait_ns = poll;
+	if (e->commit_wait_ns > COMMIT_WAIT_MAX_NS)
+		e->commit_wait_ns = COMMIT_WAIT_MAX_NS;
+	e->wait_seq = 0;
+}
+
+/* After a usable status answer: when to ask next, if anything is pending
+ * (before: the committed seq the answer found). */
+static void
+schedule_status(struct engine *e, int64_t now, uint64_t before)
+{
+	int64_t poll = e->cf->commit_poll_ms * NS_PER_MS;
+
+	learn_commit_lag(e);
+	if (e->inflight_hi <= e->committed_seq)
+		return;		/* the next append starts a wait */
+	if (e->committed_seq > before) {
+		/* every append made by now should be committed one lag later */
+		e->status_misses = 0;
+		e->wait_seq = e->inflight_hi;
+		e->next_status_at = now + e->commit_wait_ns;
+		return;
+	}
+	if (e->status_misses < STATUS_BACKOFF_MAX)
+		e->status_misses++;
+	e->next_status_at = now + (poll << (e->status_misses - 1));
+}
+
 static void
 on_append(struct engine *e, const struct http_resp *rs, enum api_class c, const char *code,
     int64_t now, struct engine_out *out)
@@ -1224,7 +1304,7 @@ on_append(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 	set_str(&e->cont, cont);
 	elog(e, LOG_LVL_DEBUG, "appended seqs %" PRIu64 "..%" PRIu64, e->rq_first, e->rq_last);
 	if (e->inflight_hi <= e->committed_seq)
-		e->next_status_at = now + e->cf->commit_poll_ms * NS_PER_MS;
+		commit_wait_begins(e, now);
 	e->inflight_hi = e->rq_last;
 	e->ack_bound = max64(e->ack_bound, e->rq_last);
 	out->appended = true;
@@ -1262,6 +1342,7 @@ on_status(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 {
 	struct api_chstatus st;
 	bool found = false;
+	uint64_t before = e->committed_seq;
 
 	if (c != API_OK) {
 		common_failure(e, ENGINE_RQ_STATUS, c, rs, code, now, out);
@@ -1306,6 +1387,7 @@ on_status(struct engine *e, const struct http_resp *rs, enum api_class c, const 
 	}
 	if (st.has_committed)
 		on_committed(e, st.committed, out);
+	schedule_status(e, now, before);
 }
 
 static void

@@ -441,6 +441,67 @@ test_append_commit_ack(void **state)
 	h_free(h);
 }
 
+/* A service that commits each append lag after it took it, one record a
+ * second in a batch of its own (as flush_interval_ms at 1 record/s): the
+ * bulk status calls per append over the appends after the first skip, of
+ * n. sensord is never told of a seq the service did not report committed. */
+static double
+status_per_append(int64_t lag, int n, int skip)
+{
+	struct h *h = h_new(true);
+	int64_t taken[64], next_rec;
+	uint64_t last[64], seq = 0, committed = 0;
+	struct batch *ready = NULL;
+	int na = 0, polls = 0;
+
+	assert_true(n <= 60);
+	bring_up(h, NULL);
+	next_rec = h->now;
+	while (na < n) {
+		if (ready == NULL && h->now >= next_rec) {
+			seq++;
+			records(h, seq, seq);
+			ready = mkbatch(h, seq, seq);
+			next_rec += NS_PER_S;
+		}
+		if (engine_next(h->e, h->now, ready, &h->req, &h->out)) {
+			enum engine_stage k = engine_report(h->e)->stage;
+
+			assert_true(k == ENGINE_RQ_APPEND || k == ENGINE_RQ_STATUS);
+			if (k == ENGINE_RQ_APPEND) {
+				feed_file(h, "append-docs.http");
+				taken[na] = h->now;
+				last[na++] = seq;
+				ready = NULL;
+			} else {
+				for (int i = 0; i < na && taken[i] + lag <= h->now; i++)
+					committed = last[i];
+				polls += na > skip;
+				feed_status(h, "pi-7", "SUCCESS", committed);
+			}
+		}
+		assert_true(engine_ackable(h->e) <= committed);
+		advance(h, 10 * NS_PER_MS);
+	}
+	h_free(h);
+	return (double)polls / (n - skip);
+}
+
+/* One bulk status call per append once the lag is learned (it was one
+ * every commit_poll_ms from each append: two at a 1 s lag), and fewer than
+ * one when several appends wait at once (a 3 s lag: four per append). */
+static void
+test_status_polls_per_append(void **state)
+{
+	double one = status_per_append(NS_PER_S, 60, 20);
+	double three = status_per_append(3 * NS_PER_S, 60, 20);
+
+	(void)state;
+	print_message("status calls per append: %.2f at a 1 s lag, %.2f at 3 s\n", one, three);
+	assert_true(one <= 1.2);
+	assert_true(three <= 0.8);
+}
+
 /* A real 400 STALE_CONTINUATION_TOKEN_SEQUENCER: rewind, reopen, replay
  * from the committed token. */
 static void
@@ -1640,6 +1701,7 @@ main(void)
 		cmocka_unit_test(test_open_new_channel_from_oldest),
 		cmocka_unit_test(test_open_canned),
 		cmocka_unit_test(test_append_commit_ack),
+		cmocka_unit_test(test_status_polls_per_append),
 		cmocka_unit_test(test_stale_sequencer_reopens),
 		cmocka_unit_test(test_canned_reopen_answers),
 		cmocka_unit_test(test_401_refresh_once_then_fatal),
