@@ -36,6 +36,7 @@
 #   row N ['"key":value'...]  one NDJSON row of the thermal table
 #   fault JSON           POST /_emu/faults; it must be accepted
 #   emu_stat NAME        a top-level number of /_emu/stats
+#   emu_settled [SECONDS]  until no batch waits for its commit (the table is final)
 #   sql QUERY            sqlite3 on $EMU_DB
 #   table_rows, table_seqs  rows in THERMAL_SENSOR_DATA, distinct record seqs among them
 # (Variables set here are read by the tests; some arguments are optional.)
@@ -230,6 +231,17 @@ emu_stat() {
 	AUTH='' req GET /_emu/stats
 	expect_status 200 "GET /_emu/stats"
 	printf '%s' "$BODY" | python3 -c "import json,sys; print(json.load(sys.stdin).get('$1', 0))"
+}
+
+# emu_settled [SECONDS]: until the emulator holds no batch still waiting
+# for its commit (a stopped streamerd's last append commits after it
+# exits), so the table is what it will stay.
+emu_settled() {
+	wait_for "${1:-15}" "the emulator to commit the batches it holds" _emu_no_pending
+}
+
+_emu_no_pending() {
+	[ "$(emu_stat pending_batches)" = 0 ]
 }
 
 sql() {

@@ -79,6 +79,7 @@ PY
 jid=$(sensord_status journal_id)
 stop_streamerd
 stop_sensord
+emu_settled
 j1=$(sed -n 's/^sensord_journal_last_seq{[^}]*} //p' "$SENSORD_METRICS")
 last=$(sql "SELECT max(json_extract(RAW_DATA, '\$.seq')) FROM THERMAL_SENSOR_DATA")
 JOURNAL_ID=$jid check_table "$last"
