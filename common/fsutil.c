@@ -116,6 +116,13 @@ fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mo
 	return replace(dirfd, name, data, len, mode, true);
 }
 
+int
+fs_write_atomic_at_nosync(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode)
+{
+	return replace(dirfd, name, data, len, mode, false);
+}
+
 /* Reads the regular file open on fd whole (see fs_read_all). */
 static int
 read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len)

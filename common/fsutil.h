@@ -21,6 +21,10 @@ int fs_write_atomic_nosync(const char *path, const void *data, size_t len, mode_
  * -errno. */
 int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len,
     mode_t mode);
+/* fs_write_atomic_nosync for the file name in the directory open on dirfd.
+ * 0 or -errno. */
+int fs_write_atomic_at_nosync(int dirfd, const char *name, const void *data, size_t len,
+    mode_t mode);
 /* Reads a whole file of at most max bytes into *ret_buf (new, NUL-terminated,
  * caller frees) and its length into *ret_len. -EFBIG when larger. */
 int fs_read_all(const char *path, size_t max, char **ret_buf, size_t *ret_len);

@@ -19,7 +19,11 @@
  * (journal id, floor, seqs skipped ever, counted-below). No seq at or above
  * the floor has been handed out: with fsync "interval" or "never" the floor
  * is moved a block ahead before the block is used, and journal_close sets
- * it to the exact next seq after the last sync. See docs/journal.md.
+ * it to the exact next seq after the last sync. The acked file is written
+ * about once a second without the fsyncs (a process crash loses none of
+ * it; each fsync is a wait for the disk, several wake-ups) and made
+ * durable before a segment is deleted and at close: an ack a power cut
+ * takes back only keeps records longer. See docs/journal.md.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -84,9 +88,10 @@ struct journal {
 	uint64_t skipped;	/* seqs skipped at start-ups, ever */
 	uint64_t counted;	/* seqs below this are counted in skipped */
 	bool sync_failed;	/* an fdatasync failed: what it covered may be lost */
-	uint64_t acked, acked_saved;
+	uint64_t acked, acked_saved;	/* saved: in the acked file and fsynced */
 	bool acked_failing;	/* the last write of the acked file failed */
 	uint64_t dropped, dropped_saved;
+	uint64_t acked_written, dropped_written;	/* in the file, maybe not synced */
 	uint64_t written;
 	uint64_t bytes;
 	unsigned damaged;
@@ -592,17 +597,18 @@ floor_write(struct journal *j, uint64_t floor)
 	return 0;
 }
 
-int
-journal_flush_acked(struct journal *j)
+/* Replaces the acked file with the current acked seq and dropped count,
+ * durable (fsync of the file and of the directory) or not. */
+static int
+acked_write(struct journal *j, bool durable)
 {
 	char text[96];
 	int n, r;
 
-	if (j->acked == j->acked_saved && j->dropped == j->dropped_saved)
-		return 0;
 	n = snprintf(text, sizeof(text), "%016" PRIx64 " %" PRIu64 " %" PRIu64 "\n", j->id,
 	    j->acked, j->dropped);
-	r = fs_write_atomic_at(j->dirfd, ACKED_FILE, text, (size_t)n, 0640);
+	r = durable ? fs_write_atomic_at(j->dirfd, ACKED_FILE, text, (size_t)n, 0640) :
+	    fs_write_atomic_at_nosync(j->dirfd, ACKED_FILE, text, (size_t)n, 0640);
 	if (r < 0) {
 		/* Once per failing spell: a full disk fails every second. */
 		if (!j->acked_failing)
@@ -614,9 +620,29 @@ journal_flush_acked(struct journal *j)
 	if (j->acked_failing)
 		log_info("journal: %s/%s written again", j->dir, ACKED_FILE);
 	j->acked_failing = false;
-	j->acked_saved = j->acked;
-	j->dropped_saved = j->dropped;
+	j->acked_written = j->acked;
+	j->dropped_written = j->dropped;
+	if (durable) {
+		j->acked_saved = j->acked;
+		j->dropped_saved = j->dropped;
+	}
 	return 0;
+}
+
+int
+journal_flush_acked(struct journal *j)
+{
+	if (j->acked == j->acked_saved && j->dropped == j->dropped_saved)
+		return 0;
+	return acked_write(j, true);
+}
+
+int
+journal_write_acked(struct journal *j)
+{
+	if (j->acked == j->acked_written && j->dropped == j->dropped_written)
+		return 0;
+	return acked_write(j, false);
 }
 
 /* ------------------------------------------------------------ open */
@@ -781,8 +807,8 @@ load_acked(struct journal *j)
 		    "; ignored", j->dir, ACKED_FILE, id, j->id);
 		return;
 	}
-	j->acked = j->acked_saved = acked;
-	j->dropped = j->dropped_saved = dropped;
+	j->acked = j->acked_saved = j->acked_written = acked;
+	j->dropped = j->dropped_saved = j->dropped_written = dropped;
 }
 
 /* Applies the seq floor file to next_seq (set to the recovered tail). */
@@ -1173,7 +1199,7 @@ journal_retain(struct journal *j, int64_t now)
 		memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*s));
 		j->nsegs--;
 	}
-	(void)journal_flush_acked(j);
+	(void)journal_write_acked(j);
 }
 
 void

@@ -84,11 +84,18 @@ int journal_sync(struct journal *j);
 /* Records that everything up to seq is committed downstream. -ERANGE past
  * the last seq; an older seq is ignored. */
 int journal_ack(struct journal *j, uint64_t seq);
-/* Writes the acked seq (atomic replace) when it changed since last time. */
+/* Writes the acked seq (atomic replace, fsynced) when it changed since it
+ * was last made durable. */
 int journal_flush_acked(struct journal *j);
+/* The same without the fsyncs (the cheap, frequent write): a crash of the
+ * process loses nothing written, a power cut may bring back an older
+ * acked seq, which only means records a client acked are kept and offered
+ * again; nothing is deleted on the strength of an ack not made durable. */
+int journal_write_acked(struct journal *j);
 /* Deletes closed segments that are fully acked or forced out by the limits
  * (now: Unix ns, for max_age), each only once the acked file (acked seq and
- * dropped count) is written: none while it cannot be. */
+ * dropped count) is durable: none while it cannot be. Then writes the acked
+ * file without fsync (journal_write_acked) when it changed. */
 void journal_retain(struct journal *j, int64_t now);
 /* Counters and ranges. */
 void journal_stats(const struct journal *j, struct journal_stats *st);
