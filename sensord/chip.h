@@ -8,8 +8,10 @@
  * Drivers are non-blocking state machines: each op issues at most a few
  * transfers that need no wait between them and says when it wants to be
  * called again (out->next, CLOCK_MONOTONIC ns), and whether it may be
- * called sooner when the loop is awake for another chip (out->early), so
- * the chips share one tick. Only probe() may sleep.
+ * called sooner when the loop is awake for another chip (out->early), or,
+ * for a read whose answer waits in the chip, later, on the next wake-up the
+ * loop has anyway (out->late), so the chips share one tick: one wake-up a
+ * second in all. Only probe() may sleep.
  * Retrying, back-off and fault bookkeeping live in the manager: a driver only
  * reports "this chip failed" (out->err) with a short reason.
  */
@@ -37,6 +39,11 @@
  * (out->early): half the 1 s period, so a 1 Hz grid can join any other
  * chip's (the SGP30's, which is never early, is the shared tick). */
 #define CHIP_EARLY (NS_PER_S / 2)
+/* How long a read may wait for the shared tick (out->late): a period, so a
+ * command sent on one tick is answered on the next. The chips keep an
+ * answer until it is read or another command comes (chips.md §1.1), and
+ * out->taken keeps the sample's time true. */
+#define CHIP_LATE NS_PER_S
 
 /* What the manager knows from the other chips, for compensation. */
 struct chip_env {
@@ -54,7 +61,12 @@ struct chip_out {
 				 * awake anyway, or later for another chip's deadline:
 				 * next is a slot on the chip's grid, not the end of a
 				 * command's execution time (0: exactly then) */
+	int64_t late;		/* > 0: next may also be served up to this much
+				 * later, when another chip's fixed deadline comes
+				 * then (what is read waits in the chip) */
 	bool sample;		/* the block below holds a fresh, CRC-valid measurement */
+	int64_t taken;		/* CLOCK_MONOTONIC ns the sample was measured, when
+				 * not at this poll (0: now) */
 	union {
 		struct rec_scd4x scd4x;
 		struct rec_sgp30 sgp30;

@@ -5,9 +5,10 @@
  * transfers, done in one turn) the ID check and the four OTP calibration
  * words, which are signed: reading them unsigned is off by hundreds of Pa on
  * parts with negative constants. The chip measures only on command; the
- * driver triggers one T-first conversion per second on a fixed grid, waits
- * the mode's maximum conversion time and converts with the datasheet's
- * three-point fit in double precision.
+ * driver triggers one T-first conversion per second on a fixed grid, reads
+ * it at the next slot, just before the next conversion (the result waits
+ * in the chip; never sooner than the mode's maximum conversion time), and
+ * converts with the datasheet's three-point fit in double precision.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -57,6 +58,7 @@ struct icp {
 	uint16_t id;
 	int16_t otp[4];
 	int64_t slot;
+	int64_t t_cmd;		/* when the conversion in flight was started */
 };
 
 void
@@ -171,6 +173,7 @@ measure(struct icp *c, struct chip_out *out, int64_t now)
 {
 	int m = mode_of(c);
 	int r = chip_send(c->bus, ICP_ADDR, modes[m].cmd, NULL, 0);
+	int64_t done;
 
 	/* Served early, on another chip's (the SGP30's) wake-up: that tick
 	 * becomes this grid, so the two go on sharing it at 1 s intervals. */
@@ -184,7 +187,14 @@ measure(struct icp *c, struct chip_out *out, int64_t now)
 		return;
 	}
 	c->step = S_MEASURE;
-	out->next = now + modes[m].wait + CHIP_MARGIN;
+	c->t_cmd = now;
+	/* Read at the next slot, where the next conversion starts, and served
+	 * early with the other chips' tick as a slot is, but never before
+	 * the conversion is done. Not at any wake-up after that: a read
+	 * between two ticks would leave the next tick's record without one. */
+	done = now + modes[m].wait + CHIP_MARGIN;
+	out->next = c->slot > done ? c->slot : done;
+	out->early = out->next - done < CHIP_EARLY ? out->next - done : CHIP_EARLY;
 }
 
 /* T-first layout: T | P_MMSB P_MLSB | P_LMSB P_LLSB; P_LLSB is not data. */
@@ -211,6 +221,7 @@ got_measurement(struct icp *c, struct chip_out *out)
 		return;
 	}
 	out->sample = true;
+	out->taken = c->t_cmd;
 	c->measured = true;
 }
 

@@ -71,6 +71,8 @@ struct scd4x {
 	int64_t period;		/* sample period of the chosen mode */
 	int64_t last_data;	/* last sample, or measurement start */
 	int64_t due;		/* earliest time worth asking data-ready */
+	int64_t t_asked;	/* when the pending data-ready question was sent */
+	int64_t t_ready;	/* when the question that saw the sample pending was */
 	bool p_sent;		/* a pressure was written since the last start */
 	double p_last;		/* Pa, last written */
 	int64_t p_time;
@@ -287,6 +289,7 @@ measuring(struct scd4x *c, struct chip_out *out, int64_t now, const struct chip_
 		c->p_time = now;
 		c->step = S_MEASURING;
 		out->next = now + T_CMD;
+		out->late = CHIP_LATE;	/* nothing to read: the next tick will do */
 		return;
 	}
 	if (now < c->due - CHIP_EARLY) {
@@ -296,6 +299,8 @@ measuring(struct scd4x *c, struct chip_out *out, int64_t now, const struct chip_
 	}
 	send_or_fail(c, out, now, CMD_DATA_READY, NULL, 0, "get_data_ready_status",
 	    S_READY, T_CMD);
+	c->t_asked = now;
+	out->late = CHIP_LATE;	/* the answer waits: read it on the next tick */
 }
 
 static void
@@ -311,6 +316,8 @@ got_ready(struct scd4x *c, struct chip_out *out, int64_t now)
 	if (w & 0x07FF) {
 		send_or_fail(c, out, now, CMD_READ_MEASUREMENT, NULL, 0,
 		    "read_measurement", S_READ, T_CMD);
+		c->t_ready = c->t_asked;
+		out->late = CHIP_LATE;
 		return;
 	}
 	/* A chip that silently left periodic mode never sets data-ready. */
@@ -321,9 +328,11 @@ got_ready(struct scd4x *c, struct chip_out *out, int64_t now)
 		    (int64_t)((now - c->last_data) / NS_PER_S));
 		return;
 	}
+	/* Asked a poll interval after the last question, with the other
+	 * chips' tick (usually this one: the answer was read on it). */
 	c->step = S_MEASURING;
-	out->next = now + T_POLL;
-	out->early = CHIP_EARLY;	/* asking again with the other chips' tick */
+	out->next = c->t_asked + T_POLL;
+	out->early = CHIP_EARLY;
 }
 
 static void
@@ -338,11 +347,13 @@ got_measurement(struct scd4x *c, struct chip_out *out, int64_t now)
 	}
 	c->last_data = now;
 	c->step = S_MEASURING;
-	/* The next sample is one period after this one; we saw this one up to
-	 * T_POLL late, so ask again a poll interval early. */
-	c->due = now + c->period - T_POLL;
+	/* The next sample is one period after this one, which was there when
+	 * the data-ready question was sent and at most T_POLL before; so ask
+	 * again a poll interval early, counted from that question. */
+	c->due = c->t_ready + c->period - T_POLL;
 	out->next = c->due;
 	out->early = CHIP_EARLY;
+	out->taken = c->t_ready;
 	scd4x_convert(w, &out->u.scd4x.co2, &out->u.scd4x.t, &out->u.scd4x.rh);
 	out->sample = true;
 	c->started_once = true;

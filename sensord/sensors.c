@@ -54,6 +54,7 @@ struct chip {
 	char error[RECORD_ERROR_LEN];	/* the last failure */
 	int64_t next;
 	int64_t early;		/* next may be served this much sooner (chip_out) */
+	int64_t late;		/* ... or this much later, on a fixed deadline */
 	int64_t backoff;
 	uint64_t measurements, faults;
 	int64_t last_ok;	/* Unix ns */
@@ -180,7 +181,7 @@ chip_failed(struct chip *c, int64_t now, const char *what)
 	c->recovering = true;
 	c->state = C_RETRYING;
 	c->next = now + c->backoff;
-	c->early = 0;
+	c->early = c->late = 0;
 	c->backoff = c->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : c->backoff * 2;
 }
 
@@ -188,7 +189,7 @@ static void
 got_sample(struct sensors *s, struct chip *c, enum chip_id id, int64_t now,
     const struct chip_out *out)
 {
-	int64_t t_meas = unix_at(now);
+	int64_t t_meas = unix_at(out->taken > 0 ? out->taken : now);
 
 	c->sample = *out;
 	c->has_sample = true;
@@ -223,7 +224,7 @@ restart(struct sensors *s, struct chip *c, int64_t now)
 	char what[CHIP_WHAT_LEN];
 	int r = c->ops->start(c->st, now, &c->next);
 
-	c->early = 0;
+	c->early = c->late = 0;
 	if (r == 0) {
 		c->state = C_RUNNING;
 		return;
@@ -254,7 +255,7 @@ step_stopping(struct sensors *s, struct chip *c, int64_t now)
 		c->state = C_STOPPED;
 	else
 		c->next = out.next;
-	c->early = 0;
+	c->early = c->late = 0;
 }
 
 static void
@@ -283,6 +284,7 @@ step(struct sensors *s, enum chip_id id, int64_t now)
 	}
 	c->next = out.next;
 	c->early = out.early > 0 && !s->stopping ? out.early : 0;
+	c->late = out.late > 0 && !s->stopping ? out.late : 0;
 }
 
 static void
@@ -415,7 +417,7 @@ sensors_stop(struct sensors *s, int64_t now)
 
 		if (c->state == C_DISABLED)
 			continue;
-		c->early = 0;
+		c->early = c->late = 0;
 		if (c->state == C_RUNNING && c->ops->stop(c->st, now, &next)) {
 			c->state = C_STOPPING;
 			c->next = next;
@@ -481,10 +483,14 @@ sensors_free(struct sensors *s)
 
 /* When chip c needs the loop: its deadline, or, for a slot that may move
  * (early), a fixed deadline within CHIP_EARLY after it (hard), so that a
- * chip whose slot lies just before another's tick joins that tick. */
+ * chip whose slot lies just before another's tick joins that tick; for a
+ * read that may wait (late), the fixed deadline at or after it within
+ * CHIP_LATE: the next tick. */
 static int64_t
 wants(const struct chip *c, int64_t hard)
 {
+	if (c->late > 0 && hard >= c->next && hard - c->next <= c->late)
+		return hard;
 	return c->early > 0 && hard <= c->next + c->early ? hard : c->next;
 }
 
@@ -494,7 +500,8 @@ sensors_next_deadline(const struct sensors *s)
 	int64_t first = INT64_MAX, hard = INT64_MAX, last;
 
 	for (int i = 0; i < NCHIPS; i++)
-		if (scheduled(&s->chips[i]) && s->chips[i].early == 0 && s->chips[i].next < hard)
+		if (scheduled(&s->chips[i]) && s->chips[i].early == 0 &&
+		    s->chips[i].late == 0 && s->chips[i].next < hard)
 			hard = s->chips[i].next;
 	for (int i = 0; i < NCHIPS; i++)
 		if (scheduled(&s->chips[i]) && wants(&s->chips[i], hard) < first)

@@ -5,10 +5,13 @@
  * iaq_init and, when a baseline saved for this serial is at most 7 days old,
  * restores it. From then on measure_iaq runs on a fixed 1 s grid anchored at
  * start-up: each slot is the previous slot + 1 s, never "now + 1 s", so the
- * time the loop takes to wake up does not accumulate. Work that needs the
- * chip between measurements (absolute-humidity compensation after each new
- * SCD4x sample, the hourly baseline read) is slotted in right after a
- * measurement's read, when the chip has almost a second to spare.
+ * time the loop takes to wake up does not accumulate. A measurement's
+ * answer waits in the chip and is read at the next slot, just before the
+ * next measure_iaq, so the chip costs one wake-up a second, not two; the
+ * sample keeps the time it was measured. Work that needs the chip between
+ * measurements (absolute-humidity compensation after each new SCD4x
+ * sample, the hourly baseline read) is slotted in right after a
+ * measurement's read; measure_iaq then follows once it is done.
  *
  * The first 15 s after iaq_init the chip returns fixed 400 ppm / 0 ppb;
  * those samples are passed on flagged warm-up. The baseline is trusted (and
@@ -344,7 +347,8 @@ measure(struct sgp30 *c, struct chip_out *out, int64_t now)
 	}
 	c->t_meas = now;
 	c->step = S_MEASURE;
-	out->next = now + T_MEASURE;
+	/* The answer is read at the next slot (the chips' next tick). */
+	out->next = c->slot > now + T_MEASURE ? c->slot : now + T_MEASURE;
 }
 
 /* After a measurement: one extra command at most, then back to the grid
@@ -358,8 +362,8 @@ between(struct sgp30 *c, struct chip_out *out, int64_t now, const struct chip_en
 		c->th_seq = env->th_seq;
 		send_or_fail(c, out, now, CMD_SET_AH, &arg, 1, "set_absolute_humidity",
 		    S_HUMIDITY, T_CMD);
-		/* Nothing to read back: the next step waits for the next slot
-		 * rather than for a wake-up of its own 10 ms from now. */
+		/* Nothing to read back: measure_iaq follows once it is done
+		 * (or waits for its slot, if that is later). */
 		if (out->err == 0 && c->slot >= out->next)
 			out->next = c->slot;
 		return;
@@ -386,6 +390,7 @@ got_measurement(struct sgp30 *c, struct chip_out *out, int64_t now,
 		return;
 	}
 	out->sample = true;
+	out->taken = c->t_meas;
 	out->u.sgp30.eco2 = w[0];
 	out->u.sgp30.tvoc = w[1];
 	out->warmup = c->t_meas - c->t_init < WARMUP;
@@ -492,7 +497,12 @@ sgp_stop(void *st, int64_t now, int64_t *ret_next)
 		return false;
 	c->stopping = true;
 	c->next_save = now;
-	*ret_next = c->step == S_IDLE ? now : c->due;
+	/* A measurement in flight is read as soon as it is done, not at
+	 * the next slot: the stop has STOP_MAX. */
+	if (c->step == S_MEASURE)
+		*ret_next = c->t_meas + T_MEASURE > now ? c->t_meas + T_MEASURE : now;
+	else
+		*ret_next = c->step == S_IDLE ? now : c->due;
 	return true;
 }
 

@@ -125,7 +125,7 @@ test_startup_and_cadence(void **state)
 	(void)state;
 	s = start_icp(b, ICP_N);
 	assert_int_equal(fakebus_count(b->fb, 0x63, 0x805D), 1);
-	fbb_run_for(b, s, SEC(1) / 2);
+	fbb_run_for(b, s, SEC(3) / 2);	/* the first conversion is read at the next slot */
 	assert_int_equal(fakebus_count(b->fb, 0x63, 0xEFC8), 1);
 	assert_int_equal(fakebus_count(b->fb, 0x63, 0xC595), 1);
 	assert_int_equal(fakebus_last_args(b->fb, 0x63, 0xC595, w, 4), 1);
@@ -136,7 +136,8 @@ test_startup_and_cadence(void **state)
 	assert_true(fabs(r.icp10125.p - 100734.5) < 0.1);
 	assert_true(fabs(r.icp10125.t - 21.3) < 0.01);
 	fbb_run_for(b, s, SEC(60));
-	assert_int_equal(fakebus_count(b->fb, 0x63, 0x6825), 61);
+	/* one conversion a second (at 0, 1, ... 61 s), each read at the next */
+	assert_int_equal(fakebus_count(b->fb, 0x63, 0x6825), 62);
 	sensors_free(s);
 	fbb_free(b);
 }
@@ -152,7 +153,7 @@ test_signed_otp_end_to_end(void **state)
 
 	(void)state;
 	s = start_icp(b, ICP_N);
-	fbb_run_for(b, s, SEC(1) / 2);
+	fbb_run_for(b, s, SEC(3) / 2);	/* the first conversion is read at the next slot */
 	take(s, &r);
 	assert_true(r.has_icp10125);
 	assert_true(fabs(r.icp10125.p - 101397.23) < 0.01);
@@ -172,13 +173,14 @@ test_physical_edges(void **state)
 
 	(void)state;
 	s = start_icp(b, ICP_N);
-	fbb_run_for(b, s, SEC(1) / 2);
+	fbb_run_for(b, s, SEC(3) / 2);	/* the first conversion is read at the next slot */
 	take(s, &r);
 	assert_true(r.has_icp10125);
 	assert_true(fabs(r.icp10125.t - -40.0) < 0.01);
 	assert_true(fabs(r.icp10125.p - 30000.0) < 0.5);
 	assert_int_equal(fbb_control(b, "{\"icp10125\": {\"p\": 110000, \"t\": 85}}"), 0);
-	fbb_run_for(b, s, SEC(1));
+	/* the conversion of the next slot, read at the one after */
+	fbb_run_for(b, s, SEC(2));
 	take(s, &r);
 	assert_true(fabs(r.icp10125.t - 85.0) < 0.01);
 	assert_true(fabs(r.icp10125.p - 110000.0) < 0.5);

@@ -147,7 +147,8 @@ test_schedule_exact(void **state)
 
 /* The loop wakes 0..20 ms late (pseudo-random) and the other two chips share
  * the bus: every measurement stays within the wake-up latency of its grid
- * slot, nothing accumulates, and the count is still one per second. */
+ * slot (two, and 12 ms, after a humidity update), nothing accumulates, and
+ * the count is still one per second. */
 static int64_t
 late(uint64_t i)
 {
@@ -190,7 +191,10 @@ test_schedule_no_drift(void **state)
 	print_message("sgp30 schedule: %zu measurements in 300 s, worst deviation from "
 	    "the 1 s grid %.3f ms (injected wake-up latency 0..20 ms)\n", b->nlog,
 	    (double)worst / 1e6);
-	assert_true(worst <= 20 * NS_PER_MS + NS_PER_MS);
+	/* After each new SCD4x sample (every 5 s) set_absolute_humidity comes
+	 * first and measure_iaq 12 ms later, on a wake-up of its own with its
+	 * own injected latency: up to 20 + 12 + 20 ms late, never more. */
+	assert_true(worst <= 52 * NS_PER_MS + NS_PER_MS);
 	sensors_free(s);
 	fbb_free(b);
 }
@@ -275,8 +279,10 @@ test_warmup(void **state)
 		assert_false(r.sgp30_st.has_since || r.sgp30_st.has_error);
 		assert_int_equal(r.nfaults, 0);
 	}
-	assert_int_equal(warm, 15);
-	assert_int_equal(real, 15);
+	/* each answer is read at the next slot: the first second has none
+	 * yet (warming_up), then 15 warm-up answers, then real ones */
+	assert_int_equal(warm, 16);
+	assert_int_equal(real, 14);
 	sensors_free(s);
 	fbb_free(b);
 }
