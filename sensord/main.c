@@ -271,21 +271,24 @@ max64(int64_t a, int64_t b)
 	return a > b ? a : b;
 }
 
+static void record_on_tick(struct daemon *d, int64_t now);
+
 /* The chip manager keeps its own schedule (each driver says when it wants
  * its next poll, and sensors_next_deadline coalesces deadlines a few ms
  * apart); this timer follows it, re-read after each run because a run is
  * the only thing that changes it. The chips share one tick among
  * themselves (sensors_run serves a slot early on another chip's wake-up);
  * the once-a-second housekeeping below has slack, so it rides on that tick
- * instead of waking on its own. This timer has none: serving the chips on
+ * instead of waking on its own, and a record whose slot comes before the
+ * next tick is taken on this one (record_on_tick). This timer has none: serving the chips on
  * any wake-up (a client's message) would pull their grids off the tick. */
 static void
 on_chips(struct timer *t, void *arg, int64_t now)
 {
 	struct daemon *d = arg;
 
-	(void)t;
 	sensors_run(d->sensors, now);
+	record_on_tick(d, now);
 	timer_arm(t, sensors_next_deadline(d->sensors));
 }
 
@@ -307,6 +310,38 @@ progressed(struct daemon *d, int64_t now)
 {
 	if (!timer_armed(&d->t_watchdog))
 		timer_arm(&d->t_watchdog, max64(now, d->last_watchdog + WATCHDOG_NS));
+}
+
+/* How much before its slot a record may be taken on the chips' tick: up to
+ * 1 s, and not at all for records less than 2 s apart. When the chips are
+ * off their regular tick (retrying, restarting), their wake-ups come at
+ * odd times; a 1 s record taken on them would now and then catch two of a
+ * 1 Hz chip's reads and leave its neighbour none (seen in chip-faults.sh),
+ * while a record 2 s or more long holds at least one whatever the jitter. */
+static int64_t
+record_slack(const struct daemon *d)
+{
+	return d->interval_ns < 2 * NS_PER_S ? 0 : min64(NS_PER_S, d->interval_ns / 2);
+}
+
+static void on_record(struct timer *t, void *arg, int64_t now);
+
+/* A record whose slot comes before the chips' next wake-up, and at most
+ * record_slack away, is taken now, right after the chips ran: it costs no
+ * wake-up of its own, and it is taken on the same tick of the chips' grid
+ * every time, so each record gets the samples of the same ticks (a record
+ * taken at whatever wake-up came first would now and then catch two of a
+ * chip's reads and leave the next record none). The grid it keeps is its
+ * slots'; the samples are still those that arrived since the previous
+ * record. */
+static void
+record_on_tick(struct daemon *d, int64_t now)
+{
+	int64_t slot = timer_when(&d->t_record);
+
+	if (timer_armed(&d->t_record) && slot > now && slot - now <= record_slack(d) &&
+	    slot <= sensors_next_deadline(d->sensors))
+		on_record(&d->t_record, d, now);
 }
 
 /* Records keep their grid (start + k * interval) so they do not drift. */
