@@ -21,6 +21,7 @@
 #ifndef SNOWSENSE_SDSOCK_H
 #define SNOWSENSE_SDSOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -47,6 +48,9 @@ int sdsock_recv_msg(int fd, void *buf, enum proto_side peer, struct proto_msg *r
 /* ---- the client's connection ----------------------------------------- */
 
 struct sdsock;
+
+/* Messages the client receives per syscall, each slot PROTO_MAX_MSG. */
+#define SDSOCK_BATCH 8
 
 /* server_uid for a caller that trusts whoever listens (tests, tools that
  * judge the records themselves). */
@@ -82,11 +86,19 @@ int sdsock_ack(struct sdsock *c, uint64_t seq);
  * sdsock_send_msg's errors. */
 int sdsock_ask_status(struct sdsock *c);
 /* Reads one message from the server into *ret, without blocking: any op
- * the server sends (hello, rec, gap, status, err). Returns 0, -EAGAIN
+ * the server sends (hello, rec, gap, status, err), in the order sent. Returns 0, -EAGAIN
  * (nothing now), -ECONNRESET (the server closed), -EBADMSG / -EMSGSIZE
  * (malformed: close), -EPROTONOSUPPORT (a hello of another protocol
  * version: close), or -errno; sdsock_why says what was wrong. */
 int sdsock_read(struct sdsock *c, struct proto_msg *ret);
+/* Whether sdsock_read has messages already received and not handed out:
+ * it takes up to SDSOCK_BATCH from the socket at once, so a caller that
+ * stops reading before -EAGAIN must not wait for the fd to poll readable
+ * while this is true. */
+bool sdsock_pending(const struct sdsock *c);
+/* Gives the pages of the receive slots back to the kernel when none holds
+ * a message still to hand out (for an idle caller after a burst). */
+void sdsock_trim(struct sdsock *c);
 /* As sdsock_read, but waits up to timeout_ms (< 0: for ever) for a message:
  * -ETIMEDOUT when none came. */
 int sdsock_wait(struct sdsock *c, int timeout_ms, struct proto_msg *ret);

@@ -332,7 +332,9 @@ loop(struct watch *w)
 			return 0;
 		p[0] = (struct pollfd){ .fd = w->c ? sdsock_fd(w->c) : -1, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = w->raw ? STDIN_FILENO : -1, .events = POLLIN };
-		if (poll(p, 2, timeout_ms(w, now)) < 0 && errno != EINTR) {
+		/* records already taken off the socket poll nothing */
+		if (poll(p, 2, w->c && sdsock_pending(w->c) ? 0 : timeout_ms(w, now)) < 0 &&
+		    errno != EINTR) {
 			snprintf(w->failed, sizeof(w->failed), "poll: %s", strerror(errno));
 			return 1;
 		}
@@ -340,7 +342,8 @@ loop(struct watch *w)
 			return 0;
 		if ((p[1].revents & POLLIN) && !keys())
 			return 0;
-		if (p[0].revents && !take(w, clock_realtime_ns()))
+		if ((p[0].revents || (w->c && sdsock_pending(w->c))) &&
+		    !take(w, clock_realtime_ns()))
 			return 1;
 	}
 }

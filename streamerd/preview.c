@@ -25,8 +25,8 @@
  * NTP state (adjtimex with modes 0, as streamerd does); nothing else. */
 static const struct sandbox_rule preview_rules[] = {
 	SANDBOX_ALLOW("sendto"), SANDBOX_ALLOW("recvfrom"), SANDBOX_ALLOW("sendmsg"),
-	SANDBOX_ALLOW("recvmsg"), SANDBOX_ALLOW("adjtimex"), SANDBOX_ALLOW("clock_adjtime"),
-	SANDBOX_ALLOW("clock_adjtime64"),
+	SANDBOX_ALLOW("recvmsg"), SANDBOX_ALLOW("recvmmsg"), SANDBOX_ALLOW("adjtimex"),
+	SANDBOX_ALLOW("clock_adjtime"), SANDBOX_ALLOW("clock_adjtime64"),
 };
 
 static int

@@ -513,6 +513,8 @@ on_stats(struct timer *t, void *arg, int64_t now)
 	if (s->ready.n == 0 && s->sent.n == 0) {
 		if (s->cur == NULL)
 			batch_coder_trim(s->coder);
+		if (s->sub != NULL)
+			sdsock_trim(s->sub);
 		malloc_trim(0);
 	}
 	timer_arm_in(t, now, STATS_EVERY_NS);
@@ -722,7 +724,8 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 		if (s->probe != NULL)
 			fds[n++] = (struct pollfd){ .fd = sdsock_fd(s->probe), .events = POLLIN };
 		nh = http_pollfds(s->http, fds + n, HTTP_MAX_FDS);
-		to = sleep_ms(s, now);
+		/* records already taken off the socket poll nothing */
+		to = np == 1 && sdsock_pending(s->sub) ? 0 : sleep_ms(s, now);
 		{
 			struct timespec ts = { to / 1000, (long)(to % 1000) * 1000000L };
 
@@ -731,7 +734,7 @@ stream_run(struct stream *s, volatile sig_atomic_t *stop)
 		}
 		now = clock_mono_ns();
 		http_dispatch(s->http, fds + n, nh, now);
-		if (np == 1 && s->sub != NULL && fds[0].revents != 0)
+		if (np == 1 && s->sub != NULL && (fds[0].revents != 0 || sdsock_pending(s->sub)))
 			sub_read_some(s, now);
 		if (n > np && s->probe != NULL && fds[np].revents != 0)
 			probe_read(s, now);

@@ -4,12 +4,15 @@
  * hand: a socketpair(AF_UNIX, SOCK_SEQPACKET) for the messages (hello and
  * its version check, the three subscribe cursors, ack, status, gap and err
  * handed through, malformed and oversized messages, a peer that closes,
- * a full socket), a listener in a temp dir for connect's errors and its
+ * a full socket; the client's batched receive: order across batches with
+ * every message type, a full-size message among small ones, a close in
+ * mid-batch, slots given back), a listener in a temp dir for connect's errors and its
  * bounded wait on a full backlog, and a server played from a signal
  * handler for sdsock_open.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,10 +37,10 @@ static char dir[64], path[128];
 static struct sdsock *
 pair_client(int *ret_peer)
 {
-	struct sdsock *c = calloc(1, sizeof(*c));
+	struct sdsock *c;
 	int sv[2];
 
-	assert_non_null(c);
+	assert_int_equal(client_new(&c), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
 	    sv), 0);
 	c->fd = sv[0];
@@ -349,6 +352,228 @@ test_err_before_reset(void **state)
 	sdsock_close(c);
 }
 
+/* ---- batched receive: up to SDSOCK_BATCH messages per syscall --------- */
+
+static void
+rec_msg(struct proto_msg *m, uint64_t seq)
+{
+	memset(m, 0, sizeof(*m));
+	m->op = PROTO_OP_REC;
+	m->u.rec.seq = seq;
+	m->u.rec.t = (int64_t)seq * 1000;
+	snprintf(m->u.rec.device, sizeof(m->u.rec.device), "pi-%" PRIu64, seq);
+}
+
+static void
+expect_rec(struct sdsock *c, uint64_t seq)
+{
+	struct proto_msg m;
+	char dev[32];
+
+	memset(&m, 0xa5, sizeof(m));
+	assert_int_equal(sdsock_read(c, &m), 0);
+	assert_int_equal(m.op, PROTO_OP_REC);
+	assert_int_equal(m.u.rec.seq, seq);
+	assert_int_equal(m.u.rec.t, (int64_t)seq * 1000);
+	snprintf(dev, sizeof(dev), "pi-%" PRIu64, seq);
+	assert_string_equal(m.u.rec.device, dev);
+}
+
+/* Records seq from..to sent by the server end. */
+static void
+send_recs(int peer, uint64_t from, uint64_t to)
+{
+	struct proto_msg m;
+
+	for (uint64_t q = from; q <= to; q++) {
+		rec_msg(&m, q);
+		peer_send(peer, &m);
+	}
+}
+
+/* One read takes what is queued (up to SDSOCK_BATCH) off the socket and
+ * hands it out one message at a time, in order, across batches. */
+static void
+test_batch_order(void **state)
+{
+	struct proto_msg m;
+	uint8_t b;
+	int peer;
+	struct sdsock *c = pair_client(&peer);
+
+	(void)state;
+	send_recs(peer, 1, 5);
+	assert_false(sdsock_pending(c));
+	expect_rec(c, 1);
+	/* the other four were taken in the same call: the socket is empty */
+	assert_int_equal(recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_true(sdsock_pending(c));
+	for (uint64_t q = 2; q <= 5; q++)
+		expect_rec(c, q);
+	assert_false(sdsock_pending(c));
+	assert_int_equal(sdsock_read(c, &m), -EAGAIN);
+
+	/* more than a batch, with a hello, a gap, a status and an err among
+	 * the records, one of them on the batch's boundary */
+	server_hello(&m, PROTO_VERSION);
+	peer_send(peer, &m);
+	send_recs(peer, 6, 5 + SDSOCK_BATCH - 2);
+	memset(&m, 0, sizeof(m));
+	m.op = PROTO_OP_GAP;
+	m.u.gap.from = 5 + SDSOCK_BATCH - 1;
+	m.u.gap.to = 5 + SDSOCK_BATCH + 3;
+	peer_send(peer, &m);	/* the batch's last slot */
+	send_recs(peer, 5 + SDSOCK_BATCH + 4, 5 + SDSOCK_BATCH + 6);
+	memset(&m, 0, sizeof(m));
+	m.op = PROTO_OP_STATUS;
+	m.u.status.last_seq = 99;
+	peer_send(peer, &m);
+	memset(&m, 0, sizeof(m));
+	m.op = PROTO_OP_ERR;
+	m.u.err.code = 7;
+	snprintf(m.u.err.msg, sizeof(m.u.err.msg), "last");
+	peer_send(peer, &m);
+
+	assert_int_equal(sdsock_read(c, &m), 0);
+	assert_int_equal(m.op, PROTO_OP_HELLO);
+	assert_int_equal(m.u.hello_s.last_seq, 10);
+	for (uint64_t q = 6; q <= 5 + SDSOCK_BATCH - 2; q++)
+		expect_rec(c, q);
+	assert_int_equal(sdsock_read(c, &m), 0);
+	assert_int_equal(m.op, PROTO_OP_GAP);
+	assert_int_equal(m.u.gap.from, 5 + SDSOCK_BATCH - 1);
+	assert_int_equal(m.u.gap.to, 5 + SDSOCK_BATCH + 3);
+	assert_false(sdsock_pending(c));	/* that was the batch's last */
+	for (uint64_t q = 5 + SDSOCK_BATCH + 4; q <= 5 + SDSOCK_BATCH + 6; q++)
+		expect_rec(c, q);
+	assert_int_equal(sdsock_read(c, &m), 0);
+	assert_int_equal(m.op, PROTO_OP_STATUS);
+	assert_int_equal(m.u.status.last_seq, 99);
+	assert_int_equal(sdsock_wait(c, 1000, &m), 0);
+	assert_int_equal(m.op, PROTO_OP_ERR);
+	assert_string_equal(m.u.err.msg, "last");
+	assert_int_equal(sdsock_read(c, &m), -EAGAIN);
+	sdsock_close(c);
+	close(peer);
+}
+
+/* Record seq encoded into out, then padded with an unknown key (which the
+ * decoder skips) to exactly len bytes. */
+static void
+padded_rec(uint64_t seq, uint8_t *out, size_t len)
+{
+	struct proto_msg m;
+	size_t n, pad;
+
+	rec_msg(&m, seq);
+	assert_int_equal(proto_encode(&m, PROTO_SERVER, out, len, &n), 0);
+	/* the record is a map16: one key more */
+	assert_int_equal(out[0], 0xde);
+	out[2]++;
+	assert_true(out[2] != 0);
+	out[n++] = 0xa3;	/* "pad" */
+	memcpy(out + n, "pad", 3);
+	n += 3;
+	pad = len - n - 5;
+	out[n++] = 0xdb;	/* str32 */
+	out[n++] = (uint8_t)(pad >> 24);
+	out[n++] = (uint8_t)(pad >> 16);
+	out[n++] = (uint8_t)(pad >> 8);
+	out[n++] = (uint8_t)pad;
+	memset(out + n, 'p', pad);
+	assert_int_equal(n + pad, len);
+}
+
+/* Every slot holds a whole PROTO_MAX_MSG: a message of the largest size
+ * among small ones arrives intact; one over it is refused in its place and
+ * the messages after it still come. */
+static void
+test_batch_full_size(void **state)
+{
+	static uint8_t big[PROTO_MAX_MSG + 1];
+	struct proto_msg m;
+	size_t len = 0;
+	int peer;
+	struct sdsock *c = pair_client(&peer);
+
+	(void)state;
+	send_recs(peer, 1, 2);
+	padded_rec(3, big, PROTO_MAX_MSG);
+	assert_int_equal(send(peer, big, PROTO_MAX_MSG, 0), PROTO_MAX_MSG);
+	send_recs(peer, 4, 4);
+	memset(big, 0x80, sizeof(big));
+	assert_int_equal(send(peer, big, sizeof(big), 0), (ssize_t)sizeof(big));
+	send_recs(peer, 5, 6);
+
+	for (uint64_t q = 1; q <= 4; q++)
+		expect_rec(c, q);
+	assert_int_equal(sdsock_read(c, &m), -EMSGSIZE);
+	assert_string_equal(sdsock_why(c, &len), "message over 65536 bytes");
+	assert_int_equal(len, PROTO_MAX_MSG + 1);
+	/* sent while the slots still hold 6: it lands after it */
+	padded_rec(7, big, PROTO_MAX_MSG);
+	assert_int_equal(send(peer, big, PROTO_MAX_MSG, 0), PROTO_MAX_MSG);
+	for (uint64_t q = 5; q <= 7; q++)
+		expect_rec(c, q);
+	assert_string_equal(sdsock_why(c, &len), "");
+	assert_int_equal(sdsock_read(c, &m), -EAGAIN);
+	sdsock_close(c);
+	close(peer);
+}
+
+/* A server that closes after a burst: the burst, then the end; also when
+ * the close left the client's ack unread (ECONNRESET before the burst). */
+static void
+test_batch_peer_closes(void **state)
+{
+	struct proto_msg m;
+	int peer;
+	struct sdsock *c = pair_client(&peer);
+
+	(void)state;
+	send_recs(peer, 1, 3);
+	close(peer);
+	for (uint64_t q = 1; q <= 3; q++)
+		expect_rec(c, q);
+	assert_int_equal(sdsock_read(c, &m), -ECONNRESET);
+	assert_int_equal(sdsock_read(c, &m), -ECONNRESET);
+	sdsock_close(c);
+
+	c = pair_client(&peer);
+	send_recs(peer, 1, SDSOCK_BATCH + 3);
+	assert_int_equal(sdsock_ack(c, 1), 0);	/* left unread */
+	close(peer);
+	for (uint64_t q = 1; q <= SDSOCK_BATCH + 3; q++)
+		expect_rec(c, q);
+	assert_int_equal(sdsock_read(c, &m), -ECONNRESET);
+	assert_int_equal(sdsock_wait(c, 1000, &m), -ECONNRESET);
+	sdsock_close(c);
+}
+
+/* Giving the slots back never loses a message still to hand out. */
+static void
+test_batch_trim(void **state)
+{
+	struct proto_msg m;
+	int peer;
+	struct sdsock *c = pair_client(&peer);
+
+	(void)state;
+	send_recs(peer, 1, 4);
+	expect_rec(c, 1);
+	sdsock_trim(c);
+	for (uint64_t q = 2; q <= 4; q++)
+		expect_rec(c, q);
+	sdsock_trim(c);
+	assert_int_equal(sdsock_read(c, &m), -EAGAIN);
+	send_recs(peer, 5, 6);
+	expect_rec(c, 5);
+	expect_rec(c, 6);
+	sdsock_close(c);
+	close(peer);
+}
+
 static void
 test_eagain(void **state)
 {
@@ -629,6 +854,10 @@ main(void)
 		cmocka_unit_test(test_peer_closes),
 		cmocka_unit_test(test_err_before_reset),
 		cmocka_unit_test(test_eagain),
+		cmocka_unit_test(test_batch_order),
+		cmocka_unit_test(test_batch_full_size),
+		cmocka_unit_test(test_batch_peer_closes),
+		cmocka_unit_test(test_batch_trim),
 		cmocka_unit_test_setup_teardown(test_connect_errors, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_server_checked, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_connect_backlog, setup_dir, teardown_dir),
