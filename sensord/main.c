@@ -621,6 +621,8 @@ start_sensors(struct daemon *d)
 	char err[512] = "";
 	int r;
 
+	/* a 1 s record needs each 1 Hz answer read when it is ready */
+	d->conf.sensors.reads_wait = d->interval_ns >= 2 * NS_PER_S;
 	r = sensors_new(&d->conf.sensors, d->bus, d->conf.state_dir, clock_mono_ns(),
 	    &d->sensors, err, sizeof(err));
 	if (r == -ENODEV)

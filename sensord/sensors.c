@@ -68,6 +68,7 @@ struct sensors {
 	struct chip_env env;
 	int64_t last_now;
 	bool stopping;
+	bool reads_wait;		/* sensors_conf.reads_wait */
 	unsigned nfaults, faults_dropped;
 	char faults[FAULT_CAP][RECORD_FAULT_LEN];
 };
@@ -284,7 +285,7 @@ step(struct sensors *s, enum chip_id id, int64_t now)
 	}
 	c->next = out.next;
 	c->early = out.early > 0 && !s->stopping ? out.early : 0;
-	c->late = out.late > 0 && !s->stopping ? out.late : 0;
+	c->late = out.late > 0 && s->reads_wait && !s->stopping ? out.late : 0;
 }
 
 static void
@@ -352,6 +353,7 @@ sensors_new(const struct sensors_conf *conf, struct i2c_bus *bus,
 		return -ENOMEM;
 	s->bus = bus;
 	s->last_now = now;
+	s->reads_wait = conf->reads_wait;
 	log_debug("PRODUCTION MODE: Real sensors required and enforced");
 	for (int i = 0; i < NCHIPS; i++) {
 		struct chip *c = &s->chips[i];

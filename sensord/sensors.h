@@ -51,6 +51,13 @@ struct sensors_conf {
 	struct sgp30_conf sgp30;
 	struct icp10125_conf icp10125;
 	int require;			/* enum sensors_require */
+	/* Not a configuration key: whether a chip's answer may wait in the
+	 * chip for the next 1 s tick (chip_out.late) rather than be read when
+	 * it is ready. The daemon allows it for records 2 s or more apart: a
+	 * record 1 s long would, on any jitter between its slot and the tick,
+	 * now and then catch two of a 1 Hz chip's answers and leave its
+	 * neighbour none (seen in sensord/chip-faults.sh). */
+	bool reads_wait;
 };
 
 /* Key tables for the blocks "scd4x", "sgp30", "icp10125" (relative to the

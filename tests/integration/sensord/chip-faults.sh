@@ -66,8 +66,15 @@ gone = [r for r in rows if r["seq"] >= f and not r.get("icp10125")]
 assert gone, "ICP-10125 never missing from a record"
 assert all(r["sgp30_state"] in ("ok", "warming_up") for r in gone
            if r["seq"] < first_fault("sgp30")), "the SGP30 stopped with the ICP-10125"
-assert all(r["icp10125_state"] == "retrying" for r in gone), \
-    [r["icp10125_state"] for r in gone]
+# retrying while it is away; once it measures again its first answer is
+# read on the next 1 s tick, so a record or two in between may say
+# no_new_sample (no fault left to name), never anything else
+states = [r["icp10125_state"] for r in gone]
+n = states.count("retrying")
+assert n >= 1 and states[:n] == ["retrying"] * n, states
+assert all(s == "no_new_sample" for s in states[n:]) and len(states) - n <= 2, states
+assert [r["seq"] for r in gone] == list(range(gone[0]["seq"], gone[-1]["seq"] + 1)), \
+    ("a record with a pressure inside the outage", [r["seq"] for r in gone])
 assert first_fault("sgp30") > gone[-1]["seq"], "faults overlap: the test's timing is off"
 back = [r for r in rows if r["seq"] > gone[-1]["seq"] and r.get("icp10125")]
 assert back, "ICP-10125 never came back"

@@ -98,6 +98,7 @@ start_icp(struct fbb *b, int mode)
 	conf_defaults(scd4x_conf_keys, &c.scd4x);
 	conf_defaults(sgp30_conf_keys, &c.sgp30);
 	conf_defaults(icp10125_conf_keys, &c.icp10125);
+	c.reads_wait = true;	/* as sensord at its default 5 s records */
 	c.scd4x.enabled = false;
 	c.sgp30.enabled = false;
 	c.icp10125.mode = mode;

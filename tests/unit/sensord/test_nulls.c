@@ -336,6 +336,7 @@ run_scenario(const struct scenario *sc, struct counts *k)
 	conf_defaults(scd4x_conf_keys, &c.scd4x);
 	conf_defaults(sgp30_conf_keys, &c.sgp30);
 	conf_defaults(icp10125_conf_keys, &c.icp10125);
+	c.reads_wait = true;	/* as sensord at its default 5 s records */
 	c.scd4x.enabled = !sc->scd4x_off;
 	c.require = REQUIRE_NONE;
 	assert_int_equal(sensors_new(&c, &b->bus, NULL, b->now, &s, err, sizeof(err)), 0);

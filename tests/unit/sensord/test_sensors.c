@@ -38,6 +38,7 @@ defaults(struct sensors_conf *c, int require)
 	conf_defaults(sgp30_conf_keys, &c->sgp30);
 	conf_defaults(icp10125_conf_keys, &c->icp10125);
 	c->require = require;
+	c->reads_wait = true;	/* as sensord at its default 5 s records */
 }
 
 static struct sensors *
@@ -293,6 +294,39 @@ test_shared_tick(void **state)
 	assert_true(n <= 78);
 	assert_true(sgp >= 59 && icp >= 59);
 	assert_true(scd >= 11 && scd <= 13);
+	sensors_free(s);
+	fbb_free(b);
+}
+
+/* For records under 2 s apart sensord reads each answer when it is ready
+ * (sensors_conf.reads_wait false), not on the next tick: one wake-up for
+ * the 1 Hz commands and one a few ms later for their answers, about two a
+ * second, and every chip still measures at its rate. */
+static void
+test_reads_at_once(void **state)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+	unsigned n = 0, sgp = 0, icp = 0;
+
+	(void)state;
+	defaults(&c, REQUIRE_ALL);
+	c.reads_wait = false;
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(30));
+	sensors_take(s, &r);
+	for (int i = 0; i < 60; i++) {
+		n += wakeups(b, s, SEC(1));
+		memset(&r, 0, sizeof(r));
+		sensors_take(s, &r);
+		sgp += r.has_sgp30;
+		icp += r.has_icp10125;
+	}
+	print_message("%u wake-ups in 60 s; samples: sgp30 %u, icp10125 %u\n", n, sgp, icp);
+	assert_true(n >= 100);	/* 108; 72 with reads_wait */
+	assert_true(sgp >= 59 && icp >= 59);
 	sensors_free(s);
 	fbb_free(b);
 }
@@ -651,6 +685,7 @@ main(void)
 		cmocka_unit_test(test_require_rule),
 		cmocka_unit_test(test_records_fresh_only),
 		cmocka_unit_test(test_shared_tick),
+		cmocka_unit_test(test_reads_at_once),
 		cmocka_unit_test(test_compensation),
 		cmocka_unit_test(test_humidity_compensation_off),
 		cmocka_unit_test(test_co2_zero_keeps_th),

@@ -84,6 +84,7 @@ start_sgp(struct fbb *b, bool humidity)
 	conf_defaults(scd4x_conf_keys, &c.scd4x);
 	conf_defaults(sgp30_conf_keys, &c.sgp30);
 	conf_defaults(icp10125_conf_keys, &c.icp10125);
+	c.reads_wait = true;	/* as sensord at its default 5 s records */
 	c.scd4x.enabled = false;
 	c.icp10125.enabled = false;
 	c.sgp30.humidity_compensation = humidity;
@@ -170,6 +171,7 @@ test_schedule_no_drift(void **state)
 	conf_defaults(scd4x_conf_keys, &c.scd4x);
 	conf_defaults(sgp30_conf_keys, &c.sgp30);
 	conf_defaults(icp10125_conf_keys, &c.icp10125);
+	c.reads_wait = true;	/* as sensord at its default 5 s records */
 	assert_int_equal(sensors_new(&c, &b->bus, statedir, b->now, &s, err, sizeof(err)), 0);
 	fbb_run(b, s, b->now + SEC(2), late);
 	n0 = fakebus_count(b->fb, 0x58, 0x2008);
@@ -216,6 +218,7 @@ test_schedule_realtime(void **state)
 	conf_defaults(scd4x_conf_keys, &c.scd4x);
 	conf_defaults(sgp30_conf_keys, &c.sgp30);
 	conf_defaults(icp10125_conf_keys, &c.icp10125);
+	c.reads_wait = true;	/* as sensord at its default 5 s records */
 	assert_int_equal(sensors_new(&c, &b->bus, statedir, clock_mono_ns(), &s, err,
 	    sizeof(err)), 0);
 	fbb_log(b, 0x58, 0x2008);
