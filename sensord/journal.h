@@ -13,9 +13,10 @@
  * reserved ahead in blocks in a small fsynced file before they are handed
  * out, so after an unclean stop the seqs a power cut may have taken are
  * skipped (a reader sees a gap), counted and logged. An orderly close
- * persists the exact next seq, so a clean restart skips nothing. Retention deletes whole closed segments when
- * fully acked or when max_bytes / max_age force it; records forced out
- * before being acked are counted and logged with their seq range.
+ * persists the exact next seq, so a clean restart skips nothing. Retention
+ * deletes whole closed segments when fully acked or when max_bytes /
+ * max_age force it; records forced out before being acked are counted and
+ * logged with their seq range.
  */
 #ifndef SNOWSENSE_JOURNAL_H
 #define SNOWSENSE_JOURNAL_H

@@ -54,7 +54,8 @@
 #define HOUSEKEEPING_DUE_NS (NS_PER_S + NS_PER_S / 10)
 #define HOUSEKEEPING_CATCH_NS (NS_PER_S + NS_PER_S / 4)
 #define HOUSEKEEPING_MIN_NS (NS_PER_S / 2)
-#define METRICS_MAX_AGE_NS (9 * NS_PER_S)	/* + the 1.25 s tick: the file is <= ~10 s old */
+/* with the 1.25 s tick on top: the metrics file is at most ~10 s old */
+#define METRICS_MAX_AGE_NS (9 * NS_PER_S)
 #define NS_PER_DAY (86400LL * NS_PER_S)
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -280,8 +281,9 @@ static void record_on_tick(struct daemon *d, int64_t now);
  * themselves (sensors_run serves a slot early on another chip's wake-up);
  * the once-a-second housekeeping below has slack, so it rides on that tick
  * instead of waking on its own, and a record whose slot comes before the
- * next tick is taken on this one (record_on_tick). This timer has none: serving the chips on
- * any wake-up (a client's message) would pull their grids off the tick. */
+ * next tick is taken on this one (record_on_tick). This timer has none:
+ * serving the chips on any wake-up (a client's message) would pull their
+ * grids off the tick. */
 static void
 on_chips(struct timer *t, void *arg, int64_t now)
 {
