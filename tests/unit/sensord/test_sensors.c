@@ -258,6 +258,42 @@ wakeups(struct fbb *b, struct sensors *s, int64_t span)
 	}
 }
 
+/* A minute of steady state with all three chips at their defaults (past
+ * start-up and the SGP30's warm-up), reads_wait as given: the wake-ups in
+ * it and the samples each chip gave the 60 records taken a second apart. */
+struct minute {
+	unsigned wakeups, sgp, icp, scd;
+};
+
+static struct minute
+steady_minute(bool reads_wait)
+{
+	struct fbb *b = fbb_new(all_chips);
+	struct sensors_conf c;
+	struct sensors *s;
+	struct record r;
+	struct minute m = { 0 };
+
+	defaults(&c, REQUIRE_ALL);
+	c.reads_wait = reads_wait;
+	s = start(b, &c);
+	fbb_run_for(b, s, SEC(30));
+	sensors_take(s, &r);
+	for (int i = 0; i < 60; i++) {
+		m.wakeups += wakeups(b, s, SEC(1));
+		memset(&r, 0, sizeof(r));
+		sensors_take(s, &r);
+		m.sgp += r.has_sgp30;
+		m.icp += r.has_icp10125;
+		m.scd += r.has_scd4x;
+	}
+	print_message("%u wake-ups in 60 s; samples: sgp30 %u, icp10125 %u, scd4x %u\n",
+	    m.wakeups, m.sgp, m.icp, m.scd);
+	sensors_free(s);
+	fbb_free(b);
+	return m;
+}
+
 /* The chips share one tick: with all three at their defaults, a minute of
  * steady state takes one wake-up a second (each 1 Hz command's answer is
  * read on the next tick, just before the next command; the SCD4x's
@@ -269,33 +305,12 @@ wakeups(struct fbb *b, struct sensors *s, int64_t span)
 static void
 test_shared_tick(void **state)
 {
-	struct fbb *b = fbb_new(all_chips);
-	struct sensors_conf c;
-	struct sensors *s;
-	struct record r;
-	unsigned n, sgp = 0, icp = 0, scd = 0;
+	struct minute m = steady_minute(true);
 
 	(void)state;
-	defaults(&c, REQUIRE_ALL);
-	s = start(b, &c);
-	fbb_run_for(b, s, SEC(30));	/* past start-up and the SGP30's warm-up */
-	sensors_take(s, &r);
-	n = 0;
-	for (int i = 0; i < 60; i++) {
-		n += wakeups(b, s, SEC(1));
-		memset(&r, 0, sizeof(r));
-		sensors_take(s, &r);
-		sgp += r.has_sgp30;
-		icp += r.has_icp10125;
-		scd += r.has_scd4x;
-	}
-	print_message("%u wake-ups in 60 s; samples: sgp30 %u, icp10125 %u, scd4x %u\n", n, sgp,
-	    icp, scd);
-	assert_true(n <= 78);
-	assert_true(sgp >= 59 && icp >= 59);
-	assert_true(scd >= 11 && scd <= 13);
-	sensors_free(s);
-	fbb_free(b);
+	assert_true(m.wakeups <= 78);
+	assert_true(m.sgp >= 59 && m.icp >= 59);
+	assert_true(m.scd >= 11 && m.scd <= 13);
 }
 
 /* For records under 2 s apart sensord reads each answer when it is ready
@@ -305,30 +320,11 @@ test_shared_tick(void **state)
 static void
 test_reads_at_once(void **state)
 {
-	struct fbb *b = fbb_new(all_chips);
-	struct sensors_conf c;
-	struct sensors *s;
-	struct record r;
-	unsigned n = 0, sgp = 0, icp = 0;
+	struct minute m = steady_minute(false);
 
 	(void)state;
-	defaults(&c, REQUIRE_ALL);
-	c.reads_wait = false;
-	s = start(b, &c);
-	fbb_run_for(b, s, SEC(30));
-	sensors_take(s, &r);
-	for (int i = 0; i < 60; i++) {
-		n += wakeups(b, s, SEC(1));
-		memset(&r, 0, sizeof(r));
-		sensors_take(s, &r);
-		sgp += r.has_sgp30;
-		icp += r.has_icp10125;
-	}
-	print_message("%u wake-ups in 60 s; samples: sgp30 %u, icp10125 %u\n", n, sgp, icp);
-	assert_true(n >= 100);	/* 108; 72 with reads_wait */
-	assert_true(sgp >= 59 && icp >= 59);
-	sensors_free(s);
-	fbb_free(b);
+	assert_true(m.wakeups >= 100);	/* 108; 72 with reads_wait */
+	assert_true(m.sgp >= 59 && m.icp >= 59);
 }
 
 /* ICP pressure → SCD4x (≥ 1 hPa change, ≤ once a minute); SCD4x T/RH →
