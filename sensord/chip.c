@@ -95,6 +95,16 @@ chip_fail(struct chip_out *out, int err, const char *what)
 	snprintf(out->what, sizeof(out->what), "%s on %s", chip_errname(out->err), what);
 }
 
+int64_t
+chip_grid_resume(int64_t slot, int64_t now, int64_t period)
+{
+	if (slot == 0)
+		return now;
+	if (slot < now)
+		return slot + (now - slot + period - 1) / period * period;
+	return slot - (slot - now) / period * period;
+}
+
 void
 chip_sleep_ns(int64_t ns)
 {

@@ -64,6 +64,10 @@ struct chip_out {
 	int64_t late;		/* > 0: next may also be served up to this much
 				 * later, when another chip's fixed deadline comes
 				 * then (what is read waits in the chip) */
+	bool tick;		/* next is a slot of the chips' shared tick (the
+				 * SGP30's 1 s grid): the others' early slots and
+				 * late reads are served on it, and on no other
+				 * deadline */
 	bool sample;		/* the block below holds a fresh, CRC-valid measurement */
 	int64_t taken;		/* CLOCK_MONOTONIC ns the sample was measured, when
 				 * not at this poll (0: now) */
@@ -132,6 +136,12 @@ void chip_fail(struct chip_out *out, int err, const char *what);
 /* Sleeps for ns of CLOCK_MONOTONIC (probe and the end of an orderly stop
  * only: the loop never sleeps). */
 void chip_sleep_ns(int64_t ns);
+/* Where a 1 Hz chip's grid (re)starts: the first point at or after now of
+ * the grid through slot, a previous start's; now itself for a first start
+ * (slot 0). A chip re-initialised after a fault keeps its phase, so the
+ * chips' shared tick stays where it was, and with it the place of 1 s
+ * records between two ticks (sensord's main.c). */
+int64_t chip_grid_resume(int64_t slot, int64_t now, int64_t period);
 
 /* ---- pure conversions, exported for the unit tests ------------------ */
 

@@ -164,8 +164,8 @@ identify(struct icp *c, struct chip_out *out, int64_t now)
 		    c->otp[3], modes[mode_of(c)].name);
 	}
 	c->step = S_IDLE;
-	c->slot = now;
-	out->next = now;
+	c->slot = chip_grid_resume(c->slot, now, PERIOD);
+	out->next = c->slot;
 }
 
 static void

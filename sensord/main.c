@@ -326,6 +326,22 @@ record_slack(const struct daemon *d)
 	return d->interval_ns < 2 * NS_PER_S ? 0 : min64(NS_PER_S, d->interval_ns / 2);
 }
 
+/* Where the record grid lies against the chips' 1 s tick, which starts
+ * with them (a few ms before this): records 2 s or more apart are taken on
+ * the tick (record_on_tick); 1 s records on their own timer, half a second
+ * off the tick. Right before it, as they were, a record timer that fired a
+ * few tens of ms late (a busy Pi) took that tick's answers too and left the
+ * next record none; half a second off, each record takes the same answers
+ * whatever the lateness. The chips keep their tick's phase when one is
+ * re-initialised (chip_grid_resume). Other intervals under 2 s meet the
+ * tick at changing places anyway (1.5 s), or most of their records hold
+ * no 1 Hz answer at all (sub-second): they start at once. */
+static int64_t
+record_phase(const struct daemon *d)
+{
+	return d->interval_ns == NS_PER_S ? NS_PER_S / 2 : 0;
+}
+
 static void on_record(struct timer *t, void *arg, int64_t now);
 
 /* A record whose slot comes before the chips' next wake-up, and at most
@@ -427,7 +443,7 @@ start_timers(struct daemon *d, int64_t now)
 	timer_init(&d->t_retain, &d->timers, on_retain, d);
 	timer_init(&d->t_watchdog, &d->timers, on_watchdog, d);
 	timer_arm(&d->t_chips, sensors_next_deadline(d->sensors));
-	timer_arm(&d->t_record, now + d->interval_ns);
+	timer_arm(&d->t_record, now + d->interval_ns + record_phase(d));
 	if (d->conf.journal.fsync == CONFIG_FSYNC_INTERVAL)
 		timer_arm(&d->t_fsync, now + d->conf.journal.fsync_interval_ms * NS_PER_MS);
 	timer_arm_slack(&d->t_ack_flush, now + HOUSEKEEPING_CATCH_NS,

@@ -54,7 +54,8 @@ struct chip {
 	char error[RECORD_ERROR_LEN];	/* the last failure */
 	int64_t next;
 	int64_t early;		/* next may be served this much sooner (chip_out) */
-	int64_t late;		/* ... or this much later, on a fixed deadline */
+	int64_t late;		/* ... or this much later, on the tick */
+	bool tick;		/* next is a slot of the shared tick (chip_out.tick) */
 	int64_t backoff;
 	uint64_t measurements, faults;
 	int64_t last_ok;	/* Unix ns */
@@ -183,6 +184,7 @@ chip_failed(struct chip *c, int64_t now, const char *what)
 	c->state = C_RETRYING;
 	c->next = now + c->backoff;
 	c->early = c->late = 0;
+	c->tick = false;
 	c->backoff = c->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : c->backoff * 2;
 }
 
@@ -226,6 +228,7 @@ restart(struct sensors *s, struct chip *c, int64_t now)
 	int r = c->ops->start(c->st, now, &c->next);
 
 	c->early = c->late = 0;
+	c->tick = false;
 	if (r == 0) {
 		c->state = C_RUNNING;
 		return;
@@ -257,6 +260,7 @@ step_stopping(struct sensors *s, struct chip *c, int64_t now)
 	else
 		c->next = out.next;
 	c->early = c->late = 0;
+	c->tick = false;
 }
 
 static void
@@ -286,6 +290,7 @@ step(struct sensors *s, enum chip_id id, int64_t now)
 	c->next = out.next;
 	c->early = out.early > 0 && !s->stopping ? out.early : 0;
 	c->late = out.late > 0 && s->reads_wait && !s->stopping ? out.late : 0;
+	c->tick = out.tick && !s->stopping;
 }
 
 static void
@@ -420,6 +425,7 @@ sensors_stop(struct sensors *s, int64_t now)
 		if (c->state == C_DISABLED)
 			continue;
 		c->early = c->late = 0;
+		c->tick = false;
 		if (c->state == C_RUNNING && c->ops->stop(c->st, now, &next)) {
 			c->state = C_STOPPING;
 			c->next = next;
@@ -477,37 +483,52 @@ sensors_free(struct sensors *s)
  * is pushed back to the last one within COALESCE_NS of it. A chip is then
  * served at most that late, never early: its result waits in the chip, and
  * the SGP30 keeps its 1 s grid from planned times, so it does not drift.
- * A slot that may be served early may be served late too, up to
- * CHIP_EARLY, when another chip's fixed deadline comes then: the SCD4x's
- * data-ready questions and the ICP-10125 join the SGP30's tick whichever
- * comes first. */
+ *
+ * The chips share one tick, the SGP30's grid (chip_out.tick): a slot that
+ * may move (early) is served on it when the tick comes up to CHIP_EARLY
+ * before or after the slot, a read that may wait (late) on the tick up to
+ * CHIP_LATE after it, so the SCD4x's data-ready questions and the
+ * ICP-10125 join the tick whichever comes first. No other wake-up moves
+ * them: not a chip's start-up steps, not a retrying chip's restart
+ * attempts (at whatever times its back-off gives). Were they served on
+ * those, a 1 Hz chip's reads would jump about, and a 1 s record now and
+ * then get two of them and the next none (seen in chip-faults.sh while
+ * the SCD4x and the SGP30 retried). Without a tick (the SGP30 retrying,
+ * absent or disabled) each keeps its own slots. */
 #define COALESCE_NS (20 * NS_PER_MS)
 
-/* When chip c needs the loop: its deadline, or, for a slot that may move
- * (early), a fixed deadline within CHIP_EARLY after it (hard), so that a
- * chip whose slot lies just before another's tick joins that tick; for a
- * read that may wait (late), the fixed deadline at or after it within
- * CHIP_LATE: the next tick. */
+/* The shared tick's next slot, INT64_MAX when there is none. */
 static int64_t
-wants(const struct chip *c, int64_t hard)
+tick_of(const struct sensors *s)
 {
-	if (c->late > 0 && hard >= c->next && hard - c->next <= c->late)
-		return hard;
-	return c->early > 0 && hard <= c->next + c->early ? hard : c->next;
+	int64_t tick = INT64_MAX;
+
+	for (int i = 0; i < NCHIPS; i++)
+		if (s->chips[i].tick && s->chips[i].next < tick)
+			tick = s->chips[i].next;
+	return tick;
+}
+
+/* When chip c is served: its deadline, or the tick when its slot or read
+ * may move there (see above). */
+static int64_t
+wants(const struct chip *c, int64_t tick)
+{
+	if (c->late > 0 && tick >= c->next && tick - c->next <= c->late)
+		return tick;
+	if (c->early > 0 && tick >= c->next - c->early && tick <= c->next + c->early)
+		return tick;
+	return c->next;
 }
 
 int64_t
 sensors_next_deadline(const struct sensors *s)
 {
-	int64_t first = INT64_MAX, hard = INT64_MAX, last;
+	int64_t tick = tick_of(s), first = INT64_MAX, last;
 
 	for (int i = 0; i < NCHIPS; i++)
-		if (scheduled(&s->chips[i]) && s->chips[i].early == 0 &&
-		    s->chips[i].late == 0 && s->chips[i].next < hard)
-			hard = s->chips[i].next;
-	for (int i = 0; i < NCHIPS; i++)
-		if (scheduled(&s->chips[i]) && wants(&s->chips[i], hard) < first)
-			first = wants(&s->chips[i], hard);
+		if (scheduled(&s->chips[i]) && wants(&s->chips[i], tick) < first)
+			first = wants(&s->chips[i], tick);
 	if (first == INT64_MAX)
 		return first;
 	last = first;
@@ -518,41 +539,20 @@ sensors_next_deadline(const struct sensors *s)
 	return last;
 }
 
-/* Due at now: its deadline has come, or the chip may be served early and
- * now is within that. */
-static bool
-due(const struct chip *c, int64_t now)
-{
-	return scheduled(c) && (c->next <= now || (c->early > 0 && c->next - c->early <= now));
-}
-
-int64_t
-sensors_next_early(const struct sensors *s)
-{
-	int64_t first = INT64_MAX;
-
-	for (int i = 0; i < NCHIPS; i++) {
-		const struct chip *c = &s->chips[i];
-
-		if (scheduled(c) && c->next - c->early < first)
-			first = c->next - c->early;
-	}
-	return first;
-}
-
-/* Every chip due at now runs, those that may run early too: a wake-up for
- * one chip's slot serves the others' slots within CHIP_EARLY, so the 1 Hz
- * chips share one tick (their reads, a few ms later, are coalesced by
- * sensors_next_deadline), each keeping its own 1 s grid. */
+/* Every chip due at now runs: its deadline has come, or the tick it may
+ * join (taken before any runs, so a chip served on it is not served again
+ * for its next slot). */
 void
 sensors_run(struct sensors *s, int64_t now)
 {
+	int64_t tick = tick_of(s);
+
 	s->last_now = now;
 	for (int k = 0; k < NCHIPS; k++) {
 		enum chip_id id = run_order[k];
 		struct chip *c = &s->chips[id];
 
-		for (int n = 0; n < MAX_STEPS && due(c, now); n++)
+		for (int n = 0; n < MAX_STEPS && scheduled(c) && wants(c, tick) <= now; n++)
 			step(s, id, now);
 	}
 }

@@ -90,12 +90,10 @@ void sensors_free(struct sensors *s);
 /* CLOCK_MONOTONIC ns at which sensors_run must be called: the earliest chip
  * deadline, or the last one within 20 ms of it (served together). */
 int64_t sensors_next_deadline(const struct sensors *s);
-/* The earliest CLOCK_MONOTONIC ns at which sensors_run would have something
- * to do if the loop were awake anyway (a chip's slot it may serve early);
- * at most sensors_next_deadline. */
-int64_t sensors_next_early(const struct sensors *s);
-/* Does all chip I/O that is due at now, and the slots that may be served
- * early (chip_out.early); never blocks longer than one I2C transfer. */
+/* Does all chip I/O that is due at now, and on a tick of the running chips
+ * the slots that may be served early (chip_out.early); a wake-up for a
+ * restart attempt only makes that attempt. Never blocks longer than one
+ * I2C transfer. */
 void sensors_run(struct sensors *s, int64_t now);
 /* Moves the samples that arrived since the previous call into r (has_* and
  * the chip blocks, plus one fault string per fault since then), clearing

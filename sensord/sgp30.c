@@ -286,14 +286,15 @@ log_identity(struct sgp30 *c)
 	    c->conf.humidity_compensation ? "on" : "off");
 }
 
-/* The measurement grid starts here; everything after keeps its phase. */
+/* The measurement grid starts here, or, after a re-initialisation, goes
+ * on in the phase it had; everything after keeps its phase. */
 static void
 begin_measuring(struct sgp30 *c, struct chip_out *out, int64_t now)
 {
-	c->slot = now;
+	c->slot = chip_grid_resume(c->slot, now, PERIOD);
 	c->next_save = c->t_init + (c->restored ? RESTORED_VALID : FRESH_VALID);
 	c->step = S_IDLE;
-	out->next = now;
+	out->next = c->slot;
 	log_identity(c);
 }
 
@@ -474,6 +475,9 @@ sgp_poll(void *st, int64_t now, const struct chip_env *env, struct chip_out *out
 
 	poll_step(c, now, env, out);
 	c->due = out->next;
+	/* measuring, and waiting for its next slot (to read the answer and
+	 * send the next measure_iaq): the chips' shared tick */
+	out->tick = out->err == 0 && c->step >= S_IDLE && out->next == c->slot;
 }
 
 /* Never a warm-up baseline: a learned one (12 h), or a restored one once

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -325,6 +326,59 @@ test_reads_at_once(void **state)
 	(void)state;
 	assert_true(m.wakeups >= 100);	/* 108; 72 with reads_wait */
 	assert_true(m.sgp >= 59 && m.icp >= 59);
+}
+
+/* While the other two chips retry (a CRC burst on the SCD4x, a NACK burst
+ * on the SGP30, as in chip-faults.sh), the ICP-10125 keeps its own 1 s grid:
+ * their restart attempts come at odd times and must not pull its reads
+ * early or late, or a 1 s record now and then gets two of them and the
+ * next none. Records taken a second apart at several phases of the grid:
+ * every one has a pressure. And once the SGP30 is re-initialised, its
+ * measure_iaq commands (the shared tick) come in the phase they had before,
+ * so records placed between two ticks stay there. */
+static void
+test_retries_leave_grid(void **state)
+{
+	(void)state;
+	for (int phase = 1; phase < 10; phase += 2) {
+		struct fbb *b = fbb_new(all_chips);
+		struct sensors_conf c;
+		struct sensors *s;
+		struct record r;
+		unsigned icp = 0;
+		int64_t tick;
+
+		defaults(&c, REQUIRE_SCD4X_OR_ICP);
+		c.reads_wait = false;	/* as sensord at 1 s records */
+		s = start(b, &c);
+		fbb_log(b, 0x58, 0x2008);
+		fbb_run_for(b, s, SEC(20) + phase * NS_PER_S / 10);
+		assert_true(b->nlog > 10);
+		tick = b->log[b->nlog - 1] % NS_PER_S;
+		sensors_take(s, &r);
+		assert_int_equal(fbb_control(b,
+		    "{\"scd4x\": {\"crc\": 3}, \"sgp30\": {\"nack\": 4}}"), 0);
+		fbb_log(b, 0x58, 0x2008);
+		for (int i = 0; i < 30; i++) {
+			fbb_run_for(b, s, SEC(1));
+			memset(&r, 0, sizeof(r));
+			sensors_take(s, &r);
+			icp += r.has_icp10125;
+			if (i == 0)	/* both bursts did hit */
+				assert_true(has_fault(&r, "sgp30: ") && has_fault(&r, "scd4x: "));
+			if (!r.has_icp10125)
+				print_message("phase 0.%d s, record %d: no pressure\n", phase, i);
+		}
+		assert_int_equal(icp, 30);
+		/* re-initialised after the fourth NACK, at +15 s: 10 s of the new
+		 * grid, whose wake-ups come in the old phase (up to the 20 ms in
+		 * which deadlines are served together) */
+		assert_true(b->nlog >= 10);
+		for (size_t i = b->nlog - 10; i < b->nlog; i++)
+			assert_true(llabs(b->log[i] % NS_PER_S - tick) <= 20 * NS_PER_MS);
+		sensors_free(s);
+		fbb_free(b);
+	}
 }
 
 /* ICP pressure → SCD4x (≥ 1 hPa change, ≤ once a minute); SCD4x T/RH →
@@ -682,6 +736,7 @@ main(void)
 		cmocka_unit_test(test_records_fresh_only),
 		cmocka_unit_test(test_shared_tick),
 		cmocka_unit_test(test_reads_at_once),
+		cmocka_unit_test(test_retries_leave_grid),
 		cmocka_unit_test(test_compensation),
 		cmocka_unit_test(test_humidity_compensation_off),
 		cmocka_unit_test(test_co2_zero_keeps_th),
