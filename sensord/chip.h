@@ -57,13 +57,13 @@ struct chip_env {
 /* What one poll produced. */
 struct chip_out {
 	int64_t next;		/* call poll again at this CLOCK_MONOTONIC ns */
-	int64_t early;		/* ... or up to this much sooner if the loop is
-				 * awake anyway, or later for another chip's deadline:
+	int64_t early;		/* ... or up to this much sooner or later, on
+				 * the shared tick (below) when it comes then:
 				 * next is a slot on the chip's grid, not the end of a
 				 * command's execution time (0: exactly then) */
 	int64_t late;		/* > 0: next may also be served up to this much
-				 * later, when another chip's fixed deadline comes
-				 * then (what is read waits in the chip) */
+				 * later, on the shared tick when it comes then
+				 * (what is read waits in the chip) */
 	bool tick;		/* next is a slot of the chips' shared tick (the
 				 * SGP30's 1 s grid): the others' early slots and
 				 * late reads are served on it, and on no other

@@ -90,9 +90,9 @@ void sensors_free(struct sensors *s);
 /* CLOCK_MONOTONIC ns at which sensors_run must be called: the earliest chip
  * deadline, or the last one within 20 ms of it (served together). */
 int64_t sensors_next_deadline(const struct sensors *s);
-/* Does all chip I/O that is due at now, and on a tick of the running chips
- * the slots that may be served early (chip_out.early); a wake-up for a
- * restart attempt only makes that attempt. Never blocks longer than one
+/* Does all chip I/O that is due at now: the deadlines that have come, and
+ * on the chips' shared tick (chip_out.tick) the slots and reads that may
+ * join it (chip_out.early, chip_out.late). Never blocks longer than one
  * I2C transfer. */
 void sensors_run(struct sensors *s, int64_t now);
 /* Moves the samples that arrived since the previous call into r (has_* and
