@@ -167,10 +167,14 @@ pk_msg(msgpack_packer *pk, const struct proto_msg *m, enum proto_side side)
 	switch (m->op) {
 	case PROTO_OP_HELLO:
 		if (side == PROTO_CLIENT) {
-			msgpack_pack_map(pk, 3);
+			msgpack_pack_map(pk, 3 + m->u.hello_c.pack);
 			pk_key(pk, "op"); pk_str(pk, "hello");
 			pk_key(pk, "v"); msgpack_pack_uint32(pk, m->u.hello_c.v);
 			pk_key(pk, "name"); pk_str(pk, m->u.hello_c.name);
+			if (m->u.hello_c.pack) {	/* absent when false, as before it existed */
+				pk_key(pk, "pack");
+				msgpack_pack_true(pk);
+			}
 		} else {
 			msgpack_pack_map(pk, 6);
 			pk_key(pk, "op"); pk_str(pk, "hello");
@@ -294,6 +298,7 @@ fail(struct dctx *d, const char *fmt, ...)
 }
 
 static int rd_u64(struct dctx *d, void *dst) { return mpack_read_u64(&d->m, dst); }
+static int rd_bool(struct dctx *d, void *dst) { return mpack_read_bool(&d->m, dst); }
 static int rd_i64(struct dctx *d, void *dst) { return mpack_read_i64(&d->m, dst); }
 
 static int
@@ -516,6 +521,8 @@ rd_chips(struct dctx *d, void *dst)
 
 static const struct field hello_c_fields[] = {
 	OPF, UF("v", rd_u32, hello_c.v), UF("name", rd_name, hello_c.name),
+	/* optional: a client from before packing does not send it */
+	FIELD("pack", false, rd_bool, struct proto_msg, u.hello_c.pack),
 };
 static const struct field hello_s_fields[] = {
 	OPF, UF("v", rd_u32, hello_s.v), UF("journal_id", rd_u64, hello_s.journal_id),
@@ -601,12 +608,11 @@ find_op(struct dctx *d, enum proto_op *ret)
 }
 
 int
-proto_decode(const void *buf, size_t len, enum proto_side side, struct proto_msg *ret,
-    char *errbuf, size_t errlen)
+proto_decode_first(const void *buf, size_t len, enum proto_side side, struct proto_msg *ret,
+    size_t *ret_used, char *errbuf, size_t errlen)
 {
 	struct dctx d = { { buf, (const uint8_t *)buf + len }, errbuf, errlen };
 	enum proto_op op = 0;
-	struct proto_msg m;
 	char *base;
 
 	if (len > PROTO_MAX_MSG) {
@@ -615,21 +621,38 @@ proto_decode(const void *buf, size_t len, enum proto_side side, struct proto_msg
 	}
 	if (find_op(&d, &op) < 0)
 		return -EBADMSG;
-	memset(&m, 0, sizeof(m));
-	m.op = op;
 	for (size_t i = 0; i < NF(op_table); i++) {
 		if (op_table[i].op != op || op_table[i].side != side)
 			continue;
-		base = (char *)&m + op_table[i].base;
+		memset(ret, 0, sizeof(*ret));
+		ret->op = op;
+		base = (char *)ret + op_table[i].base;
 		if ((op_table[i].f ? read_fields(&d, op_table[i].f, op_table[i].nf, base,
 		    MPACK_MAX_DEPTH) : rd_map(&d, &record_root, base, MPACK_MAX_DEPTH)) < 0)
 			return -EBADMSG;
-		if (d.m.p != d.m.end)
-			return fail(&d, "%zu trailing bytes after the message",
-			    (size_t)(d.m.end - d.m.p));
-		*ret = m;
+		*ret_used = (size_t)(d.m.p - (const uint8_t *)buf);
 		return 0;
 	}
 	return fail(&d, "op \"%s\" is not valid from the %s", proto_op_name(op),
 	    side == PROTO_CLIENT ? "client" : "server");
+}
+
+int
+proto_decode(const void *buf, size_t len, enum proto_side side, struct proto_msg *ret,
+    char *errbuf, size_t errlen)
+{
+	struct proto_msg m;
+	size_t used;
+	int r;
+
+	if ((r = proto_decode_first(buf, len, side, &m, &used, errbuf, errlen)) < 0)
+		return r;
+	if (used != len) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%zu trailing bytes after the message",
+			    len - used);
+		return -EBADMSG;
+	}
+	*ret = m;
+	return 0;
 }

@@ -4,7 +4,8 @@
  * record.h), with a MessagePack encoder (msgpack-c) and a strict decoder.
  *
  * One SOCK_SEQPACKET message = one MessagePack map with an "op" key, at most
- * PROTO_MAX_MSG bytes. The decoder accepts exactly what docs/schema.md lists:
+ * PROTO_MAX_MSG bytes; or, to a client that asked in its hello ("pack"),
+ * several "rec" maps back to back in one message of at most that size. The decoder accepts exactly what docs/schema.md lists:
  * every required key with the right type, no key twice, no unknown op, no
  * trailing bytes, nesting no deeper than a record needs. Unknown keys are
  * skipped (so a newer peer can add fields); inside a record's blocks, where
@@ -26,6 +27,10 @@
 
 #define PROTO_VERSION 1
 #define PROTO_MAX_MSG (64 * 1024)
+/* The most sensord packs into one message for a client that asks: enough
+ * that the kernel's cost per message is small beside the records' own, few
+ * enough that a reader's receive slots stay small (sdsock keeps eight). */
+#define PROTO_PACK_MAX (16 * 1024)
 #define PROTO_NAME_LEN 64	/* device and client names, incl. NUL */
 #define PROTO_MSG_LEN 256	/* err.msg and chip state strings, incl. NUL */
 #define PROTO_MAX_CHIPS 4
@@ -81,6 +86,7 @@ struct proto_msg {
 		struct {		/* client hello */
 			uint32_t v;
 			char name[PROTO_NAME_LEN];
+			bool pack;	/* takes several records in one message */
 		} hello_c;
 		struct {		/* server hello */
 			uint32_t v;
@@ -119,6 +125,14 @@ int proto_encode(const struct proto_msg *msg, enum proto_side side, void *buf,
  * malformed); when errbuf is given it says what was wrong. */
 int proto_decode(const void *buf, size_t len, enum proto_side side,
     struct proto_msg *ret, char *errbuf, size_t errlen);
+/* Decodes the first of the messages packed back to back in buf (len bytes)
+ * into *ret, as proto_decode does one, and gives its size in *ret_used: the
+ * next one starts there. A record is a self-delimiting map, so sensord may
+ * pack consecutive ones into one socket message for a client whose hello
+ * says "pack". Same returns as proto_decode, but *ret is clobbered on
+ * failure. */
+int proto_decode_first(const void *buf, size_t len, enum proto_side side,
+    struct proto_msg *ret, size_t *ret_used, char *errbuf, size_t errlen);
 /* Encodes a record as a "rec" message; shorthand for proto_encode. */
 int proto_encode_record(const struct record *r, void *buf, size_t cap, size_t *ret_len);
 /* Name of an op ("hello", ...), or "?" — for log lines. */

@@ -12,7 +12,9 @@
  *
  * The client receives up to SDSOCK_BATCH messages per recvmmsg and hands
  * them out one at a time: on a drain the syscall, not the record, was the
- * largest single cost of a row. Every slot is a whole PROTO_MAX_MSG, so a
+ * largest single cost of a row. Its hello asks sensord to pack consecutive
+ * records into one message (up to PROTO_MAX_MSG), and it hands those out
+ * one at a time too: the kernel's cost is per message, not per byte. Every slot is a whole PROTO_MAX_MSG, so a
  * message is never cut by the batching (MSG_TRUNC still reports the real
  * size of one over the limit, refused as before). The slots live in one
  * anonymous mapping: the kernel writes only each message's bytes, so a
@@ -57,6 +59,8 @@ struct sdsock {
 	char why[160];
 	uint8_t *arena;			/* SDSOCK_BATCH slots of PROTO_MAX_MSG (mmap) */
 	unsigned next, count;		/* the slot handed out next, of those filled */
+	size_t off;			/* where in it the next record starts (a pack) */
+	struct proto_msg m;		/* decoded here: *ret is untouched on failure */
 	struct iovec iov[SDSOCK_BATCH];
 	struct mmsghdr hdr[SDSOCK_BATCH];
 };
@@ -260,6 +264,7 @@ sdsock_hello(struct sdsock *c, const char *name)
 	if (n >= sizeof(m.u.hello_c.name))
 		return -ENAMETOOLONG;
 	m.u.hello_c.v = PROTO_VERSION;
+	m.u.hello_c.pack = true;	/* sdsock_read unpacks */
 	memcpy(m.u.hello_c.name, name, n + 1);
 	return sdsock_send_msg(c->fd, &m, PROTO_CLIENT);
 }
@@ -304,11 +309,46 @@ sdsock_trim(struct sdsock *c)
 		(void)madvise(c->arena, ARENA_BYTES, MADV_DONTNEED);
 }
 
+/* The next message of the filled slots into c->m: the slot's one message,
+ * or the next record of a pack (several "rec" back to back). A slot is left
+ * once its last byte is decoded or anything in it is refused. */
+static int
+take_next(struct sdsock *c)
+{
+	const uint8_t *p = c->iov[c->next].iov_base;
+	size_t n = c->hdr[c->next].msg_len, used;
+	int r;
+
+	if (n == 0 || n > PROTO_MAX_MSG) {
+		c->next++;
+		return take_msg(p, n, PROTO_SERVER, &c->m, &c->why_len, c->why, sizeof(c->why));
+	}
+	c->why_len = n;
+	r = proto_decode_first(p + c->off, n - c->off, PROTO_SERVER, &c->m, &used, c->why,
+	    sizeof(c->why));
+	if (r == 0 && (c->off > 0 || used < n) && c->m.op != PROTO_OP_REC) {
+		snprintf(c->why, sizeof(c->why), "a \"%s\" packed with records (only records "
+		    "may share a message)", proto_op_name(c->m.op));
+		r = -EBADMSG;
+	}
+	if (r < 0) {
+		if (!c->why[0])
+			snprintf(c->why, sizeof(c->why), "undecodable");
+		c->next++;
+		c->off = 0;
+		return -EBADMSG;
+	}
+	c->off += used;
+	if (c->off == n) {
+		c->next++;
+		c->off = 0;
+	}
+	return 0;
+}
+
 int
 sdsock_read(struct sdsock *c, struct proto_msg *ret)
 {
-	struct proto_msg m;
-	unsigned i;
 	int r;
 
 	c->why[0] = '\0';
@@ -320,19 +360,17 @@ sdsock_read(struct sdsock *c, struct proto_msg *ret)
 			return n == 0 ? -EAGAIN : (int)n;
 		c->count = (unsigned)n;
 		c->next = 0;
+		c->off = 0;
 	}
-	i = c->next++;
-	r = take_msg(c->iov[i].iov_base, c->hdr[i].msg_len, PROTO_SERVER, &m, &c->why_len,
-	    c->why, sizeof(c->why));
-	if (r < 0)
+	if ((r = take_next(c)) < 0)
 		return r;
-	if (m.op == PROTO_OP_HELLO && m.u.hello_s.v != PROTO_VERSION) {
+	if (c->m.op == PROTO_OP_HELLO && c->m.u.hello_s.v != PROTO_VERSION) {
 		snprintf(c->why, sizeof(c->why), "the server speaks protocol version %u, "
-		    "this client %u", m.u.hello_s.v, PROTO_VERSION);
+		    "this client %u", c->m.u.hello_s.v, PROTO_VERSION);
 		return -EPROTONOSUPPORT;
 	}
 	c->why_len = 0;
-	*ret = m;
+	*ret = c->m;
 	return 0;
 }
 

@@ -6,7 +6,8 @@
  * small queue of encoded replies (hello, status, gap, err). A client that
  * fills its reply queue is not read from until it drains it (back-pressure
  * instead of growth). Records are copied from the cursor into one shared
- * batch buffer and sent with sendmmsg; whatever the socket did not take is
+ * batch buffer and sent with sendmmsg (to a client whose hello asks, several
+ * consecutive records per message); whatever the socket did not take is
  * given back to the cursor (journal_cursor_rewind), so nothing per client
  * grows however far behind it is.
  *
@@ -56,6 +57,7 @@ struct client {
 	pid_t pid;
 	char name[PROTO_NAME_LEN];
 	bool may_ack;		/* the streamer's uid */
+	bool pack;		/* its hello asked for several records per message */
 	bool subscribed;
 	bool want_out;		/* a send hit EAGAIN (or the budget ran out) */
 	uint64_t next;		/* seq the client gets next, for gap detection */
@@ -338,11 +340,16 @@ ctl_flush(struct client *c)
 	return 0;
 }
 
+/* Records on their way out: n messages, each one record or, to a client
+ * that packs, consecutive records back to back up to PROTO_PACK_MAX. */
 struct batch {
 	struct mmsghdr msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
-	struct journal_entry marks[BATCH_MAX];
+	struct journal_entry first[BATCH_MAX];	/* a message's first record */
+	uint64_t last[BATCH_MAX];		/* and its last seq */
+	unsigned recs[BATCH_MAX];		/* and how many it holds */
 	unsigned n;
+	unsigned nrecs;				/* in all n */
 	size_t used;
 };
 
@@ -382,25 +389,31 @@ note_gap(struct server *s, struct client *c, uint64_t from, uint64_t to)
 		    (int)c->pid, held_note(held, note, sizeof(note)));
 }
 
-/* Copies records from the cursor into b; 1 when the cursor has more. */
+/* Copies records from the cursor into b, up to budget records; 1 when the
+ * cursor has more. */
 static int
 batch_fill(struct server *s, struct client *c, struct batch *b, unsigned budget)
 {
 	struct journal_entry e;
 	struct proto_msg gap = { .op = PROTO_OP_GAP };
 	uint64_t expect = c->next;
+	bool join;
 	int r;
 
 	b->n = 0;
+	b->nrecs = 0;
 	b->used = 0;
-	while (b->n < BATCH_MAX && b->n < budget) {
+	while (b->nrecs < budget) {
 		r = journal_cursor_next(c->cur, &e);
 		if (r == -EAGAIN)
 			return 0;
 		if (r < 0)
 			return r;
-		if (b->used + e.len > BATCH_BYTES || (e.seq > expect && b->n > 0) ||
-		    (e.seq > expect && c->nctl == CTL_MAX)) {
+		/* A message is contiguous in bbuf: the last one ends at used. */
+		join = c->pack && b->n > 0 && e.seq == expect &&
+		    b->iov[b->n - 1].iov_len + e.len <= PROTO_PACK_MAX;
+		if (b->used + e.len > BATCH_BYTES || (!join && b->n == BATCH_MAX) ||
+		    (e.seq > expect && b->n > 0) || (e.seq > expect && c->nctl == CTL_MAX)) {
 			(void)journal_cursor_rewind(c->cur, &e);
 			return 1;
 		}
@@ -417,14 +430,22 @@ batch_fill(struct server *s, struct client *c, struct batch *b, unsigned budget)
 			return 1;	/* the gap goes out before the record */
 		}
 		memcpy(s->bbuf + b->used, e.data, e.len);
-		b->iov[b->n].iov_base = s->bbuf + b->used;
-		b->iov[b->n].iov_len = e.len;
-		memset(&b->msgs[b->n], 0, sizeof(b->msgs[b->n]));
-		b->msgs[b->n].msg_hdr.msg_iov = &b->iov[b->n];
-		b->msgs[b->n].msg_hdr.msg_iovlen = 1;
-		b->marks[b->n] = e;
+		if (join) {
+			b->iov[b->n - 1].iov_len += e.len;
+		} else {
+			b->iov[b->n].iov_base = s->bbuf + b->used;
+			b->iov[b->n].iov_len = e.len;
+			memset(&b->msgs[b->n], 0, sizeof(b->msgs[b->n]));
+			b->msgs[b->n].msg_hdr.msg_iov = &b->iov[b->n];
+			b->msgs[b->n].msg_hdr.msg_iovlen = 1;
+			b->first[b->n] = e;
+			b->recs[b->n] = 0;
+			b->n++;
+		}
+		b->last[b->n - 1] = e.seq;
+		b->recs[b->n - 1]++;
+		b->nrecs++;
 		b->used += e.len;
-		b->n++;
 		expect = e.seq + 1;
 	}
 	return 1;
@@ -468,12 +489,13 @@ client_feed(struct server *s, struct client *c)
 		if (r < 0)
 			r = 0;
 		if (r > 0) {
-			c->next = b.marks[r - 1].seq + 1;
-			c->sent_to = b.marks[r - 1].seq;
+			c->next = b.last[r - 1] + 1;
+			c->sent_to = b.last[r - 1];
 		}
-		budget -= (unsigned)r;
+		for (int i = 0; i < r; i++)
+			budget -= b.recs[i];
 		if ((unsigned)r < b.n) {
-			(void)journal_cursor_rewind(c->cur, &b.marks[r]);
+			(void)journal_cursor_rewind(c->cur, &b.first[r]);
 			c->want_out = true;
 			return 0;
 		}
@@ -593,6 +615,7 @@ client_handle(struct server *s, struct client *c, const struct proto_msg *m)
 			return -1;
 		}
 		snprintf(c->name, sizeof(c->name), "%s", m->u.hello_c.name);
+		c->pack = m->u.hello_c.pack;
 		fill_hello(s, &out);
 		return ctl_push(c, &out) < 0 ? -1 : 0;
 	case PROTO_OP_SUBSCRIBE:

@@ -3,7 +3,9 @@
  * libFuzzer target for the socket protocol decoder, both directions. A
  * message that decodes must re-encode, the re-encoding must decode, and
  * encoding that again must give the same bytes: the codec (for records,
- * the field table) loses and invents nothing it accepted.
+ * the field table) loses and invents nothing it accepted. The input is
+ * also walked as a pack (proto_decode_first): every message taken must end
+ * inside the input and after where it began.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,10 +37,25 @@ check(const uint8_t *data, size_t size, enum proto_side side)
 		abort();
 }
 
+static void
+walk(const uint8_t *data, size_t size)
+{
+	struct proto_msg m;
+	size_t off = 0, used;
+
+	while (off < size &&
+	    proto_decode_first(data + off, size - off, PROTO_SERVER, &m, &used, NULL, 0) == 0) {
+		if (used == 0 || used > size - off)
+			abort();
+		off += used;
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check(data, size, PROTO_CLIENT);
 	check(data, size, PROTO_SERVER);
+	walk(data, size);
 	return 0;
 }

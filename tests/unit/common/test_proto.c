@@ -183,6 +183,13 @@ test_control_roundtrips(void **state)
 	roundtrip(&in, PROTO_CLIENT, &out);
 	assert_string_equal(out.u.hello_c.name, "streamerd");
 	assert_int_equal(out.u.hello_c.v, PROTO_VERSION);
+	assert_false(out.u.hello_c.pack);
+	/* without "pack" the hello is the three keys it always was */
+	assert_int_equal(buf[0], 0x83);
+	in.u.hello_c.pack = true;
+	roundtrip(&in, PROTO_CLIENT, &out);
+	assert_true(out.u.hello_c.pack);
+	assert_int_equal(buf[0], 0x84);
 
 	memset(&in, 0, sizeof(in));
 	in.op = PROTO_OP_HELLO;
@@ -538,6 +545,40 @@ test_optional_field(void **state)
 	assert_true(r.sys.has_disk && r.sys.disk_free_mb == 77 && r.seq == 3);
 }
 
+/* Records back to back (a pack): proto_decode_first takes them one at a
+ * time and says where each ends; proto_decode refuses the lot as trailing
+ * bytes, and a cut last record is refused in its turn. */
+static void
+test_decode_first(void **state)
+{
+	struct proto_msg in = { .op = PROTO_OP_REC }, out;
+	size_t len = 0, n, off = 0, used;
+	char err[128];
+
+	(void)state;
+	full_record(&in.u.rec);
+	for (int i = 0; i < 3; i++) {
+		in.u.rec.seq = 100 + (uint64_t)i;
+		assert_int_equal(proto_encode(&in, PROTO_SERVER, buf + len, sizeof(buf) - len, &n),
+		    0);
+		len += n;
+	}
+	assert_int_equal(proto_decode(buf, len, PROTO_SERVER, &out, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "trailing"));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(proto_decode_first(buf + off, len - off, PROTO_SERVER, &out, &used,
+		    err, sizeof(err)), 0);
+		assert_int_equal(used, n);	/* the three differ only in seq's value */
+		assert_int_equal(out.op, PROTO_OP_REC);
+		assert_int_equal(out.u.rec.seq, 100 + (uint64_t)i);
+		assert_string_equal(out.u.rec.faults[0], "sgp30: crc error on measure_iaq");
+		off += used;
+	}
+	assert_int_equal(off, len);
+	assert_int_equal(proto_decode_first(buf + 2 * n, n - 1, PROTO_SERVER, &out, &used, err,
+	    sizeof(err)), -EBADMSG);
+}
+
 static void
 test_trailing_truncated_oversized(void **state)
 {
@@ -613,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_control_roundtrips),
 		cmocka_unit_test(test_status_roundtrip),
 		cmocka_unit_test(test_malformed_classes),
+		cmocka_unit_test(test_decode_first),
 		cmocka_unit_test(test_trailing_truncated_oversized),
 		cmocka_unit_test(test_hostile_counts),
 		cmocka_unit_test(test_encode_overflow),

@@ -6,7 +6,8 @@
  * handed through, malformed and oversized messages, a peer that closes,
  * a full socket; the client's batched receive: order across batches with
  * every message type, a full-size message among small ones, a close in
- * mid-batch, slots given back), a listener in a temp dir for connect's errors and its
+ * mid-batch, slots given back; records packed several to a message, and
+ * packs that break the rules), a listener in a temp dir for connect's errors and its
  * bounded wait on a full backlog, and a server played from a signal
  * handler for sdsock_open.
  */
@@ -574,6 +575,94 @@ test_batch_trim(void **state)
 	close(peer);
 }
 
+/* Records from..to encoded back to back into out: what sensord sends a
+ * client that packs. Returns the length. */
+static size_t
+pack_recs(uint8_t *out, size_t cap, uint64_t from, uint64_t to)
+{
+	struct proto_msg m;
+	size_t len = 0, n;
+
+	for (uint64_t q = from; q <= to; q++) {
+		rec_msg(&m, q);
+		assert_int_equal(proto_encode(&m, PROTO_SERVER, out + len, cap - len, &n), 0);
+		len += n;
+	}
+	return len;
+}
+
+/* The client's hello asks for packs, and it hands a pack's records out one
+ * at a time, in order with the single messages around it, even across
+ * trims; a pack with anything but records in it, or with a cut record at
+ * its end, is refused after the whole records before the bad one. */
+static void
+test_packed(void **state)
+{
+	static uint8_t buf[PROTO_PACK_MAX];
+	struct proto_msg m;
+	size_t len, why_len;
+	int peer;
+	struct sdsock *c = pair_client(&peer);
+
+	(void)state;
+	assert_int_equal(sdsock_hello(c, "streamerd"), 0);
+	m = peer_recv(peer);
+	assert_true(m.u.hello_c.pack);
+
+	send_recs(peer, 1, 1);
+	len = pack_recs(buf, sizeof(buf), 2, 4);
+	assert_int_equal(send(peer, buf, len, 0), (ssize_t)len);
+	memset(&m, 0, sizeof(m));
+	m.op = PROTO_OP_GAP;
+	m.u.gap.from = 5;
+	m.u.gap.to = 6;
+	peer_send(peer, &m);
+	len = pack_recs(buf, sizeof(buf), 7, 8);
+	assert_int_equal(send(peer, buf, len, 0), (ssize_t)len);
+	expect_rec(c, 1);
+	expect_rec(c, 2);
+	assert_true(sdsock_pending(c));
+	sdsock_trim(c);		/* 3 and 4 are still to hand out */
+	expect_rec(c, 3);
+	expect_rec(c, 4);
+	assert_int_equal(sdsock_read(c, &m), 0);
+	assert_int_equal(m.op, PROTO_OP_GAP);
+	expect_rec(c, 7);
+	assert_true(sdsock_pending(c));
+	expect_rec(c, 8);
+	assert_false(sdsock_pending(c));
+	assert_int_equal(sdsock_read(c, &m), -EAGAIN);
+
+	/* a gap inside a pack: the record before it, then a refusal */
+	len = pack_recs(buf, sizeof(buf), 9, 9);
+	memset(&m, 0, sizeof(m));
+	m.op = PROTO_OP_GAP;
+	m.u.gap.from = 10;
+	m.u.gap.to = 10;
+	assert_int_equal(proto_encode(&m, PROTO_SERVER, buf + len, sizeof(buf) - len, &why_len),
+	    0);
+	len += why_len;
+	assert_int_equal(send(peer, buf, len, 0), (ssize_t)len);
+	expect_rec(c, 9);
+	memset(&m, 0xa5, sizeof(m));
+	assert_int_equal(sdsock_read(c, &m), -EBADMSG);
+	assert_int_equal(((uint8_t *)&m)[0], 0xa5);	/* untouched */
+	assert_non_null(strstr(sdsock_why(c, &why_len), "\"gap\" packed with records"));
+	assert_int_equal(why_len, len);
+	assert_false(sdsock_pending(c));
+
+	/* a pack whose last record is cut */
+	len = pack_recs(buf, sizeof(buf), 11, 13);
+	assert_int_equal(send(peer, buf, len - 5, 0), (ssize_t)(len - 5));
+	expect_rec(c, 11);
+	expect_rec(c, 12);
+	assert_int_equal(sdsock_read(c, &m), -EBADMSG);
+	assert_false(sdsock_pending(c));
+	assert_int_equal(sdsock_read(c, &m), -EAGAIN);
+	sdsock_close(c);
+	close(peer);
+}
+
 static void
 test_eagain(void **state)
 {
@@ -858,6 +947,7 @@ main(void)
 		cmocka_unit_test(test_batch_full_size),
 		cmocka_unit_test(test_batch_peer_closes),
 		cmocka_unit_test(test_batch_trim),
+		cmocka_unit_test(test_packed),
 		cmocka_unit_test_setup_teardown(test_connect_errors, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_server_checked, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_connect_backlog, setup_dir, teardown_dir),
