@@ -38,15 +38,37 @@ struct sb {
 	bool over;
 };
 
+/* Copies n bytes: a row is some two hundred pieces of 1 to 20 bytes, and a
+ * call to memcpy for each was a sixth of a row's formatting. Two copies of
+ * a fixed size that overlap in the middle cover every n of a range and
+ * read nothing outside s. */
+static inline void
+copy_small(char *d, const char *s, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
+	} else if (n > 0 && n < 4) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	} else if (n > 16) {
+		memcpy(d, s, n);
+	}
+}
+
 /* Keeps one byte free for the NUL row_format puts at the end. */
-static void
+static inline void
 sb_add(struct sb *b, const char *s, size_t n)
 {
 	if (b->over || n >= b->cap - b->len) {
 		b->over = true;
 		return;
 	}
-	memcpy(b->p + b->len, s, n);
+	copy_small(b->p + b->len, s, n);
 	b->len += n;
 }
 

@@ -579,6 +579,26 @@ test_decode_first(void **state)
 	    sizeof(err)), -EBADMSG);
 }
 
+/* same_key compares keys in words by length class: for every length up to
+ * 40, equal bytes match and a difference in any one byte does not. */
+static void
+test_same_key(void **state)
+{
+	char a[41], b[41];
+
+	(void)state;
+	for (size_t n = 0; n <= 40; n++) {
+		for (size_t i = 0; i < n; i++)
+			a[i] = b[i] = (char)('a' + (i * 5 + n) % 26);
+		assert_true(same_key(a, b, n));
+		for (size_t i = 0; i < n; i++) {
+			b[i] ^= 0x20;
+			assert_false(same_key(a, b, n));
+			b[i] ^= 0x20;
+		}
+	}
+}
+
 static void
 test_trailing_truncated_oversized(void **state)
 {
@@ -655,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_status_roundtrip),
 		cmocka_unit_test(test_malformed_classes),
 		cmocka_unit_test(test_decode_first),
+		cmocka_unit_test(test_same_key),
 		cmocka_unit_test(test_trailing_truncated_oversized),
 		cmocka_unit_test(test_hostile_counts),
 		cmocka_unit_test(test_encode_overflow),

@@ -398,6 +398,34 @@ test_no_host_facts(void **state)
 	json_decref(j);
 }
 
+/* Every piece of a row is copied by length class (row.c copy_small): a
+ * host name of each length from 1 to 40 bytes arrives whole, and so do
+ * the pieces around it. */
+static void
+test_piece_lengths(void **state)
+{
+	struct row_host h = { "", "10.0.0.1", "" };
+	char buf[ROW_MAX];
+	struct record r;
+	size_t len;
+	json_t *j;
+
+	(void)state;
+	full_record(&r);
+	for (size_t n = 1; n <= 40; n++) {
+		for (size_t i = 0; i < n; i++)
+			h.host[i] = (char)('a' + (i * 7 + n) % 26);
+		h.host[n] = '\0';
+		assert_int_equal(row_format(&r, 1, &h, r.t, buf, sizeof(buf), &len), 0);
+		assert_int_equal(strlen(buf), len);
+		j = json_loads(buf, 0, NULL);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(json_object_get(j, "host")), h.host);
+		assert_string_equal(json_string_value(json_object_get(j, "ipaddress")), "10.0.0.1");
+		json_decref(j);
+	}
+}
+
 static void
 test_escaping_and_faults(void **state)
 {
@@ -577,6 +605,7 @@ main(void)
 		cmocka_unit_test(test_nulls),
 		cmocka_unit_test(test_co2_null_with_reason),
 		cmocka_unit_test(test_no_host_facts),
+		cmocka_unit_test(test_piece_lengths),
 		cmocka_unit_test(test_escaping_and_faults),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_small_buffer),
