@@ -2,7 +2,7 @@
 # tests/bench/: the benchmark table (`make bench`, not part of `make all`),
 # the two programs it runs besides the daemons, and the fleet of device
 # pipelines (fleet.sh, on the test harness; `make bench-fleet` alone).
-CPPFLAGS.tests/bench := -Icommon -Isensord
+CPPFLAGS.tests/bench := -Icommon -Isensord -Istreamerd
 
 .PHONY: bench bench-fleet
 
@@ -20,6 +20,14 @@ journal-fill_SRCS := tests/bench/journal-fill.c
 journal-fill_LIBS := sensord_core common
 journal-fill_PKGS := msgpack jansson libseccomp
 journal-fill_LDLIBS := -lm
+
+# A row's cost inside streamerd, stage by stage (decode, format, compress),
+# on a journal that journal-fill wrote: the fastest of several passes.
+TEST_PROGS += row-bench
+row-bench_SRCS := tests/bench/row-bench.c
+row-bench_LIBS := streamerd_core sensord_core common
+row-bench_PKGS := libcurl libcrypto jansson libzstd zlib msgpack libseccomp
+row-bench_LDLIBS := -lm
 
 # BENCH_QUICK=1: shorter runs (smaller backlog, 20 s footprint window, a
 # fleet of 10 for 30 s). FLEET_DEVICES / FLEET_SECONDS size the fleet phase
