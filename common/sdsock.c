@@ -13,13 +13,14 @@
  * The client receives up to SDSOCK_BATCH messages per recvmmsg and hands
  * them out one at a time: on a drain the syscall, not the record, was the
  * largest single cost of a row. Its hello asks sensord to pack consecutive
- * records into one message (up to PROTO_MAX_MSG), and it hands those out
- * one at a time too: the kernel's cost is per message, not per byte. Every slot is a whole PROTO_MAX_MSG, so a
- * message is never cut by the batching (MSG_TRUNC still reports the real
- * size of one over the limit, refused as before). The slots live in one
- * anonymous mapping: the kernel writes only each message's bytes, so a
- * record of about 1 KiB makes one page of its slot resident and the rest
- * of the 512 KiB is never touched (huge pages are declined for it).
+ * records into one message (up to PROTO_PACK_MAX), and it hands those out
+ * one at a time too: the kernel's cost is per message, not per byte.
+ * Every slot is a whole PROTO_MAX_MSG, so a message is never cut by the
+ * batching (MSG_TRUNC still reports the real size of one over the limit,
+ * refused as before). The slots live in one anonymous mapping: the kernel
+ * writes only each message's bytes, so a record of about 1 KiB makes one
+ * page of its slot resident and a pack of 16 KiB four (huge pages are
+ * declined for it).
  *
  * Who serves the socket is checked before anything is read from it:
  * SO_PEERCRED on a connected client socket gives the credentials the

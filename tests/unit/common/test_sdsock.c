@@ -403,16 +403,19 @@ test_batch_order(void **state)
 	struct sdsock *c = pair_client(&peer);
 
 	(void)state;
-	send_recs(peer, 1, 5);
+	send_recs(peer, 1, SDSOCK_BATCH);
 	assert_false(sdsock_pending(c));
 	expect_rec(c, 1);
-	/* the other four were taken in the same call: the socket is empty */
+	/* the others were taken in the same call: the socket is empty */
 	assert_int_equal(recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT), -1);
 	assert_int_equal(errno, EAGAIN);
 	assert_true(sdsock_pending(c));
-	for (uint64_t q = 2; q <= 5; q++)
+	for (uint64_t q = 2; q <= SDSOCK_BATCH; q++)
 		expect_rec(c, q);
 	assert_false(sdsock_pending(c));
+	send_recs(peer, SDSOCK_BATCH + 1, 5);	/* up to 5 */
+	for (uint64_t q = SDSOCK_BATCH + 1; q <= 5; q++)
+		expect_rec(c, q);
 	assert_int_equal(sdsock_read(c, &m), -EAGAIN);
 
 	/* more than a batch, with a hello, a gap, a status and an err among
