@@ -10,7 +10,8 @@
  * into zstd batches closed at 2 MB on the wire, as streamerd's defaults.
  * Each stage's cost is the difference to the pass before.
  * usage: row-bench DIR [REPEATS]
- * Prints one JSON line: rows, and ns per row for each stage and in all.
+ * Prints one JSON line: rows, ns per row for each stage and in all, the
+ * NDJSON bytes of a row and the bytes on the wire in all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,7 @@ enum pass { DECODE, FORMAT, COMPRESS };
 
 static uint8_t *packs;		/* the records, in packs of up to PROTO_PACK_MAX */
 static size_t *pack_len, npacks, nrows;
+static size_t raw_bytes, wire_bytes;	/* NDJSON and on the wire, in the last pass */
 
 static int64_t
 cpu_ns(void)
@@ -97,6 +99,7 @@ run(enum pass p, struct batch_coder *coder)
 	const uint8_t *at = packs;
 	size_t used, len;
 
+	raw_bytes = wire_bytes = 0;
 	for (size_t i = 0; i < npacks; at += pack_len[i], i++) {
 		for (size_t off = 0; off < pack_len[i]; off += used) {
 			if (proto_decode_first(at + off, pack_len[i] - off, PROTO_SERVER, &m, &used,
@@ -111,9 +114,11 @@ run(enum pass p, struct batch_coder *coder)
 				continue;
 			if (b == NULL && batch_new(coder, 0x1234, 0, &b) != 0)
 				die("batch_new");
+			raw_bytes += len;
 			if (batch_add(b, m.u.rec.seq, row, len, SIZE_MAX) == -ENOBUFS) {
 				if (batch_seal(b) != 0)
 					die("batch_seal");
+				wire_bytes += b->body_len;
 				batch_free(b);
 				if (batch_new(coder, 0x1234, 0, &b) != 0 ||
 				    batch_add(b, m.u.rec.seq, row, len, SIZE_MAX) != 0)
@@ -124,6 +129,7 @@ run(enum pass p, struct batch_coder *coder)
 	if (b != NULL) {
 		if (batch_seal(b) != 0)
 			die("batch_seal");
+		wire_bytes += b->body_len;
 		batch_free(b);
 	}
 }
@@ -156,8 +162,10 @@ main(int argc, char **argv)
 	}
 	batch_coder_free(coder);
 	printf("{\"rows\": %zu, \"packs\": %zu, \"decode_ns\": %.0f, \"format_ns\": %.0f, "
-	    "\"compress_ns\": %.0f, \"total_ns\": %.0f}\n", nrows, npacks, best[DECODE],
-	    best[FORMAT] - best[DECODE], best[COMPRESS] - best[FORMAT], best[COMPRESS]);
+	    "\"compress_ns\": %.0f, \"total_ns\": %.0f, \"row_bytes\": %.0f, "
+	    "\"wire_bytes\": %zu}\n", nrows, npacks, best[DECODE], best[FORMAT] - best[DECODE],
+	    best[COMPRESS] - best[FORMAT], best[COMPRESS], (double)raw_bytes / (double)nrows,
+	    wire_bytes);
 	free(packs);
 	free(pack_len);
 	return 0;
