@@ -145,15 +145,40 @@ sb_strval(struct sb *b, const char *v)
 		sb_jstr(b, v);
 }
 
-/* Integers by hand: snprintf was a third of a row's cost. */
+/* "00" .. "99": digits are written two at a time. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Integers by hand: snprintf was a third of a row's cost. Two digits at a
+ * time, and eight at a time in 32 bits: a row has a dozen times in
+ * nanoseconds, nineteen digits each, and a chain of one 64-bit division
+ * per digit was most of their cost. */
 static void
 sb_u64(struct sb *b, uint64_t v)
 {
 	char d[20], *p = d + sizeof(d);
+	uint32_t w;
 
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
+	while (v >= 100000000) {
+		w = (uint32_t)(v % 100000000);
+		v /= 100000000;
+		for (int k = 0; k < 4; k++, w /= 100) {
+			p -= 2;
+			memcpy(p, digit_pairs + 2 * (w % 100), 2);
+		}
+	}
+	for (w = (uint32_t)v; w >= 100; w /= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * (w % 100), 2);
+	}
+	if (w >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + 2 * w, 2);
+	} else {
+		*--p = (char)('0' + w);
+	}
 	sb_add(b, p, (size_t)(d + sizeof(d) - p));
 }
 
@@ -190,11 +215,6 @@ static const double pow10_rough[] = {
 /* Two digits at a time from a table, in two halves of five that do not
  * wait for each other: a chain of ten divisions by 10, each waiting for the
  * last, was half of sb_g10_fast's time. */
-static const char digit_pairs[201] =
-    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
-
 static inline void
 five_digits(char *t, uint32_t v)
 {

@@ -539,6 +539,51 @@ xorshift(uint64_t *x)
 /* Numbers are written without printf: byte for byte what "%.10g" and
  * "%.4f" write, for sensor-like values, powers of ten and their neighbours,
  * halves at the tenth digit, random bit patterns and every magnitude. */
+/* sb_u64 and sb_i64 write what printf writes: the edges, every power of
+ * ten and its neighbours, and random values of every length. */
+static void
+test_integers_as_printf(void **state)
+{
+	static const int64_t edges[] = { 0, 1, -1, 9, 10, 99, 100, INT64_MAX, INT64_MIN,
+		INT64_MIN + 1, 99999999, 100000000, 9999999999999999LL, 1764000000123456789LL };
+	uint64_t x = 0x243f6a8885a308d3ULL, p = 1;
+	char got[32], want[32];
+	struct sb b;
+
+	(void)state;
+	for (int i = 0; i < 200000 + 60 + (int)(sizeof(edges) / sizeof(edges[0])); i++) {
+		uint64_t u;
+		int64_t v;
+
+		if (i < (int)(sizeof(edges) / sizeof(edges[0]))) {
+			v = edges[i];
+			u = (uint64_t)v;
+		} else if (i < (int)(sizeof(edges) / sizeof(edges[0])) + 60) {
+			int k = i - (int)(sizeof(edges) / sizeof(edges[0]));
+
+			if (k % 3 == 0 && k > 0)
+				p = p * 10 > p ? p * 10 : 1;
+			u = p + (uint64_t)(k % 3) - 1;	/* 10^n - 1, 10^n, 10^n + 1 */
+			v = (int64_t)u;
+		} else {
+			u = xorshift(&x) >> (xorshift(&x) % 64);	/* every length */
+			v = (int64_t)u;
+		}
+		b = (struct sb){ .p = got, .cap = sizeof(got) };
+		sb_u64(&b, u);
+		got[b.len] = '\0';
+		snprintf(want, sizeof(want), "%" PRIu64, u);
+		if (strcmp(got, want) != 0)
+			fail_msg("u64 %s written as %s", want, got);
+		b = (struct sb){ .p = got, .cap = sizeof(got) };
+		sb_i64(&b, v);
+		got[b.len] = '\0';
+		snprintf(want, sizeof(want), "%" PRId64, v);
+		if (strcmp(got, want) != 0)
+			fail_msg("i64 %s written as %s", want, got);
+	}
+}
+
 static void
 test_numbers_as_printf(void **state)
 {
@@ -610,6 +655,7 @@ main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_small_buffer),
 		cmocka_unit_test(test_offset_tokens),
+		cmocka_unit_test(test_integers_as_printf),
 		cmocka_unit_test(test_numbers_as_printf),
 	};
 
